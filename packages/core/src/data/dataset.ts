@@ -1,0 +1,27 @@
+import type { DatasetName } from "../catalog";
+export type { DatasetName };
+
+/** How raw pixels became model inputs: `(pixel / 255 - mean[c]) / std[c]`. Stored with every artifact. */
+export interface Preprocessing {
+  scale: number;
+  mean: number[];
+  std: number[];
+}
+
+/** A set of samples, NHWC float32, already preprocessed; labels are class ids 0..numClasses-1. */
+export interface Split {
+  images: Float32Array;
+  labels: Int32Array;
+  count: number;
+}
+
+export interface Dataset {
+  name: DatasetName;
+  /** [height, width, channels] */
+  inputShape: [number, number, number];
+  numClasses: number;
+  classNames: string[];
+  preprocessing: Preprocessing;
+  train: Split;
+  test: Split;
+}
