@@ -17,9 +17,11 @@ export interface ConvBlock {
 
 /**
  * ResNet basic block: relu(mask2 * bn2(conv2(relu(mask1 * bn1(conv1(x)))))) + shortcut(x)).
- * The shortcut is identity, or conv1x1(stride) + BN when the shape changes.
- * In a pruned module the residual stream keeps its width `filters`, while conv2 may keep
- * only `conv2Kept` of its kernels: their outputs are added back into their stream channels.
+ * The shortcut is identity, or conv1x1(stride) + BN (`projection`) when the shape changes.
+ * In a pruned module a block's output channels are those that can be non-zero: the union of
+ * conv2's kept kernels and the channels the shortcut carries. conv2 then computes only its kept
+ * kernels and `conv2Kept` says where they land in the output; an identity shortcut whose input
+ * is narrower than the output lands by `shortcutKept`.
  */
 export interface ResidualBlock {
   type: 'residual';
@@ -30,8 +32,12 @@ export interface ResidualBlock {
   innerFilters: number;
   stride: number;
   masked: boolean;
-  /** Stream channels that conv2 writes to; absent = all of them (full model). */
+  /** conv1x1 + BN shortcut instead of identity. */
+  projection: boolean;
+  /** Output channels that conv2's kernels write to; absent = all, in order (full model). */
   conv2Kept?: number[];
+  /** Output channels that an identity shortcut's input channels land in; absent = the same channels. */
+  shortcutKept?: number[];
 }
 
 export interface MaxPoolBlock {

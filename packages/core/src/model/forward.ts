@@ -1,0 +1,152 @@
+import * as tf from '@tensorflow/tfjs';
+import { conv2d } from '../ops/conv2d';
+import type { Architecture, ResidualBlock } from './architecture';
+import { BN_EPSILON, param, type ParamStore } from './params';
+
+export interface ForwardOptions {
+  /** Batch statistics in BatchNorm and active dropout. */
+  training: boolean;
+  /** Seed of this step's dropout noise (reproducible training). */
+  dropoutSeed?: number;
+  /**
+   * Replaces the mask generator of a masked conv by a fixed per-kernel vector (by conv name, e.g.
+   * `conv3` or `res2/conv1`). Used to check that a pruned module computes exactly what the full model
+   * computes with the dropped kernels forced off and the kept ones on.
+   */
+  maskOverride?: Map<string, Float32Array>;
+}
+
+/** Batch mean and (biased) variance of one BatchNorm in training mode, to update its running statistics. */
+export interface BatchStats {
+  mean: tf.Tensor1D;
+  variance: tf.Tensor1D;
+  /** Values per channel the statistics were taken over (B*H*W), for the unbiased variance. */
+  count: number;
+}
+
+export interface ForwardResult {
+  /** [batch, outputs] */
+  logits: tf.Tensor2D;
+  /** One [batch, kernels] mask per masked conv, in `maskedConvNames` order. */
+  masks: tf.Tensor2D[];
+  /** Training mode only: batch statistics of every BatchNorm by parameter prefix. */
+  batchStats: Map<string, BatchStats>;
+}
+
+/**
+ * The model as a pure function of its parameters. Tensors it returns are new; callers own them
+ * (run it inside tf.tidy or a gradient function).
+ */
+export function forward(arch: Architecture, params: ParamStore, x: tf.Tensor4D, options: ForwardOptions): ForwardResult {
+  const pass = new ForwardPass(params, options);
+  let h: tf.Tensor = x;
+  for (const block of arch.blocks) {
+    switch (block.type) {
+      case 'conv':
+        h = tf.relu(pass.maskedConv(block.name, h as tf.Tensor4D, block.stride, block.masked));
+        break;
+      case 'residual':
+        h = pass.residual(block, h as tf.Tensor4D);
+        break;
+      case 'maxPool':
+        h = tf.maxPool(h as tf.Tensor4D, block.size, block.size, 'valid');
+        break;
+      case 'flatten':
+        h = tf.reshape(h, [h.shape[0], -1]);
+        break;
+      case 'globalAvgPool':
+        h = tf.mean(h, [1, 2]);
+        break;
+      case 'dense':
+        h = pass.dense(block.name, pass.dropout(h as tf.Tensor2D, block.dropout), block.relu);
+        break;
+      case 'head':
+        h = pass.dense(block.name, tf.relu(h as tf.Tensor2D), false);
+        break;
+    }
+  }
+  return { logits: h as tf.Tensor2D, masks: pass.masks, batchStats: pass.batchStats };
+}
+
+
+class ForwardPass {
+  readonly masks: tf.Tensor2D[] = [];
+  readonly batchStats = new Map<string, BatchStats>();
+  private dropoutCount = 0;
+
+  constructor(
+    private readonly params: ParamStore,
+    private readonly options: ForwardOptions,
+  ) {}
+
+  /** out = BN(conv(x)) * m, m = ReLU(tanh(W2 ReLU(W1 GAP(x)) + b2)) per sample and kernel. */
+  maskedConv(prefix: string, x: tf.Tensor4D, stride: number, masked: boolean): tf.Tensor4D {
+    const kernel = param<tf.Rank.R4>(this.params, `${prefix}/kernel`);
+    const y = this.batchNorm(prefix, conv2d(x, kernel, stride, 'same'));
+    if (!masked) return y;
+    const override = this.options.maskOverride?.get(prefix);
+    if (override) return tf.mul(y, tf.tensor4d(override, [1, 1, 1, override.length])) as tf.Tensor4D;
+    const pooled = tf.mean(x, [1, 2]) as tf.Tensor2D;
+    const hidden = tf.relu(tf.matMul(pooled, param<tf.Rank.R2>(this.params, `${prefix}/gate/w1`)));
+    const gateLogits = tf.add(tf.matMul(hidden, param<tf.Rank.R2>(this.params, `${prefix}/gate/w2`)), param(this.params, `${prefix}/gate/b2`));
+    const mask = tf.relu(tf.tanh(gateLogits)) as tf.Tensor2D;
+    this.masks.push(mask);
+    const [batch, kernels] = mask.shape;
+    return tf.mul(y, tf.reshape(mask, [batch, 1, 1, kernels]));
+  }
+
+  residual(block: ResidualBlock, x: tf.Tensor4D): tf.Tensor4D {
+    const inner = tf.relu(this.maskedConv(`${block.name}/conv1`, x, block.stride, block.masked));
+    let branch = this.maskedConv(`${block.name}/conv2`, inner, 1, block.masked);
+    if (block.conv2Kept) branch = scatterChannels(branch, block.conv2Kept, block.filters);
+    let shortcut = block.projection ? this.maskedConv(`${block.name}/shortcut`, x, block.stride, false) : x;
+    if (block.shortcutKept) shortcut = scatterChannels(shortcut, block.shortcutKept, block.filters);
+    return tf.relu(tf.add(branch, shortcut)) as tf.Tensor4D;
+  }
+
+  dense(prefix: string, x: tf.Tensor2D, relu: boolean): tf.Tensor2D {
+    const y = tf.add(tf.matMul(x, param<tf.Rank.R2>(this.params, `${prefix}/kernel`)), param(this.params, `${prefix}/bias`)) as tf.Tensor2D;
+    return relu ? tf.relu(y) : y;
+  }
+
+  dropout(x: tf.Tensor2D, rate: number): tf.Tensor2D {
+    if (!this.options.training || rate === 0) return x;
+    this.dropoutCount += 1;
+    const seed = this.options.dropoutSeed === undefined ? undefined : this.options.dropoutSeed * 31 + this.dropoutCount;
+    return tf.dropout(x, rate, undefined, seed) as tf.Tensor2D;
+  }
+
+  private batchNorm(prefix: string, x: tf.Tensor4D): tf.Tensor4D {
+    const gamma = param<tf.Rank.R1>(this.params, `${prefix}/bn/gamma`);
+    const beta = param<tf.Rank.R1>(this.params, `${prefix}/bn/beta`);
+    if (!this.options.training) {
+      const mean = param<tf.Rank.R1>(this.params, `${prefix}/bn/mean`);
+      const variance = param<tf.Rank.R1>(this.params, `${prefix}/bn/variance`);
+      return tf.batchNorm4d(x, mean, variance, beta, gamma, BN_EPSILON);
+    }
+    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    const [batch, height, width] = x.shape;
+    this.batchStats.set(prefix, { mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, count: batch * height * width });
+    return tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, BN_EPSILON);
+  }
+}
+
+/**
+ * Writes the `kept.length` channels of x into channels `kept` of a `width`-channel map (zeros
+ * elsewhere): how a pruned residual branch adds back into its full-width stream. A matmul with a
+ * fixed one-hot matrix, exactly what the exported model's 1x1 "scatter" conv computes.
+ */
+export function scatterChannels(x: tf.Tensor4D, kept: number[], width: number): tf.Tensor4D {
+  const [batch, height, w] = x.shape;
+  const flat = tf.reshape(x, [-1, kept.length]) as tf.Tensor2D;
+  const scattered = tf.matMul(flat, scatterMatrix(kept, width));
+  return tf.reshape(scattered, [batch, height, w, width]);
+}
+
+export function scatterMatrix(kept: number[], width: number): tf.Tensor2D {
+  const values = new Float32Array(kept.length * width);
+  kept.forEach((channel, row) => {
+    values[row * width + channel] = 1;
+  });
+  return tf.tensor2d(values, [kept.length, width]);
+}

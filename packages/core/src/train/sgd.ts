@@ -1,0 +1,54 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ParamStore } from '../model/params';
+
+export interface SgdOptions {
+  momentum: number;
+  nesterov: boolean;
+  weightDecay: number;
+}
+
+/**
+ * SGD with (Nesterov) momentum, the update of PyTorch's torch.optim.SGD:
+ *   g = grad + wd * p;  v = momentum * v + g;  g = nesterov ? g + momentum * v : v;  p -= lr * g
+ * Written here rather than using tf.train.momentum so that its state (one velocity per trainable
+ * parameter, by our stable parameter names) can be checkpointed and restored exactly.
+ */
+export class Sgd {
+  readonly velocities = new Map<string, tf.Variable>();
+
+  constructor(
+    private readonly params: ParamStore,
+    private readonly options: SgdOptions,
+  ) {
+    for (const [name, variable] of params) {
+      if (variable.trainable) this.velocities.set(name, tf.variable(tf.zerosLike(variable), false));
+    }
+  }
+
+  /** Applies one update; `grads` are keyed by parameter name. Disposes nothing it was given. */
+  step(grads: Map<string, tf.Tensor>, lr: number): void {
+    const { momentum, nesterov, weightDecay } = this.options;
+    tf.tidy(() => {
+      for (const [name, grad] of grads) {
+        const variable = this.params.get(name);
+        const velocity = this.velocities.get(name);
+        if (!variable || !velocity) throw new Error(`no trainable parameter ${name}`);
+        const decayed = weightDecay > 0 ? tf.add(grad, tf.mul(variable, weightDecay)) : grad;
+        const nextVelocity = tf.add(tf.mul(velocity, momentum), decayed);
+        const direction = nesterov ? tf.add(decayed, tf.mul(nextVelocity, momentum)) : nextVelocity;
+        velocity.assign(nextVelocity);
+        variable.assign(tf.sub(variable, tf.mul(direction, lr)));
+      }
+    });
+  }
+
+  dispose(): void {
+    for (const v of this.velocities.values()) v.dispose();
+    this.velocities.clear();
+  }
+}
+
+/** Cosine annealing evaluated per epoch (PyTorch CosineAnnealingLR, eta_min 0, stepped each epoch). */
+export function cosineLr(baseLr: number, epoch: number, period: number): number {
+  return (baseLr * (1 + Math.cos((Math.PI * epoch) / period))) / 2;
+}

@@ -1,0 +1,257 @@
+import * as tf from '@tensorflow/tfjs';
+import { decodeBundle, encodeBundle, type NamedArray } from '../artifacts/tensor-bundle';
+import type { Split } from '../data/dataset';
+import { batchOrder, gatherBatch } from '../data/split';
+import { isModular } from '../model/architecture';
+import { forward } from '../model/forward';
+import { BN_MOMENTUM, trainableVariables, type ParamStore } from '../model/params';
+import type { Model } from '../model/model';
+import { evaluateAccuracy } from './evaluate';
+import { batchMaskMetrics, crossEntropy, mwtLosses, pairWeights } from './losses';
+import { cosineLr, Sgd } from './sgd';
+
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  momentum: number;
+  nesterov: boolean;
+  weightDecay: number;
+  /** Weight of the cohesion loss (modular models only). */
+  alpha: number;
+  /** Weight of the coupling loss (modular models only). */
+  beta: number;
+  seed: number;
+  /** Length of the cosine schedule in epochs; default `epochs` (module fine-tuning uses 2x epochs). */
+  cosinePeriod?: number;
+}
+
+/** One row of the per-epoch history; the MwT-only fields are absent for a standard model. */
+export interface EpochMetrics {
+  /** 1-based. */
+  epoch: number;
+  lr: number;
+  trainAccuracy: number;
+  testAccuracy: number;
+  loss: number;
+  ceLoss: number;
+  cohesionLoss?: number;
+  couplingLoss?: number;
+  kernelRate?: number;
+  batchCohesion?: number;
+  batchCoupling?: number;
+  durationMs: number;
+}
+
+export interface BatchProgress {
+  epoch: number;
+  batch: number;
+  totalBatches: number;
+  loss: number;
+}
+
+export interface TrainCallbacks {
+  onBatch?: (progress: BatchProgress) => void | Promise<void>;
+  /** After each epoch; `trainer.checkpoint()` is consistent here (the worker stores it). */
+  onEpoch?: (metrics: EpochMetrics, trainer: Trainer) => void | Promise<void>;
+  /** Polled before every batch; true stops training with a TrainingStopped error. */
+  shouldStop?: () => boolean;
+}
+
+export class TrainingStopped extends Error {
+  constructor(readonly epochsDone: number) {
+    super(`training stopped after ${epochsDone} completed epochs`);
+    this.name = 'TrainingStopped';
+  }
+}
+
+interface CheckpointMeta {
+  format: 'mwt-checkpoint/1';
+  epochsDone: number;
+  seed: number;
+  history: EpochMetrics[];
+}
+
+/**
+ * Trains a model (modular: CE + alpha * cohesion + beta * coupling; standard: CE) with SGD and
+ * cosine annealing. Every epoch's batch order and dropout noise derive from (seed, epoch), so a run
+ * restored from the checkpoint of epoch k continues exactly as the uninterrupted run would have.
+ */
+export class Trainer {
+  epochsDone = 0;
+  history: EpochMetrics[] = [];
+  private readonly optimizer: Sgd;
+  private readonly modular: boolean;
+  /** tfjs variable name -> our parameter name, to read the gradients tfjs returns. */
+  private readonly paramNameOf = new Map<string, string>();
+
+  constructor(
+    readonly model: Model,
+    readonly data: { train: Split; test: Split },
+    readonly config: TrainConfig,
+  ) {
+    validateConfig(config);
+    this.optimizer = new Sgd(model.params, config);
+    this.modular = isModular(model.arch);
+    for (const [name, variable] of model.params) this.paramNameOf.set(variable.name, name);
+  }
+
+  /** Trains the remaining epochs; returns the full history. */
+  async run(callbacks: TrainCallbacks = {}): Promise<EpochMetrics[]> {
+    while (this.epochsDone < this.config.epochs) {
+      const metrics = await this.trainEpoch(this.epochsDone, callbacks);
+      this.epochsDone += 1;
+      this.history.push(metrics);
+      await callbacks.onEpoch?.(metrics, this);
+    }
+    return this.history;
+  }
+
+  /** The whole training state: parameters, BN statistics, optimizer velocities, epoch, seed, history. */
+  checkpoint(): Uint8Array {
+    const arrays = new Map<string, NamedArray>();
+    for (const [name, v] of this.model.params) arrays.set(`param:${name}`, { shape: v.shape, data: v.dataSync() as Float32Array });
+    for (const [name, v] of this.optimizer.velocities) arrays.set(`velocity:${name}`, { shape: v.shape, data: v.dataSync() as Float32Array });
+    const meta: CheckpointMeta = { format: 'mwt-checkpoint/1', epochsDone: this.epochsDone, seed: this.config.seed, history: this.history };
+    return encodeBundle(meta, arrays);
+  }
+
+  /** Restores a checkpoint taken by a trainer of the same architecture and seed. */
+  restore(bytes: Uint8Array): void {
+    const { meta, arrays } = decodeBundle<CheckpointMeta>(bytes);
+    if (meta.format !== 'mwt-checkpoint/1') throw new Error(`unknown checkpoint format ${String(meta.format)}`);
+    if (meta.seed !== this.config.seed) throw new Error(`checkpoint seed ${meta.seed} differs from the run's seed ${this.config.seed}`);
+    const assign = (target: Map<string, tf.Variable>, prefix: string) => {
+      for (const [name, variable] of target) {
+        const saved = arrays.get(`${prefix}:${name}`);
+        if (!saved || saved.data.length !== variable.size) throw new Error(`checkpoint does not match the model at ${prefix} ${name}`);
+        tf.tidy(() => variable.assign(tf.tensor(saved.data, variable.shape)));
+      }
+    };
+    assign(this.model.params, 'param');
+    assign(this.optimizer.velocities, 'velocity');
+    this.epochsDone = meta.epochsDone;
+    this.history = meta.history;
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+
+  private async trainEpoch(epoch: number, callbacks: TrainCallbacks): Promise<EpochMetrics> {
+    const started = performance.now();
+    const { arch } = this.model;
+    const { train } = this.data;
+    const { batchSize, seed } = this.config;
+    const lr = cosineLr(this.config.lr, epoch, this.config.cosinePeriod ?? this.config.epochs);
+    const order = batchOrder(train.count, seed, epoch);
+    // A last batch of one sample has no BatchNorm variance: drop it, like most PyTorch recipes do.
+    const totalBatches = Math.floor(train.count / batchSize) + (train.count % batchSize >= 2 ? 1 : 0);
+    const sums = { samples: 0, correct: 0, loss: 0, ce: 0, cohesion: 0, coupling: 0, kernelRate: 0, batchCohesion: 0, batchCoupling: 0 };
+    for (let batch = 0; batch < totalBatches; batch++) {
+      if (callbacks.shouldStop?.()) throw new TrainingStopped(this.epochsDone);
+      const indices = order.subarray(batch * batchSize, Math.min(train.count, (batch + 1) * batchSize));
+      const { images, labels } = gatherBatch(train, indices, arch.inputShape);
+      const step = this.step(images, labels, lr, seed * 100_003 + epoch * 1_000 + batch);
+      const n = labels.length;
+      sums.samples += n;
+      sums.correct += step.correct;
+      sums.loss += step.loss * n;
+      sums.ce += step.ce * n;
+      sums.cohesion += step.cohesion * n;
+      sums.coupling += step.coupling * n;
+      sums.kernelRate += step.kernelRate * n;
+      sums.batchCohesion += step.batchCohesion * n;
+      sums.batchCoupling += step.batchCoupling * n;
+      await callbacks.onBatch?.({ epoch: epoch + 1, batch: batch + 1, totalBatches, loss: step.loss });
+      // Yield so that a worker's event loop (lock renewals, cancel messages) keeps running.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const mean = (value: number) => value / Math.max(1, sums.samples);
+    const testAccuracy = await evaluateAccuracy(arch, this.model.params, this.data.test);
+    const metrics: EpochMetrics = {
+      epoch: epoch + 1,
+      lr,
+      trainAccuracy: mean(sums.correct),
+      testAccuracy,
+      loss: mean(sums.loss),
+      ceLoss: mean(sums.ce),
+      durationMs: Math.round(performance.now() - started),
+    };
+    if (this.modular) {
+      Object.assign(metrics, {
+        cohesionLoss: mean(sums.cohesion),
+        couplingLoss: mean(sums.coupling),
+        kernelRate: mean(sums.kernelRate),
+        batchCohesion: mean(sums.batchCohesion),
+        batchCoupling: mean(sums.batchCoupling),
+      });
+    }
+    return metrics;
+  }
+
+  /** One SGD step; returns the batch's scalars (read back in one sync). */
+  private step(images: Float32Array, labels: Int32Array, lr: number, dropoutSeed: number) {
+    const { arch, params } = this.model;
+    const { alpha, beta } = this.config;
+    const pairs = pairWeights(labels);
+    const [h, w, c] = arch.inputShape;
+    const scalars = tf.tidy(() => {
+      const x = tf.tensor4d(images, [labels.length, h, w, c]);
+      const y = tf.tensor1d(labels, 'int32');
+      let reported: tf.Tensor1D | undefined;
+      let batchStats: ReturnType<typeof forward>['batchStats'] | undefined;
+      const { grads } = tf.variableGrads(() => {
+        const out = forward(arch, params, x, { training: true, dropoutSeed });
+        const ce = crossEntropy(out.logits, y);
+        const { cohesion, coupling } = mwtLosses(out.masks, pairs);
+        const loss = this.modular ? tf.addN([ce, tf.mul(cohesion, alpha), tf.mul(coupling, beta)]) : ce;
+        const correct = tf.sum(tf.cast(tf.equal(tf.argMax(out.logits, 1), y), 'float32'));
+        const live = batchMaskMetrics(out.masks, pairs);
+        reported = tf.keep(tf.stack([loss, ce, cohesion, coupling, correct, live.kernelRate, live.cohesion, live.coupling]) as tf.Tensor1D);
+        batchStats = out.batchStats;
+        for (const stats of batchStats.values()) {
+          tf.keep(stats.mean);
+          tf.keep(stats.variance);
+        }
+        return loss as tf.Scalar;
+      }, trainableVariables(params));
+      const named = new Map<string, tf.Tensor>();
+      for (const [variableName, grad] of Object.entries(grads)) named.set(this.paramNameOf.get(variableName) ?? variableName, grad);
+      this.optimizer.step(named, lr);
+      if (batchStats) {
+        updateRunningStats(params, batchStats);
+        for (const stats of batchStats.values()) tf.dispose([stats.mean, stats.variance]);
+      }
+      return reported as tf.Tensor1D;
+    });
+    const [loss, ce, cohesion, coupling, correct, kernelRate, batchCohesion, batchCoupling] = scalars.dataSync();
+    scalars.dispose();
+    return { loss, ce, cohesion, coupling, correct, kernelRate, batchCohesion, batchCoupling };
+  }
+}
+
+/** running = (1 - m) * running + m * batch, with the unbiased batch variance (PyTorch's convention). */
+function updateRunningStats(params: ParamStore, stats: ReturnType<typeof forward>['batchStats']): void {
+  for (const [prefix, { mean, variance, count }] of stats) {
+    const runningMean = params.get(`${prefix}/bn/mean`);
+    const runningVariance = params.get(`${prefix}/bn/variance`);
+    if (!runningMean || !runningVariance) throw new Error(`missing BatchNorm statistics for ${prefix}`);
+    const unbiased = tf.mul(variance, count / Math.max(1, count - 1));
+    runningMean.assign(tf.add(tf.mul(runningMean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
+    runningVariance.assign(tf.add(tf.mul(runningVariance, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
+  }
+}
+
+function validateConfig(config: TrainConfig): void {
+  const positiveInt = (name: keyof TrainConfig) => {
+    const value = config[name];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${String(value)}`);
+  };
+  positiveInt('epochs');
+  positiveInt('batchSize');
+  if (!(config.lr > 0)) throw new RangeError(`lr must be > 0, got ${config.lr}`);
+  if (!(config.momentum >= 0 && config.momentum < 1)) throw new RangeError(`momentum must be in [0, 1), got ${config.momentum}`);
+  if (!(config.weightDecay >= 0)) throw new RangeError(`weightDecay must be >= 0, got ${config.weightDecay}`);
+  if (!(config.alpha >= 0) || !(config.beta >= 0)) throw new RangeError('alpha and beta must be >= 0');
+}
