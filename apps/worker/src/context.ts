@@ -1,0 +1,72 @@
+import type { Job as BullJob } from 'bullmq';
+import type { PrismaClient } from '@mwt/db';
+import type { Progress, QueuedJob } from '@mwt/shared';
+
+/**
+ * What a job's phases share: the database, the job's id, and its progress and cancellation.
+ * A phase maps its own 0..1 completion into the job's percentage through `span`.
+ */
+export class JobContext {
+  private lastPublished = 0;
+
+  constructor(
+    readonly prisma: PrismaClient,
+    readonly jobId: string,
+    private readonly bullJob: BullJob<QueuedJob>,
+    private readonly cancelled: () => boolean,
+  ) {}
+
+  /** True once the API asked to cancel this job; trainers poll it before each batch. */
+  shouldStop = (): boolean => this.cancelled();
+
+  /** A reporter for a phase that covers [from, to] percent of the job. */
+  span(phase: string, from: number, to: number): PhaseProgress {
+    return new PhaseProgress(this, phase, from, to);
+  }
+
+  /**
+   * Publishes progress through BullMQ (live events) and into the Job row (polling). Batch-level
+   * updates are throttled to one a second; epoch and phase boundaries always go out.
+   */
+  async publish(progress: Progress, force: boolean): Promise<void> {
+    const now = Date.now();
+    if (!force && now - this.lastPublished < 1000) return;
+    this.lastPublished = now;
+    await this.bullJob.updateProgress(progress);
+    await this.prisma.job.update({
+      where: { id: this.jobId },
+      data: {
+        progress: progress.percent,
+        phase: progress.phase,
+        epoch: progress.epoch ?? null,
+        totalEpochs: progress.totalEpochs ?? null,
+        message: progress.message ?? null,
+      },
+    });
+  }
+}
+
+export class PhaseProgress {
+  constructor(
+    private readonly context: JobContext,
+    readonly phase: string,
+    private readonly from: number,
+    private readonly to: number,
+  ) {}
+
+  async report(fraction: number, details: Omit<Progress, 'percent' | 'phase'> = {}, force = false): Promise<void> {
+    const percent = Math.round((this.from + (this.to - this.from) * Math.min(1, Math.max(0, fraction))) * 100) / 100;
+    await this.context.publish({ percent, phase: this.phase, ...details }, force);
+  }
+
+  /** Progress callbacks for a trainer of `epochs` epochs (1-based epoch numbers in its reports). */
+  trainerCallbacks(epochs: number) {
+    return {
+      onBatch: async (p: { epoch: number; batch: number; totalBatches: number }) => {
+        const fraction = (p.epoch - 1 + p.batch / p.totalBatches) / epochs;
+        await this.report(fraction, { epoch: p.epoch, totalEpochs: epochs, batch: p.batch, totalBatches: p.totalBatches });
+      },
+      shouldStop: this.context.shouldStop,
+    };
+  }
+}

@@ -1,0 +1,87 @@
+import { currentBackend, modelCost, trainModel, withoutMasks, type Dataset, type EpochMetrics, type Model, type TrainConfig } from '@mwt/core';
+import type { TrainModularParams, TrainStandardParams } from '@mwt/shared';
+import type { JobContext, PhaseProgress } from '../context';
+import { loadModel, storeModel } from '../store';
+import type { DatasetCache } from './datasets';
+
+export interface TrainedRun {
+  runId: string;
+  model: Model;
+  dataset: Dataset;
+}
+
+/**
+ * Trains one run of a job (modular or standard), idempotently: the Run row is keyed by (job, kind);
+ * a run that already finished is loaded from its artifact; one that was interrupted resumes from its
+ * last epoch checkpoint; every epoch's metrics are upserted on (run, epoch), so a retried epoch
+ * overwrites its row instead of duplicating it.
+ */
+export async function trainPhase(
+  ctx: JobContext,
+  datasets: DatasetCache,
+  kind: 'modular' | 'standard',
+  params: TrainStandardParams | TrainModularParams,
+  progress: PhaseProgress,
+): Promise<TrainedRun> {
+  const { prisma, jobId } = ctx;
+  const dataset = await datasets.get(params);
+  const backend = currentBackend()?.name ?? null;
+  const run = await prisma.run.upsert({
+    where: { jobId_kind: { jobId, kind } },
+    create: { jobId, kind, dataset: params.dataset, model: params.model, config: { ...params }, status: 'running', backend },
+    update: { status: 'running', backend },
+  });
+  if (run.modelArtifactId) return { runId: run.id, model: await loadModel(prisma, run.modelArtifactId), dataset };
+
+  const modular = kind === 'modular';
+  const config: TrainConfig = {
+    epochs: params.epochs,
+    batchSize: params.batchSize,
+    lr: params.lr,
+    momentum: params.momentum,
+    nesterov: true,
+    weightDecay: params.weightDecay,
+    alpha: 'alpha' in params ? params.alpha : 0,
+    beta: 'beta' in params ? params.beta : 0,
+    seed: params.seed,
+  };
+  const checkpoint = await prisma.checkpoint.findUnique({ where: { runId: run.id } });
+  await progress.report(checkpoint ? checkpoint.epoch / params.epochs : 0, { message: checkpoint ? `resuming after epoch ${checkpoint.epoch}` : 'training' }, true);
+  const trained = await trainModel(params.model, dataset, config, {
+    modular,
+    checkpoint: checkpoint ? new Uint8Array(checkpoint.state) : undefined,
+    callbacks: {
+      ...progress.trainerCallbacks(params.epochs),
+      onEpoch: async (metrics, trainer) => {
+        const state = Buffer.from(trainer.checkpoint());
+        await prisma.$transaction([
+          prisma.epochMetric.upsert({ where: { runId_epoch: { runId: run.id, epoch: metrics.epoch } }, create: { runId: run.id, ...metrics }, update: metrics }),
+          prisma.checkpoint.upsert({ where: { runId: run.id }, create: { runId: run.id, epoch: metrics.epoch, state }, update: { epoch: metrics.epoch, state } }),
+          prisma.run.update({ where: { id: run.id }, data: { epochsDone: metrics.epoch, trainAccuracy: metrics.trainAccuracy, testAccuracy: metrics.testAccuracy } }),
+        ]);
+        await progress.report(metrics.epoch / params.epochs, { epoch: metrics.epoch, totalEpochs: params.epochs }, true);
+      },
+    },
+  });
+  const final = trained.history[trained.history.length - 1] as EpochMetrics | undefined;
+  const artifactId = await storeModel(prisma, 'model', `${kind}-${params.model}-${run.id}.tar`, trained.model, {
+    kind: 'model',
+    dataset: dataset.name,
+    preprocessing: dataset.preprocessing,
+    outputClasses: dataset.classNames.map((_, i) => i),
+    outputClassNames: dataset.classNames,
+    hyperParameters: { ...params, kind },
+    metrics: { trainAccuracy: final?.trainAccuracy ?? null, testAccuracy: final?.testAccuracy ?? null },
+    backend: backend ?? undefined,
+  });
+  const cost = modelCost(modular ? withoutMasks(trained.model.arch) : trained.model.arch);
+  await prisma.$transaction([
+    prisma.run.update({
+      where: { id: run.id },
+      data: { status: 'completed', modelArtifactId: artifactId, wallMs: trained.wallMs, params: cost.params, flops: BigInt(cost.flops), finishedAt: new Date() },
+    }),
+    // The artifact now holds the final weights: the resumable state is no longer needed.
+    prisma.checkpoint.deleteMany({ where: { runId: run.id } }),
+  ]);
+  return { runId: run.id, model: trained.model, dataset };
+}

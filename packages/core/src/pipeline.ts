@@ -1,0 +1,73 @@
+import type { ModelName } from './catalog';
+import type { Dataset } from './data/dataset';
+import { buildArchitecture } from './model/zoo';
+import { createModel, type Model } from './model/model';
+import { modularize, subTaskMask, type Modularization } from './modularize/modularizer';
+import { reuseModule, type ReuseConfig, type ReuseReport } from './reuse/reuse';
+import { Trainer, type EpochMetrics, type TrainCallbacks, type TrainConfig } from './train/trainer';
+
+export interface TrainedModel {
+  model: Model;
+  history: EpochMetrics[];
+  wallMs: number;
+}
+
+/** Builds a zoo model for a dataset and trains it (modular: MwT losses; standard: cross-entropy only). */
+export async function trainModel(
+  name: ModelName,
+  dataset: Dataset,
+  config: TrainConfig,
+  options: { modular: boolean; widthMultiplier?: number; callbacks?: TrainCallbacks; checkpoint?: Uint8Array },
+): Promise<TrainedModel> {
+  const started = performance.now();
+  const arch = buildArchitecture(name, dataset.inputShape, dataset.numClasses, { modular: options.modular, widthMultiplier: options.widthMultiplier });
+  const model = createModel(arch, config.seed);
+  const trainer = new Trainer(model, dataset, config);
+  try {
+    if (options.checkpoint) trainer.restore(options.checkpoint);
+    const history = await trainer.run(options.callbacks);
+    return { model, history, wallMs: Math.round(performance.now() - started) };
+  } finally {
+    trainer.dispose();
+  }
+}
+
+export interface TimedModularization extends Modularization {
+  wallMs: number;
+}
+
+/** Modularizes a trained modular model on the training set (MWT.md section 3). */
+export async function modularizeModel(model: Model, dataset: Dataset, threshold: number): Promise<TimedModularization> {
+  const started = performance.now();
+  const result = await modularize(model, dataset.train, { threshold, numClasses: dataset.numClasses });
+  return { ...result, wallMs: Math.round(performance.now() - started) };
+}
+
+export interface TimedReuse {
+  module: Model;
+  report: ReuseReport;
+  wallMs: number;
+}
+
+/** Builds and fine-tunes the module of a sub-task, compared with the standard model when given. */
+export async function reuseForSubTask(
+  modular: Model,
+  modularization: Modularization,
+  targetClasses: number[],
+  dataset: Dataset,
+  config: ReuseConfig,
+  options: { standard?: Model; callbacks?: TrainCallbacks } = {},
+): Promise<TimedReuse> {
+  const started = performance.now();
+  const { module, report } = await reuseModule({
+    modular,
+    layers: modularization.layers,
+    mask: subTaskMask(modularization, targetClasses),
+    targetClasses,
+    dataset,
+    standard: options.standard,
+    config,
+    callbacks: options.callbacks,
+  });
+  return { module, report, wallMs: Math.round(performance.now() - started) };
+}

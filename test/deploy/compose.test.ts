@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { readPreference } from '@mwt/core';
+import { CONFIG_VARS, readConfig } from '@mwt/shared';
+
+/**
+ * No Docker engine runs where the tests run, so docker-compose.yml and Dockerfile.gpu are checked
+ * by reading them against the code's own configuration.
+ */
+interface ComposeService {
+  image?: string;
+  build?: { dockerfile: string };
+  command?: string[];
+  environment?: Record<string, string>;
+  ports?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  deploy?: { resources: { reservations: { devices: { driver: string; capabilities: string[] }[] } } };
+}
+
+const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
+const dockerfile = readFileSync('Dockerfile.gpu', 'utf8');
+const rootPackage = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
+const corePackage = JSON.parse(readFileSync('packages/core/package.json', 'utf8')) as { optionalDependencies: Record<string, string> };
+const knownVars = new Set([...CONFIG_VARS.map((v) => v.name), 'MWT_BACKEND', 'MWT_DATA_DIR', 'MWT_QUIET', 'NODE_ENV']);
+
+describe('docker-compose.yml and Dockerfile.gpu', () => {
+  const { services } = compose;
+
+  it('has postgres, redis, migrations, api and a GPU worker', () => {
+    for (const name of ['postgres', 'redis', 'migrate', 'api', 'worker']) assert.ok(services[name], name);
+    const devices = services.worker.deploy?.resources.reservations.devices ?? [];
+    assert.ok(devices.some((d) => d.driver === 'nvidia' && d.capabilities.includes('gpu')), 'worker reserves an NVIDIA GPU');
+    // The code's own parser accepts the worker's backend choice.
+    assert.equal(readPreference({ MWT_BACKEND: services.worker.environment?.MWT_BACKEND }), 'tensorflow-gpu');
+  });
+
+  it('runs the package scripts that exist, and only sets variables the code reads, with valid values', () => {
+    for (const name of ['migrate', 'api', 'worker']) {
+      const service = services[name];
+      const [npm, run, script] = service.command ?? [];
+      assert.equal(`${npm} ${run}`, 'npm run', name);
+      assert.ok(rootPackage.scripts[script], `${name} runs npm script ${script}, which package.json lacks`);
+      for (const variable of Object.keys(service.environment ?? {})) assert.ok(knownVars.has(variable), `${name} sets ${variable}, which no code reads`);
+      // The code's own parser accepts every value.
+      readConfig(service.environment ?? {});
+    }
+  });
+
+  it('points the services at the compose postgres and redis, and publishes the API port', () => {
+    const db = services.postgres.environment?.POSTGRES_DB;
+    for (const name of ['migrate', 'api', 'worker']) {
+      const config = readConfig(services[name].environment ?? {});
+      const url = new URL(config.databaseUrl);
+      assert.equal(url.hostname, 'postgres');
+      assert.equal(url.pathname, `/${db}`);
+      assert.equal(new URL(config.redisUrl).hostname, 'redis');
+      assert.ok(services[name].depends_on?.[name === 'migrate' ? 'postgres' : 'migrate'], `${name} waits for its dependency`);
+    }
+    const apiPort = readConfig(services.api.environment ?? {}).port;
+    assert.ok(services.api.ports?.some((p) => p.endsWith(`:${apiPort}`)), 'api publishes its PORT');
+    assert.match(dockerfile, new RegExp(`^EXPOSE ${apiPort}$`, 'm'));
+  });
+
+  it('builds on the CUDA/cuDNN that tfjs-node-gpu 4.22 (libtensorflow 2.9.1) needs, with Node 20', () => {
+    assert.equal(services.migrate.build?.dockerfile, 'Dockerfile.gpu');
+    assert.match(dockerfile, /^FROM nvidia\/cuda:11\.2\.\d+-cudnn8-runtime/m);
+    assert.match(dockerfile, /^FROM node:20/m);
+    const gpuVersion = corePackage.optionalDependencies['@tensorflow/tfjs-node-gpu'];
+    assert.equal(gpuVersion, '4.22.0');
+    assert.ok(dockerfile.includes(`@tensorflow/tfjs-node-gpu@${gpuVersion}`), 'the image checks the tfjs-node-gpu version the code declares');
+    assert.match(dockerfile, /npx prisma generate/);
+  });
+});
