@@ -67,10 +67,10 @@ describe('a pipeline job end to end: HTTP -> Redis -> worker -> Postgres -> HTTP
   });
 
   it('stores one metric row per epoch with every series', async () => {
-    const { body } = await json<{ epoch: number; kernelRate: number | null; cohesionLoss: number | null; testAccuracy: number }[]>(
+    const { body } = await json<{ metrics: { epoch: number; kernelRate: number | null; cohesionLoss: number | null; testAccuracy: number }[] }>(
       `/runs/${job.result?.modularRunId}/metrics`,
     );
-    const rows = Array.isArray(body) ? body : (body as { items: typeof body }).items;
+    const rows = body.metrics;
     assert.deepEqual(rows.map((r) => r.epoch), [1, 2]);
     for (const row of rows) {
       assert.equal(typeof row.kernelRate, 'number');
@@ -79,9 +79,9 @@ describe('a pipeline job end to end: HTTP -> Redis -> worker -> Postgres -> HTTP
   });
 
   it('serves a module that plain tfjs loads and that classifies with the reported accuracy', async () => {
-    const modules = await json<unknown>(`/runs/${job.result?.modularRunId}/modules`);
+    const modules = await json<{ items: { id: string; kind: string; classes: number[] }[] }>(`/runs/${job.result?.modularRunId}/modules`);
     assert.equal(modules.status, 200);
-    const list = (Array.isArray(modules.body) ? modules.body : (modules.body as { items: unknown[] }).items) as { id: string; kind: string; classes: number[] }[];
+    const list = modules.body.items;
     assert.equal(list.filter((m) => m.kind === 'class').length, 10);
     const reused = list.find((m) => m.id === job.result?.moduleId);
     assert.ok(reused, 'the reused module is listed');

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# One command, fresh machine to result: installs, brings up PostgreSQL and Redis, migrates, starts
+# the API and one worker, submits a pipeline job on MNIST, follows its progress and prints the
+# result table, then stops the API and the worker. Options go to the client, e.g.
+#   npm run demo -- --epochs 5 --train-limit 8000
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -d node_modules ] || npm ci --no-audit --no-fund
+bash scripts/ensure-services.sh
+export DATABASE_URL="${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/mwt}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+export PORT="${PORT:-3000}"
+export LOG_LEVEL="${LOG_LEVEL:-warn}"
+npx prisma generate >/dev/null
+npx tsx scripts/database.ts "$DATABASE_URL"
+npx prisma migrate deploy >/dev/null
+mkdir -p .data
+npm run --silent start:api >.data/api.log 2>&1 &
+api=$!
+npm run --silent start:worker >.data/worker.log 2>&1 &
+worker=$!
+trap 'kill $api $worker 2>/dev/null; wait 2>/dev/null || true' EXIT
+echo "[demo] API on http://127.0.0.1:$PORT (Swagger UI: /docs), logs in .data/"
+npx tsx scripts/demo-client.ts --url "http://127.0.0.1:$PORT" "$@"
