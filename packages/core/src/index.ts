@@ -15,6 +15,7 @@ export * from './train/losses';
 export * from './train/sgd';
 export * from './train/evaluate';
 export * from './train/trainer';
+export * from './train/step';
 export * from './modularize/bitset';
 export * from './modularize/sample-masks';
 export * from './modularize/modularizer';

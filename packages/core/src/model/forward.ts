@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { batchNormTrain } from '../ops/batch-norm';
 import { conv2d } from '../ops/conv2d';
 import type { Architecture, ResidualBlock } from './architecture';
 import { BN_EPSILON, param, type ParamStore } from './params';
@@ -38,12 +39,12 @@ export interface ForwardResult {
  * (run it inside tf.tidy or a gradient function).
  */
 export function forward(arch: Architecture, params: ParamStore, x: tf.Tensor4D, options: ForwardOptions): ForwardResult {
-  const pass = new ForwardPass(params, options);
+  const pass = new ForwardPass(params, options, x);
   let h: tf.Tensor = x;
   for (const block of arch.blocks) {
     switch (block.type) {
       case 'conv':
-        h = tf.relu(pass.maskedConv(block.name, h as tf.Tensor4D, block.stride, block.masked));
+        h = pass.maskedConv(block.name, h as tf.Tensor4D, block.stride, block.masked, true);
         break;
       case 'residual':
         h = pass.residual(block, h as tf.Tensor4D);
@@ -77,29 +78,46 @@ class ForwardPass {
   constructor(
     private readonly params: ParamStore,
     private readonly options: ForwardOptions,
+    /** The model input: data, so no conv needs a gradient with respect to it. */
+    private readonly input: tf.Tensor4D,
   ) {}
 
-  /** out = BN(conv(x)) * m, m = ReLU(tanh(W2 ReLU(W1 GAP(x)) + b2)) per sample and kernel. */
-  maskedConv(prefix: string, x: tf.Tensor4D, stride: number, masked: boolean): tf.Tensor4D {
+  /** out = act(BN(conv(x)) * m), m = ReLU(tanh(W2 ReLU(W1 GAP(x)) + b2)) per sample and kernel; act = ReLU or identity. */
+  maskedConv(prefix: string, x: tf.Tensor4D, stride: number, masked: boolean, relu: boolean): tf.Tensor4D {
     const kernel = param<tf.Rank.R4>(this.params, `${prefix}/kernel`);
-    const y = this.batchNorm(prefix, conv2d(x, kernel, stride, 'same'));
-    if (!masked) return y;
-    const override = this.options.maskOverride?.get(prefix);
-    if (override) return tf.mul(y, tf.tensor4d(override, [1, 1, 1, override.length])) as tf.Tensor4D;
+    const z = conv2d(x, kernel, stride, 'same', { inputGradient: x !== this.input });
+    const override = masked ? this.options.maskOverride?.get(prefix) : undefined;
+    const mask = masked && !override ? this.maskOf(prefix, x) : undefined;
+    if (this.options.training && !override) {
+      // One fused op with a closed-form gradient: see ops/batch-norm.ts for why.
+      const gamma = param<tf.Rank.R1>(this.params, `${prefix}/bn/gamma`);
+      const beta = param<tf.Rank.R1>(this.params, `${prefix}/bn/beta`);
+      const { out, mean, variance } = batchNormTrain(z, gamma, beta, mask, relu);
+      const [batch, height, width] = z.shape;
+      this.batchStats.set(prefix, { mean, variance, count: batch * height * width });
+      return out;
+    }
+    let y = this.batchNorm(prefix, z);
+    if (override) y = tf.mul(y, tf.tensor4d(override, [1, 1, 1, override.length]));
+    if (mask) y = tf.mul(y, tf.reshape(mask, [mask.shape[0], 1, 1, mask.shape[1]]));
+    return relu ? tf.relu(y) : y;
+  }
+
+  /** The mask generator of MWT.md section 1 on the block input x; records the mask for the losses. */
+  private maskOf(prefix: string, x: tf.Tensor4D): tf.Tensor2D {
     const pooled = tf.mean(x, [1, 2]) as tf.Tensor2D;
     const hidden = tf.relu(tf.matMul(pooled, param<tf.Rank.R2>(this.params, `${prefix}/gate/w1`)));
     const gateLogits = tf.add(tf.matMul(hidden, param<tf.Rank.R2>(this.params, `${prefix}/gate/w2`)), param(this.params, `${prefix}/gate/b2`));
     const mask = tf.relu(tf.tanh(gateLogits)) as tf.Tensor2D;
     this.masks.push(mask);
-    const [batch, kernels] = mask.shape;
-    return tf.mul(y, tf.reshape(mask, [batch, 1, 1, kernels]));
+    return mask;
   }
 
   residual(block: ResidualBlock, x: tf.Tensor4D): tf.Tensor4D {
-    const inner = tf.relu(this.maskedConv(`${block.name}/conv1`, x, block.stride, block.masked));
-    let branch = this.maskedConv(`${block.name}/conv2`, inner, 1, block.masked);
+    const inner = this.maskedConv(`${block.name}/conv1`, x, block.stride, block.masked, true);
+    let branch = this.maskedConv(`${block.name}/conv2`, inner, 1, block.masked, false);
     if (block.conv2Kept) branch = scatterChannels(branch, block.conv2Kept, block.filters);
-    let shortcut = block.projection ? this.maskedConv(`${block.name}/shortcut`, x, block.stride, false) : x;
+    let shortcut = block.projection ? this.maskedConv(`${block.name}/shortcut`, x, block.stride, false, false) : x;
     if (block.shortcutKept) shortcut = scatterChannels(shortcut, block.shortcutKept, block.filters);
     return tf.relu(tf.add(branch, shortcut)) as tf.Tensor4D;
   }
@@ -124,6 +142,7 @@ class ForwardPass {
       const variance = param<tf.Rank.R1>(this.params, `${prefix}/bn/variance`);
       return tf.batchNorm4d(x, mean, variance, beta, gamma, BN_EPSILON);
     }
+    // Training with a fixed mask override (tests only): the plain, autodiff formulation.
     const { mean, variance } = tf.moments(x, [0, 1, 2]);
     const [batch, height, width] = x.shape;
     this.batchStats.set(prefix, { mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, count: batch * height * width });

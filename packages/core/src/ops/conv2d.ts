@@ -81,7 +81,7 @@ function asRank4(t: tf.Tensor | tf.GradSaveFunc | undefined, what: string): tf.T
 }
 
 /** conv2d whose gradients are forward convolutions, so training works on wasm. */
-function forwardOnlyConv(stride: number, pad: ConvPadding): (x: tf.Tensor4D, filter: tf.Tensor4D) => tf.Tensor4D {
+function forwardOnlyConv(stride: number, pad: ConvPadding, inputGradient: boolean): (x: tf.Tensor4D, filter: tf.Tensor4D) => tf.Tensor4D {
   return tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const x = asRank4(inputs[0], 'x');
     const filter = asRank4(inputs[1], 'filter');
@@ -95,10 +95,17 @@ function forwardOnlyConv(stride: number, pad: ConvPadding): (x: tf.Tensor4D, fil
         const [kh, kw] = sf.shape;
         const rows = axis(sx.shape[1], kh, stride, pad);
         const cols = axis(sx.shape[2], kw, stride, pad);
-        return [inputGrad(dy, sf, sx.shape, stride, rows, cols), filterGrad(sx, dy, kh, kw, stride, rows, cols)];
+        // The first layer's input is data: a zero fill is cheaper than a full backward conv.
+        const dx = inputGradient ? inputGrad(dy, sf, sx.shape, stride, rows, cols) : tf.zerosLike(sx);
+        return [dx, filterGrad(sx, dy, kh, kw, stride, rows, cols)];
       });
     return { value, gradFunc };
   });
+}
+
+export interface ConvOptions {
+  /** false when x is data (the model input): its gradient is then returned as zeros, not computed. */
+  inputGradient?: boolean;
 }
 
 /**
@@ -106,7 +113,7 @@ function forwardOnlyConv(stride: number, pad: ConvPadding): (x: tf.Tensor4D, fil
  * every backend. Only wasm gets the custom gradient: the other backends'
  * native Conv2D gradients are complete and fast.
  */
-export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number, pad: ConvPadding): tf.Tensor4D {
+export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number, pad: ConvPadding, options: ConvOptions = {}): tf.Tensor4D {
   if (tf.getBackend() !== 'wasm') return tf.conv2d(x, filter, stride, pad);
-  return forwardOnlyConv(stride, pad)(x, filter);
+  return forwardOnlyConv(stride, pad, options.inputGradient ?? true)(x, filter);
 }

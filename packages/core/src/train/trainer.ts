@@ -3,12 +3,10 @@ import { decodeBundle, encodeBundle, type NamedArray } from '../artifacts/tensor
 import type { Split } from '../data/dataset';
 import { batchOrder, gatherBatch } from '../data/split';
 import { isModular } from '../model/architecture';
-import { forward } from '../model/forward';
-import { BN_MOMENTUM, trainableVariables, type ParamStore } from '../model/params';
 import type { Model } from '../model/model';
 import { evaluateAccuracy } from './evaluate';
-import { batchMaskMetrics, crossEntropy, mwtLosses, pairWeights } from './losses';
 import { cosineLr, Sgd } from './sgd';
+import { trainStep } from './step';
 
 export interface TrainConfig {
   epochs: number;
@@ -152,7 +150,9 @@ export class Trainer {
       if (callbacks.shouldStop?.()) throw new TrainingStopped(this.epochsDone);
       const indices = order.subarray(batch * batchSize, Math.min(train.count, (batch + 1) * batchSize));
       const { images, labels } = gatherBatch(train, indices, arch.inputShape);
-      const step = this.step(images, labels, lr, seed * 100_003 + epoch * 1_000 + batch);
+      const { alpha, beta } = this.config;
+      const dropoutSeed = seed * 100_003 + epoch * 1_000 + batch;
+      const step = trainStep(this.model, this.optimizer, this.paramNameOf, { images, labels, lr, dropoutSeed, alpha, beta, modular: this.modular });
       const n = labels.length;
       sums.samples += n;
       sums.correct += step.correct;
@@ -188,58 +188,6 @@ export class Trainer {
       });
     }
     return metrics;
-  }
-
-  /** One SGD step; returns the batch's scalars (read back in one sync). */
-  private step(images: Float32Array, labels: Int32Array, lr: number, dropoutSeed: number) {
-    const { arch, params } = this.model;
-    const { alpha, beta } = this.config;
-    const pairs = pairWeights(labels);
-    const [h, w, c] = arch.inputShape;
-    const scalars = tf.tidy(() => {
-      const x = tf.tensor4d(images, [labels.length, h, w, c]);
-      const y = tf.tensor1d(labels, 'int32');
-      let reported: tf.Tensor1D | undefined;
-      let batchStats: ReturnType<typeof forward>['batchStats'] | undefined;
-      const { grads } = tf.variableGrads(() => {
-        const out = forward(arch, params, x, { training: true, dropoutSeed });
-        const ce = crossEntropy(out.logits, y);
-        const { cohesion, coupling } = mwtLosses(out.masks, pairs);
-        const loss = this.modular ? tf.addN([ce, tf.mul(cohesion, alpha), tf.mul(coupling, beta)]) : ce;
-        const correct = tf.sum(tf.cast(tf.equal(tf.argMax(out.logits, 1), y), 'float32'));
-        const live = batchMaskMetrics(out.masks, pairs);
-        reported = tf.keep(tf.stack([loss, ce, cohesion, coupling, correct, live.kernelRate, live.cohesion, live.coupling]) as tf.Tensor1D);
-        batchStats = out.batchStats;
-        for (const stats of batchStats.values()) {
-          tf.keep(stats.mean);
-          tf.keep(stats.variance);
-        }
-        return loss as tf.Scalar;
-      }, trainableVariables(params));
-      const named = new Map<string, tf.Tensor>();
-      for (const [variableName, grad] of Object.entries(grads)) named.set(this.paramNameOf.get(variableName) ?? variableName, grad);
-      this.optimizer.step(named, lr);
-      if (batchStats) {
-        updateRunningStats(params, batchStats);
-        for (const stats of batchStats.values()) tf.dispose([stats.mean, stats.variance]);
-      }
-      return reported as tf.Tensor1D;
-    });
-    const [loss, ce, cohesion, coupling, correct, kernelRate, batchCohesion, batchCoupling] = scalars.dataSync();
-    scalars.dispose();
-    return { loss, ce, cohesion, coupling, correct, kernelRate, batchCohesion, batchCoupling };
-  }
-}
-
-/** running = (1 - m) * running + m * batch, with the unbiased batch variance (PyTorch's convention). */
-function updateRunningStats(params: ParamStore, stats: ReturnType<typeof forward>['batchStats']): void {
-  for (const [prefix, { mean, variance, count }] of stats) {
-    const runningMean = params.get(`${prefix}/bn/mean`);
-    const runningVariance = params.get(`${prefix}/bn/variance`);
-    if (!runningMean || !runningVariance) throw new Error(`missing BatchNorm statistics for ${prefix}`);
-    const unbiased = tf.mul(variance, count / Math.max(1, count - 1));
-    runningMean.assign(tf.add(tf.mul(runningMean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
-    runningVariance.assign(tf.add(tf.mul(runningVariance, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
   }
 }
 

@@ -1,0 +1,22 @@
+/**
+ * Keyset pagination for GET /jobs: newest first on (createdAt, id). The cursor is the last
+ * row's key, base64url-encoded so clients treat it as opaque.
+ */
+import type { Prisma } from '@mwt/db';
+import { HttpError } from '../errors.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function encodeCursor(row: { createdAt: Date; id: string }): string {
+  return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
+}
+
+/** The rows strictly after the cursor in (createdAt desc, id desc) order. */
+export function afterCursor(cursor: string): Prisma.JobWhereInput {
+  const [at, id, extra] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(at ?? '');
+  if (extra !== undefined || !id || !UUID.test(id) || Number.isNaN(createdAt.getTime())) {
+    throw new HttpError(400, 'querystring/cursor is not a cursor returned by GET /jobs');
+  }
+  return { OR: [{ createdAt: { lt: createdAt } }, { createdAt, id: { lt: id } }] };
+}

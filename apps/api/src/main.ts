@@ -1,0 +1,43 @@
+/** API process: real connections from the environment (see CONFIG_VARS), graceful shutdown. */
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createPrisma } from '@mwt/db';
+import { readConfig, type QueuedJob } from '@mwt/shared';
+import { buildApp } from './app.js';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+const config = readConfig();
+const prisma = createPrisma(config.databaseUrl);
+// Few retries per command: with Redis down, POST /jobs should answer 503 soon, not queue for ever.
+const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
+const queue = new Queue<QueuedJob>(config.queueName, { connection: redis, prefix: config.queuePrefix });
+const app = await buildApp({ config, prisma, redis, queue });
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  app.log.info({ signal }, 'shutting down');
+  // A hung close must not keep the container from stopping.
+  setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
+  try {
+    await app.close();
+    await queue.close();
+    await redis.quit();
+    await prisma.$disconnect();
+    process.exit(0);
+  } catch (err) {
+    app.log.error({ err }, 'shutdown failed');
+    process.exit(1);
+  }
+}
+process.once('SIGTERM', () => void shutdown('SIGTERM'));
+process.once('SIGINT', () => void shutdown('SIGINT'));
+
+try {
+  await app.listen({ port: config.port, host: config.host });
+} catch (err) {
+  app.log.error({ err }, 'could not listen');
+  process.exit(1);
+}

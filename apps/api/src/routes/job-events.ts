@@ -1,0 +1,57 @@
+/** GET /jobs/:id/events: a job's progress as Server-Sent Events. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import type { AppDeps } from '../deps.js';
+import { notFound } from '../errors.js';
+import { streamJob } from '../jobs/event-stream.js';
+import { ProgressHub } from '../jobs/progress-hub.js';
+import { IdParams, errors } from '../schemas/common.js';
+import { SseDescription } from '../schemas/job.js';
+import { toJobStatus } from '../views.js';
+
+const jobEventRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { prisma, queue, redis, ssePollMs = 1_000 }) => {
+  const hub = new ProgressHub(queue, redis, app.log);
+  const open = new Set<() => void>();
+  // Open streams would keep server.close() waiting for ever.
+  app.addHook('preClose', async () => open.forEach((close) => close()));
+  app.addHook('onClose', () => hub.close());
+
+  app.get(
+    '/jobs/:id/events',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: "Stream a job's progress (Server-Sent Events)",
+        description: SseDescription,
+        params: IdParams,
+        response: {
+          200: {
+            description: SseDescription,
+            content: {
+              'text/event-stream': {
+                schema: Type.String({ examples: ['event: state\ndata: {"id":"…","state":"running","progress":40}\n\n'] }),
+              },
+            },
+          },
+          ...errors(400, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const row = await prisma.job.findUnique({ where: { id: request.params.id } });
+      if (!row) throw notFound('job', request.params.id);
+      reply.hijack(); // from here on we own the socket; Fastify neither serializes nor ends it
+      reply.raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no', // nginx: do not buffer the stream
+      });
+      const close = streamJob({ res: reply.raw, prisma, hub, log: request.log, first: toJobStatus(row), pollMs: ssePollMs });
+      open.add(close);
+      reply.raw.on('close', () => open.delete(close));
+    },
+  );
+};
+
+export default jobEventRoutes;

@@ -1,0 +1,106 @@
+/**
+ * Database rows -> API views. Dates become ISO strings, BigInt counters numbers (FLOPs of
+ * these models stay far below 2^53), Postgres enum spellings the API's, bytes are left out.
+ */
+import type { EpochMetric, Modularization, Module, Prisma, Run } from '@mwt/db';
+import { fromDbJobType } from '@mwt/shared';
+import type { JobStatus, JobView } from './schemas/job.js';
+import type { MetricView, ModularizationView, ModuleView, RunView } from './schemas/resources.js';
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const num = (b: bigint | null) => (b === null ? null : Number(b));
+
+export const jobInclude = {
+  runs: { select: { id: true }, orderBy: { createdAt: 'asc' } },
+  modularizations: { select: { id: true }, orderBy: { createdAt: 'asc' } },
+  modules: { select: { id: true }, orderBy: { createdAt: 'asc' } },
+} as const satisfies Prisma.JobInclude;
+export type JobRow = Prisma.JobGetPayload<{ include: typeof jobInclude }>;
+
+export function toJobStatus(job: Omit<JobRow, 'runs' | 'modularizations' | 'modules'>): JobStatus {
+  const { id, state, progress, phase, epoch, totalEpochs, message, error } = job;
+  return { id, state, progress, phase, epoch, totalEpochs, message, error };
+}
+
+export function toJobView(job: JobRow, now = new Date()): JobView {
+  const end = job.finishedAt ?? (job.state === 'running' ? now : null);
+  const ids = (rows: { id: string }[]) => rows.map((r) => r.id);
+  return {
+    ...toJobStatus(job),
+    type: fromDbJobType(job.type),
+    params: job.payload as Record<string, unknown>,
+    result: job.result,
+    cancelRequested: job.cancelRequested,
+    attempts: job.attempts,
+    createdAt: job.createdAt.toISOString(),
+    startedAt: iso(job.startedAt),
+    finishedAt: iso(job.finishedAt),
+    durationMs: job.startedAt && end ? end.getTime() - job.startedAt.getTime() : null,
+    runs: ids(job.runs),
+    modularizations: ids(job.modularizations),
+    modules: ids(job.modules),
+    links: {
+      self: `/jobs/${job.id}`,
+      events: `/jobs/${job.id}/events`,
+      runs: job.runs.map((r) => `/runs/${r.id}`),
+      modularizations: job.modularizations.map((m) => `/modularizations/${m.id}`),
+      modules: job.modules.map((m) => `/modules/${m.id}`),
+    },
+  };
+}
+
+const download = (artifactId: string | null) => (artifactId ? `/artifacts/${artifactId}/download` : null);
+
+export function toRunView(run: Run): RunView {
+  return {
+    ...run,
+    config: run.config as Record<string, unknown>,
+    flops: num(run.flops),
+    createdAt: run.createdAt.toISOString(),
+    finishedAt: iso(run.finishedAt),
+    links: {
+      self: `/runs/${run.id}`,
+      job: `/jobs/${run.jobId}`,
+      metrics: `/runs/${run.id}/metrics`,
+      modules: `/runs/${run.id}/modules`,
+      model: download(run.modelArtifactId),
+    },
+  };
+}
+
+export function toMetricView(m: EpochMetric): MetricView {
+  const { id: _id, runId: _runId, createdAt, ...series } = m;
+  return { ...series, createdAt: createdAt.toISOString() };
+}
+
+export function toModuleView(m: Omit<Module, 'mask'>): ModuleView {
+  return {
+    ...m,
+    flops: num(m.flops),
+    fullFlops: num(m.fullFlops),
+    createdAt: m.createdAt.toISOString(),
+    links: {
+      self: `/modules/${m.id}`,
+      download: m.artifactId ? `/modules/${m.id}/download` : null,
+      modularization: `/modularizations/${m.modularizationId}`,
+      run: m.runId ? `/runs/${m.runId}` : null,
+    },
+  };
+}
+
+export function toModularizationView(m: Modularization & { modules: { id: string }[] }): ModularizationView {
+  const { modules, ...rest } = m;
+  return {
+    ...rest,
+    layers: m.layers as ModularizationView['layers'],
+    createdAt: m.createdAt.toISOString(),
+    modules: modules.map((x) => x.id),
+    links: {
+      self: `/modularizations/${m.id}`,
+      job: `/jobs/${m.jobId}`,
+      run: `/runs/${m.runId}`,
+      modules: `/runs/${m.runId}/modules`,
+      download: download(m.artifactId),
+    },
+  };
+}

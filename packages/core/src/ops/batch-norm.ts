@@ -1,0 +1,90 @@
+import * as tf from '@tensorflow/tfjs';
+import { BN_EPSILON } from '../model/params';
+
+/**
+ * Training-mode BatchNorm fused with the MwT mask and the ReLU that follow it:
+ *   out = act(BN(z)) * m,  act = ReLU or identity,  m: [B, C] per-sample mask (or none).
+ * (ReLU before the mask equals ReLU after it because m >= 0, and is exact in floats.)
+ *
+ * Why not tf.moments + tf.batchNorm + tf.mul + tf.relu: on wasm, autodiff through them tiles
+ * [1,1,1,C] vectors to the full activation (Tile took ~30% of a training step) and reduces over
+ * non-trailing axes by transposing. Here every per-channel sum is a [1,N]x[N,C] matmul with a ones
+ * row, every per-channel affine map a matmul with a diagonal matrix (both XNNPACK GEMMs), and the
+ * backward pass is the closed-form BatchNorm gradient.
+ */
+export interface BatchNormTrainResult {
+  out: tf.Tensor4D;
+  /** Batch mean and biased variance, for the running statistics (not differentiated). */
+  mean: tf.Tensor1D;
+  variance: tf.Tensor1D;
+}
+
+/**
+ * Per-channel sums of a [N, C] matrix, as [C, 1]: a GEMV instead of a transposing reduction.
+ * x2d^T @ ones rather than ones @ x2d: XNNPACK packs the right-hand operand as weights on every
+ * call, and packing a [N, 1] ones column costs far less than packing the [N, C] activation (4x here).
+ */
+function channelSums(x2d: tf.Tensor2D, ones: tf.Tensor2D): tf.Tensor2D {
+  return tf.matMul(x2d, ones, true, false);
+}
+
+/** x * scale (+ bias) per channel of a [N, C] matrix, through a diagonal matrix (exact: the other terms are 0). */
+function channelAffine(x2d: tf.Tensor2D, scale: tf.Tensor1D, bias?: tf.Tensor): tf.Tensor2D {
+  const diagonal = tf.diag(scale) as tf.Tensor2D;
+  if (bias === undefined) return tf.matMul(x2d, diagonal);
+  // wasm's _FusedMatMul checks the rank of the bias' *storage*, which a reshaped or restored
+  // tensor may not share (a pruned module's beta failed as "rank 4"): give it a fresh [C] copy.
+  return tf.fused.matMul({ a: x2d, b: diagonal, bias: tf.add(bias, 0) }) as tf.Tensor2D;
+}
+
+function asTensor(t: tf.Tensor | tf.GradSaveFunc | undefined, what: string): tf.Tensor {
+  if (!(t instanceof tf.Tensor)) throw new Error(`batchNormTrain: ${what} must be a tensor`);
+  return t;
+}
+
+export function batchNormTrain(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, mask: tf.Tensor2D | undefined, relu: boolean): BatchNormTrainResult {
+  const [batch, height, width, channels] = z.shape;
+  const count = batch * height * width;
+  // Statistics outside the custom op: nothing downstream of them reaches the loss except through
+  // the op, whose gradient already accounts for them, so the tape never differentiates these.
+  const ones = tf.ones([count, 1]) as tf.Tensor2D;
+  const z2d = tf.reshape(z, [count, channels]) as tf.Tensor2D;
+  const mean = tf.div(channelSums(z2d, ones), count).reshape([channels]) as tf.Tensor1D;
+  const centered = channelAffine(z2d, tf.ones([channels]) as tf.Tensor1D, tf.neg(mean));
+  const variance = tf.div(channelSums(tf.square(centered), ones), count).reshape([channels]) as tf.Tensor1D;
+  const invStd = tf.rsqrt(tf.add(variance, BN_EPSILON)) as tf.Tensor1D;
+
+  const op = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const g = asTensor(inputs[1], 'gamma') as tf.Tensor1D;
+    const b = asTensor(inputs[2], 'beta');
+    const m = mask ? (asTensor(inputs[3], 'mask') as tf.Tensor2D) : undefined;
+    const save = inputs[mask ? 4 : 3];
+    const y = channelAffine(centered, tf.mul(g, invStd) as tf.Tensor1D, b);
+    const activated = relu ? tf.relu(y) : y;
+    const out = m ? tf.mul(tf.reshape(activated, [batch, height * width, channels]), tf.reshape(m, [batch, 1, channels])) : activated;
+    if (typeof save === 'function') save(m ? [centered, invStd, g, activated, y, m] : [centered, invStd, g, activated, y]);
+    const gradFunc = (dOut: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] =>
+      tf.tidy(() => {
+        const [sCentered, sInvStd, sGamma, sActivated, sY, sMask] = saved;
+        const dOut3d = tf.reshape(dOut, [batch, height * width, channels]);
+        // d/dm[b,c] = sum over pixels of dOut * act(y): a batched GEMV with a broadcast ones column.
+        const dMask = sMask ? tf.reshape(tf.matMul(tf.mul(dOut3d, tf.reshape(sActivated, dOut3d.shape)), tf.ones([1, height * width, 1]), true, false), [batch, channels]) : undefined;
+        const dAct = sMask ? tf.mul(dOut3d, tf.reshape(sMask, [batch, 1, channels])) : dOut3d;
+        const dAct2d = tf.reshape(dAct, [count, channels]);
+        const dy = relu ? tf.mul(dAct2d, tf.step(tf.reshape(sY, [count, channels]))) : dAct2d;
+        const sumOnes = tf.ones([count, 1]) as tf.Tensor2D;
+        const dBeta = channelSums(dy as tf.Tensor2D, sumOnes).reshape([channels]) as tf.Tensor1D;
+        // dGamma = sum(dy * xhat) with xhat = centered * invStd.
+        const dGamma = tf.mul(channelSums(tf.mul(dy, sCentered) as tf.Tensor2D, sumOnes).reshape([channels]), sInvStd) as tf.Tensor1D;
+        // dz = k (dy - dBeta/N - xhat dGamma/N), k = gamma invStd: two diagonal GEMMs and an add.
+        const k = tf.mul(sGamma, sInvStd) as tf.Tensor1D;
+        const dyPart = channelAffine(dy as tf.Tensor2D, k, tf.mul(k, tf.div(dBeta, -count)));
+        const centeredPart = channelAffine(sCentered as tf.Tensor2D, tf.mul(tf.mul(k, sInvStd), tf.div(dGamma, -count)) as tf.Tensor1D);
+        const dz = tf.reshape(tf.add(dyPart, centeredPart), [batch, height, width, channels]);
+        return dMask ? [dz, dGamma, dBeta, dMask] : [dz, dGamma, dBeta];
+      });
+    return { value: tf.reshape(out, [batch, height, width, channels]) as tf.Tensor4D, gradFunc };
+  });
+  const out = mask ? op(z, gamma, beta, mask) : op(z, gamma, beta);
+  return { out, mean, variance };
+}

@@ -1,0 +1,85 @@
+import * as tf from '@tensorflow/tfjs';
+import { forward } from '../model/forward';
+import { BN_MOMENTUM, trainableVariables, type ParamStore } from '../model/params';
+import type { Model } from '../model/model';
+import { batchMaskMetrics, crossEntropy, mwtLosses, pairWeights } from './losses';
+import type { Sgd } from './sgd';
+
+/** The batch's scalars of one step, read back from the device in one sync. */
+export interface StepResult {
+  loss: number;
+  ce: number;
+  cohesion: number;
+  coupling: number;
+  correct: number;
+  kernelRate: number;
+  batchCohesion: number;
+  batchCoupling: number;
+}
+
+export interface StepInput {
+  images: Float32Array;
+  labels: Int32Array;
+  lr: number;
+  dropoutSeed: number;
+  /** Loss weights; the MwT terms only enter the loss when `modular`. */
+  alpha: number;
+  beta: number;
+  modular: boolean;
+}
+
+/**
+ * One SGD step (forward, backward, update, BN running statistics). Its own function, rather than a
+ * private method of the Trainer, so that the benchmark times exactly what training runs.
+ * `paramNameOf` maps tfjs variable names to our parameter names (the keys of `grads`).
+ */
+export function trainStep(model: Model, optimizer: Sgd, paramNameOf: Map<string, string>, input: StepInput): StepResult {
+  const { arch, params } = model;
+  const { labels, alpha, beta, modular } = input;
+  const pairs = pairWeights(labels);
+  const [h, w, c] = arch.inputShape;
+  const scalars = tf.tidy(() => {
+    const x = tf.tensor4d(input.images, [labels.length, h, w, c]);
+    const y = tf.tensor1d(labels, 'int32');
+    let reported: tf.Tensor1D | undefined;
+    let batchStats: ReturnType<typeof forward>['batchStats'] | undefined;
+    const { grads } = tf.variableGrads(() => {
+      const out = forward(arch, params, x, { training: true, dropoutSeed: input.dropoutSeed });
+      const ce = crossEntropy(out.logits, y);
+      const { cohesion, coupling } = mwtLosses(out.masks, pairs);
+      const loss = modular ? tf.addN([ce, tf.mul(cohesion, alpha), tf.mul(coupling, beta)]) : ce;
+      const correct = tf.sum(tf.cast(tf.equal(tf.argMax(out.logits, 1), y), 'float32'));
+      const live = batchMaskMetrics(out.masks, pairs);
+      reported = tf.keep(tf.stack([loss, ce, cohesion, coupling, correct, live.kernelRate, live.cohesion, live.coupling]) as tf.Tensor1D);
+      batchStats = out.batchStats;
+      for (const stats of batchStats.values()) {
+        tf.keep(stats.mean);
+        tf.keep(stats.variance);
+      }
+      return loss as tf.Scalar;
+    }, trainableVariables(params));
+    const named = new Map<string, tf.Tensor>();
+    for (const [variableName, grad] of Object.entries(grads)) named.set(paramNameOf.get(variableName) ?? variableName, grad);
+    optimizer.step(named, input.lr);
+    if (batchStats) {
+      updateRunningStats(params, batchStats);
+      for (const stats of batchStats.values()) tf.dispose([stats.mean, stats.variance]);
+    }
+    return reported as tf.Tensor1D;
+  });
+  const [loss, ce, cohesion, coupling, correct, kernelRate, batchCohesion, batchCoupling] = scalars.dataSync();
+  scalars.dispose();
+  return { loss, ce, cohesion, coupling, correct, kernelRate, batchCohesion, batchCoupling };
+}
+
+/** running = (1 - m) * running + m * batch, with the unbiased batch variance (PyTorch's convention). */
+function updateRunningStats(params: ParamStore, stats: ReturnType<typeof forward>['batchStats']): void {
+  for (const [prefix, { mean, variance, count }] of stats) {
+    const runningMean = params.get(`${prefix}/bn/mean`);
+    const runningVariance = params.get(`${prefix}/bn/variance`);
+    if (!runningMean || !runningVariance) throw new Error(`missing BatchNorm statistics for ${prefix}`);
+    const unbiased = tf.mul(variance, count / Math.max(1, count - 1));
+    runningMean.assign(tf.add(tf.mul(runningMean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
+    runningVariance.assign(tf.add(tf.mul(runningVariance, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
+  }
+}

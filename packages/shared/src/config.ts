@@ -1,0 +1,101 @@
+/**
+ * Process configuration shared by the API and the workers. Every setting comes from one
+ * environment variable; CONFIG_VARS is the single list the README and the docker-compose
+ * test read, so a new variable cannot be documented in one place and forgotten in another.
+ */
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  redisUrl: string;
+  queueName: string;
+  queuePrefix: string;
+  workerConcurrency: number;
+  logLevel: LogLevel;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface ConfigVar {
+  name: string;
+  key: keyof Config;
+  default: string;
+  description: string;
+}
+
+export const CONFIG_VARS: readonly ConfigVar[] = [
+  { name: 'PORT', key: 'port', default: '3000', description: 'TCP port the API listens on (0..65535).' },
+  { name: 'HOST', key: 'host', default: '0.0.0.0', description: 'Interface the API binds to.' },
+  {
+    name: 'DATABASE_URL',
+    key: 'databaseUrl',
+    default: 'postgresql://postgres@127.0.0.1:5432/mwt',
+    description: 'PostgreSQL connection URL (jobs, runs, metrics, modules, artifacts).',
+  },
+  { name: 'REDIS_URL', key: 'redisUrl', default: 'redis://127.0.0.1:6379', description: 'Redis URL (BullMQ queue, cancel channel).' },
+  { name: 'MWT_QUEUE', key: 'queueName', default: 'mwt-jobs', description: 'BullMQ queue name shared by API and workers.' },
+  { name: 'MWT_QUEUE_PREFIX', key: 'queuePrefix', default: 'bull', description: 'BullMQ key prefix in Redis (isolates deployments and test runs).' },
+  { name: 'WORKER_CONCURRENCY', key: 'workerConcurrency', default: '1', description: 'Jobs one worker process runs at once (1..64).' },
+  { name: 'LOG_LEVEL', key: 'logLevel', default: 'info', description: `Pino log level: ${LOG_LEVELS.join(', ')}.` },
+];
+
+type Env = Record<string, string | undefined>;
+
+function intVar(name: string, raw: string, min: number, max: number): number {
+  // Number('') is 0 and Number('1e3') is 1000: insist on plain digits so typos fail loudly.
+  const value = /^\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be an integer in ${min}..${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function urlVar(name: string, raw: string, protocols: string[]): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`${name} is not a valid URL: "${raw}"`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new Error(`${name} must use ${protocols.join(' or ')}, got "${url.protocol}"`);
+  }
+  return raw;
+}
+
+function nonEmpty(name: string, raw: string): string {
+  if (raw.trim() === '') throw new Error(`${name} must not be empty`);
+  return raw;
+}
+
+function queueName(name: string, raw: string): string {
+  // BullMQ builds Redis keys as prefix:name:..., so a ':' in the name would corrupt them.
+  if (raw.includes(':')) throw new Error(`${name} must not contain ':', got "${raw}"`);
+  return nonEmpty(name, raw);
+}
+
+export function readConfig(env: Env = process.env): Config {
+  // An empty variable means "unset" (docker-compose writes `VAR=` for blanks).
+  const get = (key: keyof Config): [string, string] => {
+    const spec = CONFIG_VARS.find((v) => v.key === key);
+    if (!spec) throw new Error(`no config variable for ${key}`);
+    const raw = env[spec.name];
+    return [spec.name, raw === undefined || raw === '' ? spec.default : raw];
+  };
+  const [logName, logLevel] = get('logLevel');
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new Error(`${logName} must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  return {
+    port: intVar(...get('port'), 0, 65535),
+    host: nonEmpty(...get('host')),
+    databaseUrl: urlVar(...get('databaseUrl'), ['postgresql:', 'postgres:']),
+    redisUrl: urlVar(...get('redisUrl'), ['redis:', 'rediss:']),
+    queueName: queueName(...get('queueName')),
+    queuePrefix: nonEmpty(...get('queuePrefix')),
+    workerConcurrency: intVar(...get('workerConcurrency'), 1, 64),
+    logLevel: logLevel as LogLevel,
+  };
+}

@@ -1,0 +1,3 @@
+export * from './config.js';
+export * from './jobs.js';
+export * from './archive.js';

@@ -1,0 +1,224 @@
+/**
+ * Job payloads. Each TypeBox schema here is at once the HTTP validator (ajv in Fastify),
+ * the OpenAPI document (@fastify/swagger) and the TypeScript type (Static<>), so the three
+ * cannot drift apart. The worker reads the stored, defaults-applied params back with
+ * parseJobParams().
+ */
+import Type, { type Static, type TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+import { DATASETS, DATASET_NAMES, MODEL_NAMES, PAPER_DEFAULTS, type DatasetName } from '@mwt/core/catalog';
+
+const Uuid = (description: string) => Type.String({ format: 'uuid', description });
+
+const TargetClasses = (extra: { default?: number[] } = {}) =>
+  Type.Array(Type.Integer({ minimum: 0 }), {
+    minItems: 2,
+    maxItems: 10,
+    uniqueItems: true,
+    // The upper bound depends on the dataset, which JSON Schema cannot see: checked by checkTargetClasses().
+    description: "Class ids (0..numClasses-1 of the run's dataset) the reused model must tell apart.",
+    ...extra,
+  });
+
+/**
+ * A field with a default is Optional in the schema: clients (and the OpenAPI document) see
+ * it as omittable, and withDefaults() fills it before the payload is stored.
+ */
+const dflt = <T extends TSchema>(schema: T) => Type.Optional(schema);
+
+const trainProperties = {
+  dataset: dflt(Type.Enum(DATASET_NAMES, { default: 'mnist', description: 'Dataset to train on.' })),
+  model: dflt(Type.Enum(MODEL_NAMES, { default: 'simcnn-small', description: 'Architecture; `-small` variants use 1/8 of the paper widths.' })),
+  epochs: dflt(Type.Integer({ minimum: 1, maximum: 500, default: 5 })),
+  batchSize: dflt(Type.Integer({ minimum: 1, maximum: 1024, default: PAPER_DEFAULTS.batchSize })),
+  lr: dflt(Type.Number({ exclusiveMinimum: 0, maximum: 10, default: PAPER_DEFAULTS.lr, description: 'SGD learning rate.' })),
+  momentum: dflt(Type.Number({ minimum: 0, maximum: 0.999, default: PAPER_DEFAULTS.momentum })),
+  weightDecay: dflt(Type.Number({ minimum: 0, maximum: 0.1, default: 0 })),
+  seed: dflt(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, default: 0, description: 'Seeds weight init, shuffling and subsampling.' })),
+  trainLimit: Type.Optional(Type.Integer({ minimum: 10, maximum: 1_000_000, description: 'Class-balanced subsample of the training set.' })),
+  testLimit: Type.Optional(Type.Integer({ minimum: 10, maximum: 1_000_000, description: 'Subsample of the test set.' })),
+};
+
+const mwtProperties = {
+  alpha: dflt(Type.Number({ minimum: 0, maximum: 100, default: PAPER_DEFAULTS.alpha, description: 'Weight of the cohesion loss.' })),
+  beta: dflt(Type.Number({ minimum: 0, maximum: 100, default: PAPER_DEFAULTS.beta, description: 'Weight of the coupling loss.' })),
+};
+
+const threshold = dflt(
+  Type.Number({
+    exclusiveMinimum: 0,
+    maximum: 1,
+    default: PAPER_DEFAULTS.threshold,
+    description: 'Relevance threshold above which a kernel is kept in a class module.',
+  }),
+);
+
+// additionalProperties: false so a typo (`epoch: 3`) is a 400 rather than a silently ignored field.
+const closed = { additionalProperties: false } as const;
+
+export const TrainStandardParams = Type.Object(trainProperties, {
+  ...closed,
+  examples: [{ dataset: 'mnist', model: 'simcnn-small', epochs: 5, trainLimit: 2000 }],
+});
+
+export const TrainModularParams = Type.Object(
+  { ...trainProperties, ...mwtProperties },
+  { ...closed, examples: [{ dataset: 'mnist', model: 'simcnn-small', epochs: 5, alpha: 0.5, beta: 1.5 }] },
+);
+
+export const ModularizeParams = Type.Object(
+  { runId: Uuid('A completed modular run (train-modular or pipeline).'), threshold },
+  { ...closed, examples: [{ runId: '0b7c2a4e-3f4d-4a8e-9a57-2f0d7c1e9b11', threshold: 0.9 }] },
+);
+
+export const ReuseParams = Type.Object(
+  {
+    modularizationId: Uuid('Modularization whose class modules are combined.'),
+    targetClasses: TargetClasses(),
+    epochs: dflt(Type.Integer({ minimum: 1, maximum: 200, default: PAPER_DEFAULTS.reuseEpochs })),
+    lr: dflt(Type.Number({ exclusiveMinimum: 0, maximum: 10, default: 0.01 })),
+    batchSize: trainProperties.batchSize,
+    seed: trainProperties.seed,
+    standardRunId: Type.Optional(Uuid('Completed standard run on the same dataset, evaluated on the same sub-task for comparison.')),
+  },
+  { ...closed, examples: [{ modularizationId: '5d1f9e0a-8c3b-4b6e-a0f2-9e4c7d2b1a33', targetClasses: [0, 1], epochs: 10 }] },
+);
+
+export const PipelineParams = Type.Object(
+  {
+    ...trainProperties,
+    ...mwtProperties,
+    threshold,
+    targetClasses: dflt(TargetClasses({ default: [0, 1] })),
+    reuseEpochs: dflt(Type.Integer({ minimum: 1, maximum: 200, default: PAPER_DEFAULTS.reuseEpochs })),
+    reuseLr: dflt(Type.Number({ exclusiveMinimum: 0, maximum: 10, default: 0.01 })),
+  },
+  { ...closed, examples: [{ dataset: 'mnist', epochs: 3, trainLimit: 2000, targetClasses: [3, 8] }] },
+);
+
+export const JOB_TYPES = ['train-modular', 'train-standard', 'modularize', 'reuse', 'pipeline'] as const;
+export type JobType = (typeof JOB_TYPES)[number];
+
+export const JOB_PARAMS = {
+  'train-modular': TrainModularParams,
+  'train-standard': TrainStandardParams,
+  modularize: ModularizeParams,
+  reuse: ReuseParams,
+  pipeline: PipelineParams,
+} as const satisfies Record<JobType, TSchema>;
+
+/** Params after withDefaults(): every defaulted field present, only the genuinely optional ones not. */
+type Complete<T, Opt extends keyof T> = Required<Omit<T, Opt>> & Partial<Pick<T, Opt>>;
+type Limits = 'trainLimit' | 'testLimit';
+export type TrainModularParams = Complete<Static<typeof TrainModularParams>, Limits>;
+export type TrainStandardParams = Complete<Static<typeof TrainStandardParams>, Limits>;
+export type ModularizeParams = Complete<Static<typeof ModularizeParams>, never>;
+export type ReuseParams = Complete<Static<typeof ReuseParams>, 'standardRunId'>;
+export type PipelineParams = Complete<Static<typeof PipelineParams>, Limits>;
+export interface JobParamsMap {
+  'train-modular': TrainModularParams;
+  'train-standard': TrainStandardParams;
+  modularize: ModularizeParams;
+  reuse: ReuseParams;
+  pipeline: PipelineParams;
+}
+export type JobParams<T extends JobType = JobType> = JobParamsMap[T];
+
+/** Job types whose params may be omitted because every field has a default. */
+const PARAMS_OPTIONAL = new Set<JobType>(['train-modular', 'train-standard', 'pipeline']);
+
+const branch = <T extends JobType>(type: T) =>
+  Type.Object(
+    { type: Type.Literal(type), params: PARAMS_OPTIONAL.has(type) ? Type.Optional(JOB_PARAMS[type]) : JOB_PARAMS[type] },
+    closed,
+  );
+
+const CreateJobUnion = Type.Union(JOB_TYPES.map(branch));
+
+/**
+ * Body of POST /jobs. `oneOf` + `discriminator` (rather than TypeBox's `anyOf`) makes ajv
+ * validate only the branch named by `type`, so errors name the offending field of that
+ * branch instead of listing every branch's failures; OpenAPI reads the same keywords.
+ */
+export const CreateJobBody = Type.Unsafe<{ type: JobType; params?: Record<string, unknown> }>({
+  type: 'object',
+  required: ['type'],
+  discriminator: { propertyName: 'type' },
+  oneOf: CreateJobUnion.anyOf,
+  description: 'A job: `type` selects the params schema; omitted params take their defaults.',
+  examples: [
+    { type: 'train-modular', params: { dataset: 'mnist', epochs: 5, trainLimit: 2000 } },
+    { type: 'modularize', params: { runId: '0b7c2a4e-3f4d-4a8e-9a57-2f0d7c1e9b11' } },
+    { type: 'reuse', params: { modularizationId: '5d1f9e0a-8c3b-4b6e-a0f2-9e4c7d2b1a33', targetClasses: [0, 1] } },
+    { type: 'pipeline' },
+  ],
+});
+export type CreateJobBody = Static<typeof CreateJobUnion>;
+
+/** Fills in every default (mutating a clone), so the stored payload is complete. */
+export function withDefaults<T extends JobType>(type: T, params: unknown): JobParams<T> {
+  return Value.Default(JOB_PARAMS[type], Value.Clone(params ?? {})) as JobParams<T>;
+}
+
+/** A job type with its complete params; switching on `type` narrows `params`. */
+export type TypedJob = { [T in JobType]: { type: T; params: JobParams<T> } }[JobType];
+
+/** The body of POST /jobs with every default applied. */
+export function completeJob(body: { type: JobType; params?: unknown }): TypedJob {
+  return { type: body.type, params: withDefaults(body.type, body.params) } as TypedJob;
+}
+
+/** For the worker: the stored payload, checked against the schema it was accepted with. */
+export function parseJobParams<T extends JobType>(type: T, payload: unknown): JobParams<T> {
+  const params = withDefaults(type, payload);
+  const schema = JOB_PARAMS[type];
+  if (!Value.Check(schema, params)) {
+    const first = Value.Errors(schema, params)[0];
+    throw new Error(`invalid ${type} payload: ${first ? `${first.instancePath} ${first.message}` : 'schema mismatch'}`);
+  }
+  return params;
+}
+
+/** Postgres enum values cannot contain '-': train-modular <-> train_modular. */
+export type DbJobType = 'train_modular' | 'train_standard' | 'modularize' | 'reuse' | 'pipeline';
+export const toDbJobType = (type: JobType): DbJobType => type.replace('-', '_') as DbJobType;
+export const fromDbJobType = (type: DbJobType): JobType => type.replace('_', '-') as JobType;
+
+/**
+ * Cross-field check JSON Schema cannot express: class ids must exist in the dataset.
+ * Returns a message naming the offending element, or null.
+ */
+export function checkTargetClasses(field: string, dataset: DatasetName, classes: readonly number[]): string | null {
+  const { numClasses } = DATASETS[dataset];
+  const bad = classes.findIndex((c) => c >= numClasses);
+  if (bad < 0) return null;
+  return `${field}[${bad}]: class ${classes[bad]} does not exist in ${dataset} (${numClasses} classes)`;
+}
+
+export const JOB_STATES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export const JobState = Type.Enum(JOB_STATES, { description: 'queued -> running -> completed | failed | cancelled' });
+export type JobState = Static<typeof JobState>;
+export const FINISHED_STATES: readonly JobState[] = ['completed', 'failed', 'cancelled'];
+
+/** What workers publish with job.updateProgress() and mirror into the Job row. */
+export const Progress = Type.Object(
+  {
+    percent: Type.Number({ minimum: 0, maximum: 100 }),
+    phase: Type.String({ description: 'e.g. loading, train-modular, modularize, reuse' }),
+    epoch: Type.Optional(Type.Integer({ minimum: 0 })),
+    totalEpochs: Type.Optional(Type.Integer({ minimum: 0 })),
+    batch: Type.Optional(Type.Integer({ minimum: 0 })),
+    totalBatches: Type.Optional(Type.Integer({ minimum: 0 })),
+    message: Type.Optional(Type.String()),
+  },
+  { examples: [{ percent: 42.5, phase: 'train-modular', epoch: 3, totalEpochs: 5, batch: 10, totalBatches: 16 }] },
+);
+export type Progress = Static<typeof Progress>;
+
+/** BullMQ job data: only the id; the worker reads the payload from Postgres (single source of truth). */
+export interface QueuedJob {
+  jobId: string;
+}
+
+/** Redis pub/sub channel on which the API publishes ids of running jobs to cancel. */
+export const CANCEL_CHANNEL = 'mwt:cancel';

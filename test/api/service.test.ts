@@ -1,0 +1,138 @@
+/** The service around the routes: /healthz with backends up and down, /docs/json, readConfig(). */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { createPrisma } from '@mwt/db';
+import { CONFIG_VARS, readConfig } from '@mwt/shared';
+import { buildApp } from '../../apps/api/src/app.js';
+import { startApp, type Harness } from './helpers.js';
+
+let h: Harness;
+before(async () => {
+  h = await startApp('health');
+});
+after(() => h.close());
+
+test('GET /healthz: 200 when Postgres and Redis answer', async () => {
+  const res = await h.request('GET', '/healthz');
+  assert.equal(res.status, 200);
+  assert.deepEqual(res.body, { status: 'ok', postgres: 'ok', redis: 'ok' });
+});
+
+test('GET /healthz: 503 naming what is down, without hanging', async () => {
+  // Nothing listens on port 1: both checks fail fast.
+  const prisma = createPrisma('postgresql://postgres@127.0.0.1:1/none', { connectionTimeoutMs: 500 });
+  const redis = new Redis({ port: 1, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  const app = await buildApp({ config: readConfig({ LOG_LEVEL: 'silent' }), prisma, redis, queue: h.queue });
+  try {
+    const started = Date.now();
+    const res = await app.inject({ method: 'GET', url: '/healthz' });
+    assert.ok(Date.now() - started < 3_000, 'answers within the check timeouts');
+    assert.equal(res.statusCode, 503);
+    const body = res.json() as { status: string; postgres: string; redis: string; message: string };
+    assert.equal(body.status, 'error');
+    assert.equal(body.postgres, 'down');
+    assert.equal(body.redis, 'down');
+    assert.match(body.message, /^postgres: .+; redis: .+$/);
+  } finally {
+    await app.close();
+    await prisma.$disconnect();
+    redis.disconnect();
+  }
+});
+
+test('GET /docs/json: an OpenAPI 3 document listing every route, with examples', async () => {
+  type Operation = { tags?: string[]; summary?: string; requestBody?: unknown; responses: Record<string, unknown> };
+  const res = await h.request<{ openapi: string; info: { title: string }; paths: Record<string, Record<string, Operation>>; tags: { name: string }[] }>(
+    'GET',
+    '/docs/json',
+  );
+  assert.equal(res.status, 200);
+  const doc = res.body;
+  assert.match(doc.openapi, /^3\.\d+\.\d+$/);
+  assert.ok(doc.info.title);
+  const routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+  assert.deepEqual(routes.sort(), [
+    'DELETE /jobs/{id}',
+    'GET /artifacts/{id}/download',
+    'GET /healthz',
+    'GET /jobs',
+    'GET /jobs/{id}',
+    'GET /jobs/{id}/events',
+    'GET /modularizations/{id}',
+    'GET /modules/{id}',
+    'GET /modules/{id}/download',
+    'GET /runs/{id}',
+    'GET /runs/{id}/metrics',
+    'GET /runs/{id}/modules',
+    'POST /jobs',
+  ]);
+  const tags = new Set(doc.tags.map((t) => t.name));
+  for (const [path, ops] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(ops)) {
+      assert.ok(op.summary, `${method} ${path} has a summary`);
+      assert.ok(op.tags?.length && op.tags.every((t) => tags.has(t)), `${method} ${path} has declared tags`);
+      assert.ok(Object.keys(op.responses).length > 0);
+    }
+  }
+  const json = JSON.stringify(doc);
+  assert.ok(json.includes('"discriminator":{"propertyName":"type"}'), 'POST /jobs documents its discriminated body');
+  const post = JSON.stringify(doc.paths['/jobs']!.post!.requestBody);
+  for (const type of ['train-modular', 'train-standard', 'modularize', 'reuse', 'pipeline']) assert.ok(post.includes(`"${type}"`));
+  assert.ok(post.includes('"examples"'), 'the body has examples');
+  assert.ok(JSON.stringify(doc.paths['/jobs/{id}']!.get!.responses['200']).includes('"examples"'), 'responses have examples');
+  assert.ok(json.includes('#/components/schemas/ErrorBody'), 'errors share one schema');
+
+  const ui = await fetch(`${h.url}/docs`, { redirect: 'follow' });
+  assert.equal(ui.status, 200);
+  assert.match(ui.headers.get('content-type') ?? '', /text\/html/);
+});
+
+test('readConfig: defaults', () => {
+  assert.deepEqual(readConfig({}), {
+    port: 3000,
+    host: '0.0.0.0',
+    databaseUrl: 'postgresql://postgres@127.0.0.1:5432/mwt',
+    redisUrl: 'redis://127.0.0.1:6379',
+    queueName: 'mwt-jobs',
+    queuePrefix: 'bull',
+    workerConcurrency: 1,
+    logLevel: 'info',
+  });
+});
+
+test('readConfig: every variable is listed once, with its default and a description', () => {
+  const defaults = readConfig({});
+  assert.equal(new Set(CONFIG_VARS.map((v) => v.name)).size, CONFIG_VARS.length);
+  assert.deepEqual(CONFIG_VARS.map((v) => v.key).sort(), Object.keys(defaults).sort());
+  for (const v of CONFIG_VARS) {
+    assert.ok(v.description.length > 10, v.name);
+    assert.equal(String(defaults[v.key]), v.default, `${v.name} default`);
+  }
+});
+
+test('readConfig: values from the environment; empty means unset', () => {
+  const config = readConfig({ PORT: '8080', WORKER_CONCURRENCY: '4', LOG_LEVEL: 'debug', MWT_QUEUE: 'q', HOST: '' });
+  assert.equal(config.port, 8080);
+  assert.equal(config.workerConcurrency, 4);
+  assert.equal(config.logLevel, 'debug');
+  assert.equal(config.queueName, 'q');
+  assert.equal(config.host, '0.0.0.0');
+});
+
+test('readConfig: invalid values throw naming the variable', () => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ PORT: 'http' }, /^PORT must be an integer in 0\.\.65535, got "http"$/],
+    [{ PORT: '70000' }, /^PORT /],
+    [{ WORKER_CONCURRENCY: '0' }, /^WORKER_CONCURRENCY must be an integer in 1\.\.64/],
+    [{ WORKER_CONCURRENCY: '1.5' }, /^WORKER_CONCURRENCY /],
+    [{ DATABASE_URL: 'not a url' }, /^DATABASE_URL is not a valid URL/],
+    [{ DATABASE_URL: 'mysql://x/y' }, /^DATABASE_URL must use postgresql: or postgres:/],
+    [{ REDIS_URL: 'http://x' }, /^REDIS_URL must use redis: or rediss:/],
+    [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
+    [{ MWT_QUEUE: 'a:b' }, /^MWT_QUEUE must not contain ':'/],
+    [{ MWT_QUEUE_PREFIX: '  ' }, /^MWT_QUEUE_PREFIX must not be empty/],
+  ];
+  for (const [env, message] of cases) assert.throws(() => readConfig(env), { message });
+});

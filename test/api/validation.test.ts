@@ -1,0 +1,163 @@
+/** Every 400/404 that needs no database fixtures: invalid fields, malformed ids, unknown ids and routes. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startApp, unknownId, type Harness } from './helpers.js';
+
+let h: Harness;
+before(async () => {
+  h = await startApp('validation');
+});
+after(() => h.close());
+
+const UUID = '3f0e8d5c-6a7b-4c1d-9e2f-0a1b2c3d4e5f';
+
+/** [job type, params, expected message]: each invalid field of each job type. */
+const INVALID_PARAMS: [string, unknown, string][] = [
+  ['train-modular', { dataset: 'imagenet' }, 'body/params/dataset must be one of: mnist, cifar10, svhn'],
+  ['train-modular', { model: 'lenet' }, 'body/params/model must be one of: vgg16, vgg16-small, resnet18, resnet18-small, simcnn, simcnn-small, rescnn, rescnn-small'],
+  ['train-modular', { epochs: 0 }, 'body/params/epochs must be >= 1'],
+  ['train-modular', { epochs: 501 }, 'body/params/epochs must be <= 500'],
+  ['train-modular', { epochs: 2.5 }, 'body/params/epochs must be integer'],
+  ['train-modular', { batchSize: 0 }, 'body/params/batchSize must be >= 1'],
+  ['train-modular', { batchSize: 1025 }, 'body/params/batchSize must be <= 1024'],
+  ['train-modular', { lr: 0 }, 'body/params/lr must be > 0'],
+  ['train-modular', { lr: 10.5 }, 'body/params/lr must be <= 10'],
+  ['train-modular', { momentum: -0.1 }, 'body/params/momentum must be >= 0'],
+  ['train-modular', { momentum: 1 }, 'body/params/momentum must be <= 0.999'],
+  ['train-modular', { weightDecay: 0.2 }, 'body/params/weightDecay must be <= 0.1'],
+  ['train-modular', { seed: -1 }, 'body/params/seed must be >= 0'],
+  ['train-modular', { seed: 2 ** 31 }, 'body/params/seed must be <= 2147483647'],
+  ['train-modular', { trainLimit: 9 }, 'body/params/trainLimit must be >= 10'],
+  ['train-modular', { trainLimit: 1_000_001 }, 'body/params/trainLimit must be <= 1000000'],
+  ['train-modular', { testLimit: 5 }, 'body/params/testLimit must be >= 10'],
+  ['train-modular', { alpha: -1 }, 'body/params/alpha must be >= 0'],
+  ['train-modular', { alpha: 101 }, 'body/params/alpha must be <= 100'],
+  ['train-modular', { beta: 100.5 }, 'body/params/beta must be <= 100'],
+  ['train-modular', { epoch: 3 }, 'body/params/epoch is not allowed'],
+  ['train-modular', 'fast', 'body/params must be object'],
+  ['train-standard', { alpha: 0.5 }, 'body/params/alpha is not allowed'],
+  ['train-standard', { epochs: 0 }, 'body/params/epochs must be >= 1'],
+  ['train-standard', { dataset: 'cifar100' }, 'body/params/dataset must be one of: mnist, cifar10, svhn'],
+  ['modularize', {}, 'body/params/runId is required'],
+  ['modularize', { runId: 'run-1' }, 'body/params/runId must be a UUID'],
+  ['modularize', { runId: UUID, threshold: 0 }, 'body/params/threshold must be > 0'],
+  ['modularize', { runId: UUID, threshold: 1.5 }, 'body/params/threshold must be <= 1'],
+  ['modularize', { runId: UUID, epochs: 3 }, 'body/params/epochs is not allowed'],
+  ['reuse', { targetClasses: [0, 1] }, 'body/params/modularizationId is required'],
+  ['reuse', { modularizationId: 'm' , targetClasses: [0, 1] }, 'body/params/modularizationId must be a UUID'],
+  ['reuse', { modularizationId: UUID }, 'body/params/targetClasses is required'],
+  ['reuse', { modularizationId: UUID, targetClasses: [1] }, 'body/params/targetClasses must NOT have fewer than 2 items'],
+  ['reuse', { modularizationId: UUID, targetClasses: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10] }, 'body/params/targetClasses must NOT have more than 10 items'],
+  ['reuse', { modularizationId: UUID, targetClasses: [1, 1] }, 'body/params/targetClasses must NOT have duplicate items (items ## 1 and 0 are identical)'],
+  ['reuse', { modularizationId: UUID, targetClasses: [-1, 2] }, 'body/params/targetClasses/0 must be >= 0'],
+  ['reuse', { modularizationId: UUID, targetClasses: [0, 1.5] }, 'body/params/targetClasses/1 must be integer'],
+  ['reuse', { modularizationId: UUID, targetClasses: [0, 1], epochs: 201 }, 'body/params/epochs must be <= 200'],
+  ['reuse', { modularizationId: UUID, targetClasses: [0, 1], lr: 0 }, 'body/params/lr must be > 0'],
+  ['reuse', { modularizationId: UUID, targetClasses: [0, 1], batchSize: 2048 }, 'body/params/batchSize must be <= 1024'],
+  ['reuse', { modularizationId: UUID, targetClasses: [0, 1], seed: -5 }, 'body/params/seed must be >= 0'],
+  ['reuse', { modularizationId: UUID, targetClasses: [0, 1], standardRunId: 'std' }, 'body/params/standardRunId must be a UUID'],
+  ['pipeline', { threshold: 0 }, 'body/params/threshold must be > 0'],
+  ['pipeline', { targetClasses: [3] }, 'body/params/targetClasses must NOT have fewer than 2 items'],
+  ['pipeline', { reuseEpochs: 0 }, 'body/params/reuseEpochs must be >= 1'],
+  ['pipeline', { reuseLr: 11 }, 'body/params/reuseLr must be <= 10'],
+  ['pipeline', { epochs: 1000 }, 'body/params/epochs must be <= 500'],
+  ['pipeline', { targetClasses: [1, 2, 12] }, 'params.targetClasses[2]: class 12 does not exist in mnist (10 classes)'],
+  ['pipeline', { dataset: 'svhn', targetClasses: [10, 3] }, 'params.targetClasses[0]: class 10 does not exist in svhn (10 classes)'],
+];
+
+describe('POST /jobs rejects invalid params with a message naming the field', () => {
+  for (const [type, params, message] of INVALID_PARAMS) {
+    test(`${type} ${JSON.stringify(params)}`, async () => {
+      const res = await h.request('POST', '/jobs', { type, params });
+      assert.equal(res.status, 400);
+      assert.deepEqual(res.body, { statusCode: 400, error: 'Bad Request', message });
+    });
+  }
+});
+
+describe('POST /jobs rejects malformed bodies', () => {
+  const cases: [string, unknown, string][] = [
+    ['missing type', { params: {} }, 'body/type is required'],
+    ['unknown type', { type: 'train' }, 'body/type must be one of: train-modular, train-standard, modularize, reuse, pipeline'],
+    ['non-string type', { type: 7 }, 'body/type must be one of: train-modular, train-standard, modularize, reuse, pipeline'],
+    ['missing params of reuse', { type: 'reuse' }, 'body/params is required'],
+    ['extra top-level field', { type: 'pipeline', priority: 1 }, 'body/priority is not allowed'],
+    ['array body', [], 'body must be object'],
+  ];
+  for (const [name, body, message] of cases) {
+    test(name, async () => {
+      const res = await h.request('POST', '/jobs', body);
+      assert.equal(res.status, 400);
+      assert.equal(res.body.message, message);
+    });
+  }
+
+  test('invalid JSON', async () => {
+    const res = await h.request('POST', '/jobs', '{"type":');
+    assert.equal(res.status, 400);
+    assert.deepEqual(Object.keys(res.body).sort(), ['error', 'message', 'statusCode']);
+  });
+
+  test('no body at all', async () => {
+    const res = await fetch(`${h.url}/jobs`, { method: 'POST' });
+    assert.equal(res.status, 400);
+    assert.equal(((await res.json()) as { message: string }).message, 'body must be object');
+  });
+});
+
+const ID_ROUTES: [string, string][] = [
+  ['GET', '/jobs/:id'],
+  ['DELETE', '/jobs/:id'],
+  ['GET', '/jobs/:id/events'],
+  ['GET', '/runs/:id'],
+  ['GET', '/runs/:id/metrics'],
+  ['GET', '/runs/:id/modules'],
+  ['GET', '/modularizations/:id'],
+  ['GET', '/modules/:id'],
+  ['GET', '/modules/:id/download'],
+  ['GET', '/artifacts/:id/download'],
+];
+
+describe('ids', () => {
+  for (const [method, route] of ID_ROUTES) {
+    test(`${method} ${route}: malformed id -> 400`, async () => {
+      const res = await h.request(method, route.replace(':id', 'not-a-uuid'));
+      assert.equal(res.status, 400);
+      assert.equal(res.body.message, 'params/id must be a UUID');
+    });
+    test(`${method} ${route}: unknown id -> 404`, async () => {
+      const id = unknownId();
+      const res = await h.request(method, route.replace(':id', id));
+      assert.equal(res.status, 404);
+      assert.equal(res.body.error, 'Not Found');
+      assert.match(res.body.message, new RegExp(`^(job|run|modularization|module|artifact) ${id} not found$`));
+    });
+  }
+});
+
+describe('GET /jobs query validation', () => {
+  const cases: [string, string][] = [
+    ['limit=0', 'querystring/limit must be >= 1'],
+    ['limit=101', 'querystring/limit must be <= 100'],
+    ['limit=ten', 'querystring/limit must be integer'],
+    ['state=done', 'querystring/state must be one of: queued, running, completed, failed, cancelled'],
+    ['type=train', 'querystring/type must be one of: train-modular, train-standard, modularize, reuse, pipeline'],
+    ['sort=asc', 'querystring/sort is not allowed'],
+    ['cursor=bm90LWEtY3Vyc29y', 'querystring/cursor is not a cursor returned by GET /jobs'],
+  ];
+  for (const [query, message] of cases) {
+    test(query, async () => {
+      const res = await h.request('GET', `/jobs?${query}`);
+      assert.equal(res.status, 400);
+      assert.equal(res.body.message, message);
+    });
+  }
+});
+
+test('unknown routes and methods -> 404 in the uniform error shape', async () => {
+  for (const [method, path] of [['GET', '/nope'], ['PUT', '/jobs'], ['POST', '/runs']] as const) {
+    const res = await h.request(method, path, method === 'GET' ? undefined : {});
+    assert.equal(res.status, 404);
+    assert.deepEqual(res.body, { statusCode: 404, error: 'Not Found', message: `route ${method} ${path} not found` });
+  }
+});
