@@ -5,15 +5,11 @@
 #   npm run demo -- --epochs 5 --train-limit 8000
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -d node_modules ] || npm ci --no-audit --no-fund
-bash scripts/ensure-services.sh
 export DATABASE_URL="${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/mwt}"
-export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 export PORT="${PORT:-3000}"
 export LOG_LEVEL="${LOG_LEVEL:-warn}"
-npx prisma generate >/dev/null
-npx tsx scripts/database.ts "$DATABASE_URL"
-npx prisma migrate deploy >/dev/null
+source scripts/prepare.sh
+prepare_database
 mkdir -p .data
 npm run --silent start:api >.data/api.log 2>&1 &
 api=$!

@@ -3,14 +3,11 @@
 # Redis, migrates a throwaway database, type-checks, then runs every test file with node's runner.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -d node_modules ] || npm ci --no-audit --no-fund
-bash scripts/ensure-services.sh
 export DATABASE_URL="${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/mwt_test}"
 export REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 export MWT_QUIET=1
-npx prisma generate >/dev/null
-npx tsx scripts/database.ts "$DATABASE_URL" --fresh
-npx prisma migrate deploy
+source scripts/prepare.sh
+prepare_database --fresh
 npx tsc --noEmit -p tsconfig.json
 echo "[test] running the suite"
 # One file at a time: training tests are CPU-bound and this machine has two cores.

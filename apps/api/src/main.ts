@@ -2,7 +2,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createPrisma } from '@mwt/db';
-import { readConfig, type QueuedJob } from '@mwt/shared';
+import { QUEUED_JOB_OPTIONS, readConfig, type QueuedJob } from '@mwt/shared';
 import { buildApp } from './app.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -11,7 +11,7 @@ const config = readConfig();
 const prisma = createPrisma(config.databaseUrl);
 // Few retries per command: with Redis down, POST /jobs should answer 503 soon, not queue for ever.
 const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
-const queue = new Queue<QueuedJob>(config.queueName, { connection: redis, prefix: config.queuePrefix });
+const queue = new Queue<QueuedJob>(config.queueName, { connection: redis, prefix: config.queuePrefix, defaultJobOptions: QUEUED_JOB_OPTIONS });
 const app = await buildApp({ config, prisma, redis, queue });
 
 let stopping = false;

@@ -220,5 +220,18 @@ export interface QueuedJob {
   jobId: string;
 }
 
+/**
+ * BullMQ options of every queued job: transient failures (a database blip, a killed worker) are
+ * retried with exponential backoff; phases are idempotent, so a retry resumes from the last
+ * checkpoint. Invalid input fails once (the worker throws UnrecoverableError). Finished jobs are
+ * trimmed from Redis: PostgreSQL keeps the record.
+ */
+export const QUEUED_JOB_OPTIONS = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 5_000 },
+  removeOnComplete: 1_000,
+  removeOnFail: 5_000,
+} as const;
+
 /** Redis pub/sub channel on which the API publishes ids of running jobs to cancel. */
 export const CANCEL_CHANNEL = 'mwt:cancel';

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DATASETS } from '../catalog';
-import type { Dataset, Preprocessing } from './dataset';
+import { makeDataset, type Dataset, type Preprocessing } from './dataset';
 import { DatasetNotFoundError } from './errors';
 import { candidateDirs, findDirWith, resolveDataDir, type FileDatasetOptions } from './files';
 import { decodePlanarRecords } from './planar';
@@ -43,13 +43,6 @@ export async function loadCifar10(opts: FileDatasetOptions = {}): Promise<Datase
   const read = (names: string[]) => Promise.all(names.map((name) => readFile(join(dir, name))));
   const [trainChunks, testChunks] = await Promise.all([read(CIFAR10_TRAIN_FILES), read(CIFAR10_TEST_FILES)]);
   const { inputShape, numClasses } = DATASETS.cifar10;
-  return {
-    name: 'cifar10',
-    inputShape: [...inputShape],
-    numClasses,
-    classNames: [...CIFAR10_CLASS_NAMES],
-    preprocessing: structuredClone(CIFAR10_PREPROCESSING),
-    train: decodePlanarRecords(trainChunks, inputShape, CIFAR10_PREPROCESSING, numClasses, `CIFAR-10 train (${dir})`),
-    test: decodePlanarRecords(testChunks, inputShape, CIFAR10_PREPROCESSING, numClasses, `CIFAR-10 test (${dir})`),
-  };
+  const decode = (chunks: Buffer[], split: string) => decodePlanarRecords(chunks, inputShape, CIFAR10_PREPROCESSING, numClasses, `CIFAR-10 ${split} (${dir})`);
+  return makeDataset('cifar10', CIFAR10_CLASS_NAMES, CIFAR10_PREPROCESSING, decode(trainChunks, 'train'), decode(testChunks, 'test'));
 }

@@ -1,4 +1,4 @@
-import type { DatasetName } from "../catalog";
+import { DATASETS, type DatasetName } from "../catalog";
 export type { DatasetName };
 
 /** How raw pixels became model inputs: `(pixel / 255 - mean[c]) / std[c]`. Stored with every artifact. */
@@ -24,4 +24,10 @@ export interface Dataset {
   preprocessing: Preprocessing;
   train: Split;
   test: Split;
+}
+
+/** A Dataset of a catalog name: shape and class count from the catalog, fresh copies of the constants. */
+export function makeDataset(name: DatasetName, classNames: readonly string[], preprocessing: Preprocessing, train: Split, test: Split): Dataset {
+  const { inputShape, numClasses } = DATASETS[name];
+  return { name, inputShape: [...inputShape], numClasses, classNames: [...classNames], preprocessing: structuredClone(preprocessing), train, test };
 }

@@ -6,8 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { DATASETS } from '../catalog';
-import type { Dataset, Preprocessing } from './dataset';
+import { makeDataset, type Dataset, type Preprocessing } from './dataset';
 import { normalizeInterleaved } from './normalize';
 import { stratifiedSplit } from './split';
 
@@ -75,14 +74,5 @@ export async function loadMnist(opts: MnistOptions = {}): Promise<Dataset> {
   // Fresh arrays on every call: callers may mutate their Dataset without touching the cache.
   const all = { images: normalizeInterleaved(pixels, MNIST_PREPROCESSING), labels: labels.slice(), count };
   const { train, test } = stratifiedSplit(all, testFraction, seed);
-  const { inputShape, numClasses } = DATASETS.mnist;
-  return {
-    name: 'mnist',
-    inputShape: [...inputShape],
-    numClasses,
-    classNames: [...MNIST_CLASS_NAMES],
-    preprocessing: structuredClone(MNIST_PREPROCESSING),
-    train,
-    test,
-  };
+  return makeDataset('mnist', MNIST_CLASS_NAMES, MNIST_PREPROCESSING, train, test);
 }

@@ -11,7 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DATASETS } from '../catalog';
-import type { Dataset, Preprocessing, Split } from './dataset';
+import { makeDataset, type Dataset, type Preprocessing, type Split } from './dataset';
 import { DatasetNotFoundError } from './errors';
 import { candidateDirs, findDirWith, resolveDataDir, type FileDatasetOptions } from './files';
 import { matVariable, readMat5 } from './mat5';
@@ -128,14 +128,5 @@ export async function loadSvhn(opts: FileDatasetOptions = {}): Promise<Dataset> 
   // Sequential, not Promise.all: decoding a .mat holds the file, its inflated copy and the floats at once.
   const train = await decodeSplit(trainFile);
   const test = await decodeSplit(testFile);
-  const { inputShape, numClasses } = DATASETS.svhn;
-  return {
-    name: 'svhn',
-    inputShape: [...inputShape],
-    numClasses,
-    classNames: [...SVHN_CLASS_NAMES],
-    preprocessing: structuredClone(SVHN_PREPROCESSING),
-    train,
-    test,
-  };
+  return makeDataset('svhn', SVHN_CLASS_NAMES, SVHN_PREPROCESSING, train, test);
 }
