@@ -1,6 +1,7 @@
 /**
  * The demo's client: what a user's script does. Submits a pipeline job, streams its progress and
- * prints the result table from the API's own endpoints.
+ * prints the result table from the API's own endpoints. The demo's API runs with MWT_AUTH=disabled;
+ * against a real one, set MWT_KEY to an API key and it is sent as `Authorization: Bearer`.
  */
 import { parseArgs } from 'node:util';
 
@@ -17,8 +18,11 @@ const { values } = parseArgs({
 });
 const base = values.url;
 
+const auth: Record<string, string> = process.env.MWT_KEY ? { authorization: `Bearer ${process.env.MWT_KEY}` } : {};
+if (!process.env.MWT_KEY) console.log('no MWT_KEY: sending requests without an API key (the demo API runs with MWT_AUTH=disabled)');
+
 async function call<T>(path: string, init?: RequestInit): Promise<T> {
-  const response = await fetch(`${base}${path}`, { ...init, headers: { 'content-type': 'application/json' } });
+  const response = await fetch(`${base}${path}`, { ...init, headers: { 'content-type': 'application/json', ...auth } });
   const body = (await response.json()) as T & { message?: string };
   if (!response.ok) throw new Error(`${init?.method ?? 'GET'} ${path}: ${response.status} ${body.message ?? ''}`);
   return body;
@@ -87,7 +91,7 @@ const rows: [string, string][] = [
   ['module FLOPs vs full', ratio(module.flops, module.fullFlops)],
   ['wall time: standard / modular training', `${((standard.wallMs ?? 0) / 1000).toFixed(1)} s / ${((modular.wallMs ?? 0) / 1000).toFixed(1)} s`],
   ['wall time: modularization', `${(modularization.wallMs / 1000).toFixed(1)} s`],
-  ['download the module', `curl -o module.tar ${base}/modules/${r.moduleId}/download`],
+  ['download the module', `curl -o module.tar${process.env.MWT_KEY ? ' -H "authorization: Bearer $MWT_KEY"' : ''} ${base}/modules/${r.moduleId}/download`],
 ];
 const width = Math.max(...rows.map(([k]) => k.length));
 console.log('');

@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 export DATABASE_URL="${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/mwt}"
 export PORT="${PORT:-3000}"
 export LOG_LEVEL="${LOG_LEVEL:-warn}"
+# A local demo on loopback: no API keys, so the client needs none (the API logs a warning about it).
+# Never run a reachable API like this; see "Authentication" in the README.
+export MWT_AUTH=disabled
+export HOST="${HOST:-127.0.0.1}"
 source scripts/prepare.sh
 prepare_database
 mkdir -p .data
@@ -17,4 +21,5 @@ npm run --silent start:worker >.data/worker.log 2>&1 &
 worker=$!
 trap 'kill $api $worker 2>/dev/null; wait 2>/dev/null || true' EXIT
 echo "[demo] API on http://127.0.0.1:$PORT (Swagger UI: /docs), logs in .data/"
+echo "[demo] MWT_AUTH=disabled: authentication is OFF for this local demo (every request is admin)"
 npx tsx scripts/demo-client.ts --url "http://127.0.0.1:$PORT" "$@"

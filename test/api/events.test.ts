@@ -18,7 +18,7 @@ interface SseEvent {
 /** Reads events as they arrive; `next()` resolves with the next one, or null once the stream ends. */
 async function openEvents(path: string) {
   const abort = new AbortController();
-  const res = await fetch(h.url + path, { signal: abort.signal });
+  const res = await h.fetch(path, { signal: abort.signal });
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();

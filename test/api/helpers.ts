@@ -1,7 +1,8 @@
 /**
  * Test harness: the real app on a real port, against real Postgres and Redis. Each test file
  * passes its own queue prefix, so files running in parallel never see each other's BullMQ
- * jobs; rows are tracked and deleted at the end.
+ * jobs; rows are tracked and deleted at the end. Each harness has its own API keys, made by the
+ * code the `npm run keys` CLI runs; requests go as `admin` unless told otherwise.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
@@ -9,6 +10,7 @@ import { Redis } from 'ioredis';
 import { createPrisma, type PrismaClient, type RunKind, type JobState } from '@mwt/db';
 import { readConfig, type QueuedJob } from '@mwt/shared';
 import { buildApp } from '../../apps/api/src/app.js';
+import { createApiKey, type Scope } from '../../apps/api/src/auth/api-keys.js';
 
 export interface ErrorBody {
   statusCode: number;
@@ -18,55 +20,122 @@ export interface ErrorBody {
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/mwt_test';
 
+/** The keys every harness makes: an admin, two ordinary clients, and one key per single scope. */
+const KEY_SCOPES = {
+  admin: ['admin'],
+  alice: ['read', 'submit'],
+  bob: ['read', 'submit'],
+  reader: ['read'],
+  submitter: ['submit'],
+} as const satisfies Record<string, readonly Scope[]>;
+export type KeyName = keyof typeof KEY_SCOPES;
+export interface TestKey {
+  id: string;
+  secret: string;
+}
+
+/** Who a request goes as: a harness key, a raw Authorization secret, or nobody (null). */
+export type Caller = KeyName | { secret: string } | null;
+
+export interface RequestOptions {
+  as?: Caller;
+  headers?: Record<string, string>;
+}
+
 export interface Harness {
   url: string;
   prisma: PrismaClient;
   redis: Redis;
   queue: Queue<QueuedJob>;
-  /** Remember a job id (or an artifact id) for cleanup. */
+  keys: Record<KeyName, TestKey>;
+  /** Remember a job id (or an artifact or API key id) for cleanup. */
   trackJob(id: string): string;
   trackArtifact(id: string): string;
-  /** JSON in, JSON (typed as T, by default the error body) or text out. */
-  request<T = ErrorBody>(method: string, path: string, body?: unknown): Promise<{ status: number; headers: Headers; body: T }>;
+  trackKey(id: string): string;
+  /** The Authorization header of a caller ({} for null). */
+  auth(as?: Caller): Record<string, string>;
+  /** JSON in, JSON (typed as T, by default the error body) or text out; as `admin` by default. */
+  request<T = ErrorBody>(method: string, path: string, body?: unknown, options?: RequestOptions): Promise<{ status: number; headers: Headers; body: T }>;
+  /** Plain fetch of a path, as `admin` unless `as` says otherwise. */
+  fetch(path: string, init?: RequestInit, as?: Caller): Promise<Response>;
   close(): Promise<void>;
 }
 
-export async function startApp(name: string): Promise<Harness> {
+export interface HarnessOptions {
+  /** Environment on top of the test's (CONFIG_VARS), e.g. MWT_RATE_LIMIT or MWT_AUTH. */
+  env?: Record<string, string>;
+  keyCacheTtlMs?: number;
+}
+
+export async function startApp(name: string, options: HarnessOptions = {}): Promise<Harness> {
   const prefix = `mwt-test-${name}-${process.pid}`;
-  const config = readConfig({ ...process.env, DATABASE_URL, MWT_QUEUE_PREFIX: prefix, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const config = readConfig({
+    ...process.env,
+    DATABASE_URL,
+    MWT_QUEUE_PREFIX: prefix,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // Tests send requests far faster than clients do; the rate-limit test sets its own limit.
+    MWT_RATE_LIMIT: '1000000',
+    ...options.env,
+  });
   const prisma = createPrisma(config.databaseUrl);
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
   const queue = new Queue<QueuedJob>(config.queueName, { connection: redis, prefix });
-  const app = await buildApp({ config, prisma, redis, queue, ssePollMs: 100 });
+  const app = await buildApp({ config, prisma, redis, queue, ssePollMs: 100, keyCacheTtlMs: options.keyCacheTtlMs });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (!address || typeof address === 'string') throw new Error('no port');
   const url = `http://127.0.0.1:${address.port}`;
   const jobs = new Set<string>();
   const artifacts = new Set<string>();
+  const apiKeys = new Set<string>();
+
+  const keys = {} as Record<KeyName, TestKey>;
+  for (const [keyName, scopes] of Object.entries(KEY_SCOPES) as [KeyName, readonly Scope[]][]) {
+    const { key, secret } = await createApiKey(prisma, { name: `test ${name} ${keyName}`, scopes });
+    keys[keyName] = { id: key.id, secret };
+    apiKeys.add(key.id);
+  }
+  const auth = (as: Caller = 'admin'): Record<string, string> => {
+    if (as === null) return {};
+    return { authorization: `Bearer ${typeof as === 'string' ? keys[as].secret : as.secret}` };
+  };
 
   return {
     url,
     prisma,
     redis,
     queue,
+    keys,
     trackJob: (id) => (jobs.add(id), id),
     trackArtifact: (id) => (artifacts.add(id), id),
-    async request<T>(method: string, path: string, body?: unknown) {
+    trackKey: (id) => (apiKeys.add(id), id),
+    auth,
+    fetch(path, init = {}, as = 'admin') {
+      const headers = new Headers(init.headers);
+      for (const [name, value] of Object.entries(auth(as))) headers.set(name, value);
+      return fetch(url + path, { ...init, headers });
+    },
+    async request<T>(method: string, path: string, body?: unknown, { as = 'admin', headers = {} }: RequestOptions = {}) {
       const res = await fetch(url + path, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: { ...auth(as), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       });
       const text = await res.text();
       const parsed: T = res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text;
-      if (method === 'POST' && res.status === 201 && path === '/jobs') jobs.add((parsed as { id: string }).id);
+      const id = (parsed as { id?: unknown }).id;
+      if (method === 'POST' && res.ok && typeof id === 'string') {
+        if (path === '/jobs') jobs.add(id);
+        if (path === '/keys') apiKeys.add(id);
+      }
       return { status: res.status, headers: res.headers, body: parsed };
     },
     async close() {
       await app.close();
       await prisma.job.deleteMany({ where: { id: { in: [...jobs] } } }); // cascades to runs, metrics, modules...
       await prisma.artifact.deleteMany({ where: { id: { in: [...artifacts] } } });
+      await prisma.apiKey.deleteMany({ where: { id: { in: [...apiKeys] } } });
       await queue.obliterate({ force: true });
       await queue.close();
       await redis.quit();
@@ -75,14 +144,19 @@ export async function startApp(name: string): Promise<Harness> {
   };
 }
 
-/** A finished job with one run, as a worker would have left it. */
+/** A finished job with one run, as a worker would have left it; owned by `owner`'s key (by no key if omitted). */
 export async function insertRun(
   h: Harness,
-  opts: { kind?: RunKind; status?: JobState; dataset?: string } = {},
+  opts: { kind?: RunKind; status?: JobState; dataset?: string; owner?: KeyName } = {},
 ): Promise<{ jobId: string; runId: string }> {
-  const { kind = 'modular', status = 'completed', dataset = 'mnist' } = opts;
+  const { kind = 'modular', status = 'completed', dataset = 'mnist', owner } = opts;
   const job = await h.prisma.job.create({
-    data: { type: kind === 'standard' ? 'train_standard' : 'train_modular', state: status, payload: { dataset } },
+    data: {
+      type: kind === 'standard' ? 'train_standard' : 'train_modular',
+      state: status,
+      payload: { dataset },
+      ownerKeyId: owner ? h.keys[owner].id : null,
+    },
   });
   h.trackJob(job.id);
   const run = await h.prisma.run.create({
@@ -91,9 +165,11 @@ export async function insertRun(
   return { jobId: job.id, runId: run.id };
 }
 
-export async function insertArtifact(h: Harness, bytes: Buffer, fileName = 'module.bin') {
+/** An artifact, stored by job `jobId` as the worker does (by no job if omitted). */
+export async function insertArtifact(h: Harness, bytes: Buffer, fileName = 'module.bin', jobId: string | null = null) {
   const artifact = await h.prisma.artifact.create({
     data: {
+      jobId,
       kind: 'module',
       fileName,
       contentType: 'application/octet-stream',
@@ -132,3 +208,22 @@ export async function insertModularization(h: Harness, jobId: string, runId: str
 }
 
 export const unknownId = () => randomUUID();
+
+/** Every route behind API keys: [method, path]. */
+export const PROTECTED_ROUTES: [string, string][] = [
+  ['POST', '/jobs'],
+  ['GET', '/jobs'],
+  ['GET', '/jobs/:id'],
+  ['DELETE', '/jobs/:id'],
+  ['GET', '/jobs/:id/events'],
+  ['GET', '/runs/:id'],
+  ['GET', '/runs/:id/metrics'],
+  ['GET', '/runs/:id/modules'],
+  ['GET', '/modularizations/:id'],
+  ['GET', '/modules/:id'],
+  ['GET', '/modules/:id/download'],
+  ['GET', '/artifacts/:id/download'],
+  ['POST', '/keys'],
+  ['GET', '/keys'],
+  ['DELETE', '/keys/:id'],
+];

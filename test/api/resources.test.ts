@@ -118,7 +118,7 @@ describe('modularizations, modules, downloads', () => {
   ];
   for (const [route, path] of downloads) {
     test(`GET ${route}: bytes, Content-Length, ETag, Content-Disposition`, async () => {
-      const res = await fetch(h.url + path());
+      const res = await h.fetch(path());
       assert.equal(res.status, 200);
       const body = Buffer.from(await res.arrayBuffer());
       assert.ok(body.equals(bytes));
@@ -128,7 +128,7 @@ describe('modularizations, modules, downloads', () => {
       assert.equal(createHash('sha256').update(body).digest('hex'), sha);
       assert.equal(res.headers.get('content-disposition'), `attachment; filename="module-0 _.bin"; filename*=UTF-8''module-0%20%C3%A4.bin`);
 
-      const cached = await fetch(h.url + path(), { headers: { 'if-none-match': `"${sha}"` } });
+      const cached = await h.fetch(path(), { headers: { 'if-none-match': `"${sha}"` } });
       assert.equal(cached.status, 304);
       assert.equal((await cached.arrayBuffer()).byteLength, 0);
     });

@@ -43,11 +43,16 @@ test('GET /healthz: 503 naming what is down, without hanging', async () => {
 });
 
 test('GET /docs/json: an OpenAPI 3 document listing every route, with examples', async () => {
-  type Operation = { tags?: string[]; summary?: string; requestBody?: unknown; responses: Record<string, unknown> };
-  const res = await h.request<{ openapi: string; info: { title: string }; paths: Record<string, Record<string, Operation>>; tags: { name: string }[] }>(
-    'GET',
-    '/docs/json',
-  );
+  type Operation = { tags?: string[]; summary?: string; requestBody?: unknown; responses: Record<string, unknown>; security?: Record<string, string[]>[] };
+  interface Document {
+    openapi: string;
+    info: { title: string };
+    paths: Record<string, Record<string, Operation>>;
+    tags: { name: string }[];
+    components: { securitySchemes: Record<string, { type: string; scheme: string }> };
+  }
+  // The docs are public: no key.
+  const res = await h.request<Document>('GET', '/docs/json', undefined, { as: null });
   assert.equal(res.status, 200);
   const doc = res.body;
   assert.match(doc.openapi, /^3\.\d+\.\d+$/);
@@ -55,11 +60,13 @@ test('GET /docs/json: an OpenAPI 3 document listing every route, with examples',
   const routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
   assert.deepEqual(routes.sort(), [
     'DELETE /jobs/{id}',
+    'DELETE /keys/{id}',
     'GET /artifacts/{id}/download',
     'GET /healthz',
     'GET /jobs',
     'GET /jobs/{id}',
     'GET /jobs/{id}/events',
+    'GET /keys',
     'GET /modularizations/{id}',
     'GET /modules/{id}',
     'GET /modules/{id}/download',
@@ -67,6 +74,7 @@ test('GET /docs/json: an OpenAPI 3 document listing every route, with examples',
     'GET /runs/{id}/metrics',
     'GET /runs/{id}/modules',
     'POST /jobs',
+    'POST /keys',
   ]);
   const tags = new Set(doc.tags.map((t) => t.name));
   for (const [path, ops] of Object.entries(doc.paths)) {
@@ -84,7 +92,32 @@ test('GET /docs/json: an OpenAPI 3 document listing every route, with examples',
   assert.ok(JSON.stringify(doc.paths['/jobs/{id}']!.get!.responses['200']).includes('"examples"'), 'responses have examples');
   assert.ok(json.includes('#/components/schemas/ErrorBody'), 'errors share one schema');
 
-  const ui = await fetch(`${h.url}/docs`, { redirect: 'follow' });
+  // Bearer auth: declared once, required (with its scope) by every route but /healthz, so Swagger UI shows the locks.
+  assert.deepEqual(doc.components.securitySchemes.apiKey, { ...doc.components.securitySchemes.apiKey, type: 'http', scheme: 'bearer' });
+  const scopes = Object.fromEntries(
+    Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([m, op]) => [`${m.toUpperCase()} ${path}`, op.security?.[0]?.apiKey])),
+  );
+  assert.deepEqual(scopes, {
+    'DELETE /jobs/{id}': ['submit'],
+    'DELETE /keys/{id}': ['admin'],
+    'GET /artifacts/{id}/download': ['read'],
+    'GET /healthz': undefined,
+    'GET /jobs': ['read'],
+    'GET /jobs/{id}': ['read'],
+    'GET /jobs/{id}/events': ['read'],
+    'GET /keys': ['admin'],
+    'GET /modularizations/{id}': ['read'],
+    'GET /modules/{id}': ['read'],
+    'GET /modules/{id}/download': ['read'],
+    'GET /runs/{id}': ['read'],
+    'GET /runs/{id}/metrics': ['read'],
+    'GET /runs/{id}/modules': ['read'],
+    'POST /jobs': ['submit'],
+    'POST /keys': ['admin'],
+  });
+  for (const status of ['401', '403', '429']) assert.ok(doc.paths['/runs/{id}']!.get!.responses[status], `protected routes document ${status}`);
+
+  const ui = await h.fetch('/docs', { redirect: 'follow' }, null);
   assert.equal(ui.status, 200);
   assert.match(ui.headers.get('content-type') ?? '', /text\/html/);
 });
@@ -99,6 +132,11 @@ test('readConfig: defaults', () => {
     queuePrefix: 'bull',
     workerConcurrency: 1,
     logLevel: 'info',
+    lockDurationMs: 60_000,
+    stalledIntervalMs: 30_000,
+    reconcileIntervalMs: 5_000,
+    auth: 'enabled',
+    rateLimit: 600,
   });
 });
 
@@ -113,12 +151,14 @@ test('readConfig: every variable is listed once, with its default and a descript
 });
 
 test('readConfig: values from the environment; empty means unset', () => {
-  const config = readConfig({ PORT: '8080', WORKER_CONCURRENCY: '4', LOG_LEVEL: 'debug', MWT_QUEUE: 'q', HOST: '' });
+  const config = readConfig({ PORT: '8080', WORKER_CONCURRENCY: '4', LOG_LEVEL: 'debug', MWT_QUEUE: 'q', HOST: '', MWT_AUTH: 'disabled', MWT_RATE_LIMIT: '50000' });
   assert.equal(config.port, 8080);
   assert.equal(config.workerConcurrency, 4);
   assert.equal(config.logLevel, 'debug');
   assert.equal(config.queueName, 'q');
   assert.equal(config.host, '0.0.0.0');
+  assert.equal(config.auth, 'disabled');
+  assert.equal(config.rateLimit, 50_000);
 });
 
 test('readConfig: invalid values throw naming the variable', () => {
@@ -133,6 +173,11 @@ test('readConfig: invalid values throw naming the variable', () => {
     [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
     [{ MWT_QUEUE: 'a:b' }, /^MWT_QUEUE must not contain ':'/],
     [{ MWT_QUEUE_PREFIX: '  ' }, /^MWT_QUEUE_PREFIX must not be empty/],
+    // Only the exact word turns authentication off: a typo must not.
+    [{ MWT_AUTH: 'off' }, /^MWT_AUTH must be one of enabled, disabled, got "off"$/],
+    [{ MWT_AUTH: 'Disabled' }, /^MWT_AUTH must be one of enabled, disabled/],
+    [{ MWT_RATE_LIMIT: '0' }, /^MWT_RATE_LIMIT must be an integer in 1\.\.10000000/],
+    [{ MWT_RATE_LIMIT: '1e6' }, /^MWT_RATE_LIMIT /],
   ];
   for (const [env, message] of cases) assert.throws(() => readConfig(env), { message });
 });

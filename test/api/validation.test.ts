@@ -1,7 +1,7 @@
 /** Every 400/404 that needs no database fixtures: invalid fields, malformed ids, unknown ids and routes. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startApp, unknownId, type Harness } from './helpers.js';
+import { PROTECTED_ROUTES, startApp, unknownId, type Harness } from './helpers.js';
 
 let h: Harness;
 before(async () => {
@@ -99,24 +99,13 @@ describe('POST /jobs rejects malformed bodies', () => {
   });
 
   test('no body at all', async () => {
-    const res = await fetch(`${h.url}/jobs`, { method: 'POST' });
+    const res = await h.fetch('/jobs', { method: 'POST' });
     assert.equal(res.status, 400);
     assert.equal(((await res.json()) as { message: string }).message, 'body must be object');
   });
 });
 
-const ID_ROUTES: [string, string][] = [
-  ['GET', '/jobs/:id'],
-  ['DELETE', '/jobs/:id'],
-  ['GET', '/jobs/:id/events'],
-  ['GET', '/runs/:id'],
-  ['GET', '/runs/:id/metrics'],
-  ['GET', '/runs/:id/modules'],
-  ['GET', '/modularizations/:id'],
-  ['GET', '/modules/:id'],
-  ['GET', '/modules/:id/download'],
-  ['GET', '/artifacts/:id/download'],
-];
+const ID_ROUTES = PROTECTED_ROUTES.filter(([, route]) => route.includes(':id'));
 
 describe('ids', () => {
   for (const [method, route] of ID_ROUTES) {
@@ -130,7 +119,7 @@ describe('ids', () => {
       const res = await h.request(method, route.replace(':id', id));
       assert.equal(res.status, 404);
       assert.equal(res.body.error, 'Not Found');
-      assert.match(res.body.message, new RegExp(`^(job|run|modularization|module|artifact) ${id} not found$`));
+      assert.match(res.body.message, new RegExp(`^(job|run|modularization|module|artifact|API key) ${id} not found$`));
     });
   }
 });

@@ -58,6 +58,8 @@ describe('docker-compose.yml and Dockerfile.gpu', () => {
       assert.equal(new URL(config.redisUrl).hostname, 'redis');
       assert.ok(services[name].depends_on?.[name === 'migrate' ? 'postgres' : 'migrate'], `${name} waits for its dependency`);
     }
+    // A published API requires API keys.
+    assert.equal(readConfig(services.api.environment ?? {}).auth, 'enabled');
     const apiPort = readConfig(services.api.environment ?? {}).port;
     assert.ok(services.api.ports?.some((p) => p.endsWith(`:${apiPort}`)), 'api publishes its PORT');
     assert.match(dockerfile, new RegExp(`^EXPOSE ${apiPort}$`, 'm'));

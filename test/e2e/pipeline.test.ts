@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { loadDataset, loadLayersModel, readJsonFile, subsetClasses, type ArtifactMetadata } from '@mwt/core';
 import { unpackTar } from '@mwt/shared';
+import { AUTH_ENV, testApiKey } from '../support/api-client';
 import { setupBackend } from '../support/tf';
 import { freePort, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes';
 
@@ -20,15 +21,16 @@ let api: ServiceProcess;
 let worker: ServiceProcess;
 let base: string;
 
+const auth = { authorization: `Bearer ${testApiKey()}` };
 const json = async <T>(path: string, init?: RequestInit): Promise<{ status: number; body: T; headers: Headers }> => {
-  const response = await fetch(`${base}${path}`, { ...init, headers: { 'content-type': 'application/json', ...init?.headers } });
+  const response = await fetch(`${base}${path}`, { ...init, headers: { 'content-type': 'application/json', ...auth, ...init?.headers } });
   return { status: response.status, body: (await response.json()) as T, headers: response.headers };
 };
 
 before(async () => {
   await setupBackend();
   const port = await freePort();
-  const env = serviceEnv(port);
+  const env = { ...serviceEnv(port), ...AUTH_ENV };
   base = `http://127.0.0.1:${port}`;
   api = startProcess('apps/api/src/main.ts', env);
   worker = startProcess('apps/worker/src/main.ts', env);
@@ -87,7 +89,7 @@ describe('a pipeline job end to end: HTTP -> Redis -> worker -> Postgres -> HTTP
     assert.ok(reused, 'the reused module is listed');
     assert.deepEqual(reused.classes, [0, 1]);
 
-    const download = await fetch(`${base}/modules/${reused.id}/download`);
+    const download = await fetch(`${base}/modules/${reused.id}/download`, { headers: auth });
     assert.equal(download.status, 200);
     const bytes = new Uint8Array(await download.arrayBuffer());
     assert.equal(Number(download.headers.get('content-length')), bytes.byteLength);
@@ -122,14 +124,14 @@ describe('cancellation of a running job', () => {
       const { body } = await json<JobView>(`/jobs/${created.body.id}`);
       return body.state === 'running' && body.progress > 0 ? true : undefined;
     }, 120_000);
-    const cancel = await fetch(`${base}/jobs/${created.body.id}`, { method: 'DELETE' });
+    const cancel = await fetch(`${base}/jobs/${created.body.id}`, { method: 'DELETE', headers: auth });
     assert.equal(cancel.status, 202);
     const cancelled = await waitFor('the job to be cancelled', async () => {
       const { body } = await json<JobView>(`/jobs/${created.body.id}`);
       return body.state === 'cancelled' ? body : undefined;
     }, 60_000);
     assert.ok(cancelled.progress < 100);
-    const again = await fetch(`${base}/jobs/${created.body.id}`, { method: 'DELETE' });
+    const again = await fetch(`${base}/jobs/${created.body.id}`, { method: 'DELETE', headers: auth });
     assert.equal(again.status, 409);
   });
 });

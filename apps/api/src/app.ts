@@ -3,32 +3,51 @@
  * tests their own), and closing the app leaves them open: whoever opened them closes them.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { SECURITY_SCHEME, requireApiKeys } from './auth/authentication.js';
+import { KeyCache } from './auth/key-cache.js';
 import type { AppDeps } from './deps.js';
 import { errorHandler, notFoundHandler, schemaErrorFormatter } from './errors.js';
+import { useBoundedJsonParser } from './json-body.js';
+import { rateLimitOptions } from './rate-limit.js';
 import artifactRoutes from './routes/artifacts.js';
 import healthRoutes from './routes/health.js';
 import jobEventRoutes from './routes/job-events.js';
 import jobRoutes from './routes/jobs.js';
+import keyRoutes from './routes/keys.js';
 import moduleRoutes from './routes/modules.js';
 import runRoutes from './routes/runs.js';
 import { ErrorBody } from './schemas/common.js';
 
 export type { AppDeps } from './deps.js';
 
+/** Job bodies are a few hundred bytes; anything near this is not one. */
+const BODY_LIMIT_BYTES = 64 * 1024;
+
 const TAGS = [
   { name: 'jobs', description: 'Submit MwT jobs (train, modularize, reuse, pipeline), follow and cancel them.' },
   { name: 'runs', description: 'Training runs and their per-epoch metrics.' },
   { name: 'modules', description: 'Modularizations of modular runs and the modules cut from them.' },
   { name: 'artifacts', description: 'Stored files: model weights, module sets, modules.' },
+  { name: 'keys', description: 'API keys (admin scope): create, list, revoke.' },
   { name: 'health', description: 'Liveness of the API and its backends.' },
 ];
+
+const API_DESCRIPTION = [
+  'Modularizing-while-training: train modular CNNs, cut them into per-class modules, reuse the modules.',
+  '',
+  'Every route but /healthz and these docs needs `Authorization: Bearer <API key>` (create the first key with',
+  '`npm run keys -- create --name admin --scopes admin`). A key sees only the jobs it submitted and what they',
+  'produced; an `admin` key sees everything.',
+].join('\n');
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: deps.config.logLevel },
+    bodyLimit: BODY_LIMIT_BYTES,
     ajv: {
       customOptions: {
         // POST /jobs is a oneOf keyed on `type`: validate only the branch `type` names.
@@ -43,18 +62,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.addSchema(ErrorBody);
+  useBoundedJsonParser(app);
+  if (deps.config.auth === 'disabled') {
+    app.log.warn('MWT_AUTH=disabled: NO AUTHENTICATION, every request is treated as admin. For a local demo only; never expose this API.');
+  }
 
+  // First, so that its onRoute hook sees every route, the docs' included.
+  await app.register(rateLimit, rateLimitOptions(deps.config));
   await app.register(swagger, {
     openapi: {
       // 3.1: its schemas are JSON Schema 2020-12, so TypeBox's output (numeric
       // exclusiveMinimum, `examples`, `const`) is valid as is.
       openapi: '3.1.0',
-      info: {
-        title: 'MwT job service',
-        version: '0.1.0',
-        description: 'Modularizing-while-training: train modular CNNs, cut them into per-class modules, reuse the modules.',
-      },
+      info: { title: 'MwT job service', version: '0.1.0', description: API_DESCRIPTION },
       tags: TAGS,
+      components: {
+        securitySchemes: {
+          [SECURITY_SCHEME]: { type: 'http', scheme: 'bearer', bearerFormat: 'mwt_<43 characters>', description: 'An API key (`npm run keys -- create`).' },
+        },
+      },
     },
     refResolver: {
       // Name shared components after their $id (ErrorBody) rather than def-0.
@@ -62,9 +88,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(healthRoutes, deps);
 
-  for (const routes of [jobRoutes, jobEventRoutes, runRoutes, moduleRoutes, artifactRoutes, healthRoutes]) {
-    await app.register(routes, deps);
-  }
+  const keyCache = new KeyCache(deps.prisma, deps.keyCacheTtlMs);
+  await app.register(async (api) => {
+    requireApiKeys(api, deps.config, keyCache);
+    for (const routes of [jobRoutes, jobEventRoutes, runRoutes, moduleRoutes, artifactRoutes]) {
+      await api.register(routes, deps);
+    }
+    await api.register(keyRoutes, { ...deps, keyCache });
+  });
   return app;
 }

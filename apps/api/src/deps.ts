@@ -12,4 +12,6 @@ export interface AppDeps {
   queue: Queue<QueuedJob>;
   /** How often an events stream re-reads the job row (ms); tests shorten it. */
   ssePollMs?: number;
+  /** How long an API key lookup is trusted (ms; KEY_CACHE_TTL_MS by default); tests shorten it. */
+  keyCacheTtlMs?: number;
 }

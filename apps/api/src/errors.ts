@@ -5,13 +5,15 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
+import { isDatabaseUnavailable } from '@mwt/db';
 import { JOB_TYPES } from '@mwt/shared';
 
-/** An error whose message is safe to show the client as is. */
+/** An error whose message is safe to show the client as is, with the headers its status calls for. */
 export class HttpError extends Error {
   constructor(
     readonly statusCode: number,
     message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
     this.name = 'HttpError';
@@ -54,8 +56,30 @@ export function schemaErrorFormatter(errors: FastifySchemaValidationError[], dat
   return new HttpError(400, first ? describe(first, dataVar) : `${dataVar} is invalid`);
 }
 
+/** ioredis' errors for a server it cannot reach (with few retries per request, they come fast). */
+function isRedisUnavailable(error: Error): boolean {
+  return error.name === 'MaxRetriesPerRequestError' || /^(Connection is closed\.|Stream isn't writeable)/.test(error.message);
+}
+
+/** What a backend outage tells the client: which one, and to come back; null for any other error. */
+function unavailable(error: Error): string | null {
+  if (isDatabaseUnavailable(error)) return 'PostgreSQL is unavailable; retry later';
+  if (isRedisUnavailable(error)) return 'Redis is unavailable; retry later';
+  return null;
+}
+
+/** Seconds a client should wait before retrying after a 503 for an outage. */
+const OUTAGE_RETRY_AFTER_S = '5';
+
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const outage = unavailable(error);
+  if (outage) {
+    // Expected while a backend restarts: a warning with the cause, not a 500 with a stack trace.
+    request.log.warn({ err: error }, outage);
+    return reply.status(503).header('retry-after', OUTAGE_RETRY_AFTER_S).send(errorBody(503, outage));
+  }
   const status = error.statusCode ?? 500;
+  if (error instanceof HttpError) reply.headers(error.headers);
   if (status >= 500) {
     request.log.error({ err: error }, 'request failed');
     // Internals (SQL, stack traces) stay in the log.

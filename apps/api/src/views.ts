@@ -4,7 +4,9 @@
  */
 import type { EpochMetric, Modularization, Module, Prisma, Run } from '@mwt/db';
 import { fromDbJobType } from '@mwt/shared';
+import type { ApiKeyRecord } from './auth/api-keys.js';
 import type { JobStatus, JobView } from './schemas/job.js';
+import type { ApiKeyView } from './schemas/keys.js';
 import type { MetricView, ModularizationView, ModuleView, RunView } from './schemas/resources.js';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -103,4 +105,10 @@ export function toModularizationView(m: Modularization & { modules: { id: string
       download: download(m.artifactId),
     },
   };
+}
+
+/** Field by field, so that a row read with its secretHash can never leak it. */
+export function toApiKeyView(key: ApiKeyRecord): ApiKeyView {
+  const { id, name, prefix, scopes, createdAt, revokedAt, lastUsedAt } = key;
+  return { id, name, prefix, scopes, createdAt: createdAt.toISOString(), revokedAt: iso(revokedAt), lastUsedAt: iso(lastUsedAt) };
 }

@@ -13,7 +13,15 @@ export interface Config {
   queuePrefix: string;
   workerConcurrency: number;
   logLevel: LogLevel;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  reconcileIntervalMs: number;
+  auth: AuthMode;
+  rateLimit: number;
 }
+
+export const AUTH_MODES = ['enabled', 'disabled'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -39,6 +47,36 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
   { name: 'MWT_QUEUE_PREFIX', key: 'queuePrefix', default: 'bull', description: 'BullMQ key prefix in Redis (isolates deployments and test runs).' },
   { name: 'WORKER_CONCURRENCY', key: 'workerConcurrency', default: '1', description: 'Jobs one worker process runs at once (1..64).' },
   { name: 'LOG_LEVEL', key: 'logLevel', default: 'info', description: `Pino log level: ${LOG_LEVELS.join(', ')}.` },
+  {
+    name: 'MWT_LOCK_DURATION_MS',
+    key: 'lockDurationMs',
+    default: '60000',
+    description: 'Job lock of a worker (ms): a killed or stuck worker loses its job to another one after this long (1000..3600000).',
+  },
+  {
+    name: 'MWT_STALLED_INTERVAL_MS',
+    key: 'stalledIntervalMs',
+    default: '30000',
+    description: 'How often (ms) workers look for jobs whose lock expired and put them back in the queue (500..3600000).',
+  },
+  {
+    name: 'MWT_RECONCILE_INTERVAL_MS',
+    key: 'reconcileIntervalMs',
+    default: '5000',
+    description: 'How often (ms) workers re-enqueue jobs PostgreSQL holds as queued, or running without heartbeat, that Redis lost (500..3600000).',
+  },
+  {
+    name: 'MWT_AUTH',
+    key: 'auth',
+    default: 'enabled',
+    description: 'API keys required (`enabled`), or `disabled`: every request is admin; for local demos only, the API warns at start.',
+  },
+  {
+    name: 'MWT_RATE_LIMIT',
+    key: 'rateLimit',
+    default: '600',
+    description: 'Requests per minute per API key (per client IP without one), per API process; 429 beyond (1..10000000).',
+  },
 ];
 
 type Env = Record<string, string | undefined>;
@@ -65,6 +103,11 @@ function urlVar(name: string, raw: string, protocols: string[]): string {
   return raw;
 }
 
+function oneOf<T extends string>(name: string, raw: string, values: readonly T[]): T {
+  if (!(values as readonly string[]).includes(raw)) throw new Error(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
 function nonEmpty(name: string, raw: string): string {
   if (raw.trim() === '') throw new Error(`${name} must not be empty`);
   return raw;
@@ -84,10 +127,6 @@ export function readConfig(env: Env = process.env): Config {
     const raw = env[spec.name];
     return [spec.name, raw === undefined || raw === '' ? spec.default : raw];
   };
-  const [logName, logLevel] = get('logLevel');
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw new Error(`${logName} must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
-  }
   return {
     port: intVar(...get('port'), 0, 65535),
     host: nonEmpty(...get('host')),
@@ -96,6 +135,11 @@ export function readConfig(env: Env = process.env): Config {
     queueName: queueName(...get('queueName')),
     queuePrefix: nonEmpty(...get('queuePrefix')),
     workerConcurrency: intVar(...get('workerConcurrency'), 1, 64),
-    logLevel: logLevel as LogLevel,
+    lockDurationMs: intVar(...get('lockDurationMs'), 1_000, 3_600_000),
+    stalledIntervalMs: intVar(...get('stalledIntervalMs'), 500, 3_600_000),
+    reconcileIntervalMs: intVar(...get('reconcileIntervalMs'), 500, 3_600_000),
+    logLevel: oneOf(...get('logLevel'), LOG_LEVELS),
+    auth: oneOf(...get('auth'), AUTH_MODES),
+    rateLimit: intVar(...get('rateLimit'), 1, 10_000_000),
   };
 }

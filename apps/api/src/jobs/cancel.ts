@@ -4,6 +4,7 @@
  * worker stops at its next batch and marks it cancelled itself.
  */
 import { CANCEL_CHANNEL, FINISHED_STATES } from '@mwt/shared';
+import { visibleJobs, type Principal } from '../auth/principal.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError, notFound } from '../errors.js';
 import { withTimeout } from '../timeout.js';
@@ -18,8 +19,8 @@ async function redis<T>(promise: Promise<T>, what: string): Promise<T> {
   }
 }
 
-export async function cancelJob({ prisma, queue, redis: client }: AppDeps, id: string): Promise<void> {
-  const job = await prisma.job.findUnique({ where: { id }, select: { state: true } });
+export async function cancelJob({ prisma, queue, redis: client }: AppDeps, principal: Principal, id: string): Promise<void> {
+  const job = await prisma.job.findFirst({ where: { id, ...visibleJobs(principal) }, select: { state: true } });
   if (!job) throw notFound('job', id);
   const alreadyOver = () => new HttpError(409, `job ${id} is already ${job.state}; only queued or running jobs can be cancelled`);
   if (FINISHED_STATES.includes(job.state)) throw alreadyOver();

@@ -1,17 +1,19 @@
 /**
  * Checks JSON Schema cannot express: class ids within the dataset, and referenced runs and
  * modularizations that exist (404), have finished (409) and are of the right kind (400).
- * Messages name the field, as validation errors do.
+ * Messages name the field, as validation errors do. Another key's run or modularization is
+ * not found, exactly like an unknown id.
  */
 import type { PrismaClient } from '@mwt/db';
 import { isDatasetName } from '@mwt/core/catalog';
 import { checkTargetClasses, type ReuseParams, type TypedJob } from '@mwt/shared';
+import { ownedThroughJob, type Principal } from '../auth/principal.js';
 import { HttpError } from '../errors.js';
 
 type RunKind = 'modular' | 'standard';
 
-async function requireRun(prisma: PrismaClient, field: string, id: string, kind: RunKind) {
-  const run = await prisma.run.findUnique({ where: { id }, select: { id: true, kind: true, status: true, dataset: true } });
+async function requireRun(prisma: PrismaClient, principal: Principal, field: string, id: string, kind: RunKind) {
+  const run = await prisma.run.findFirst({ where: { id, ...ownedThroughJob(principal) }, select: { id: true, kind: true, status: true, dataset: true } });
   if (!run) throw new HttpError(404, `${field}: run ${id} not found`);
   if (run.kind !== kind) throw new HttpError(400, `${field}: run ${id} is a ${run.kind} run, not a ${kind} run`);
   if (run.status !== 'completed') throw new HttpError(409, `${field}: run ${id} is ${run.status}, not completed`);
@@ -24,9 +26,9 @@ function requireClasses(field: string, dataset: string, classes: readonly number
   if (problem) throw new HttpError(400, problem);
 }
 
-async function checkReuse(prisma: PrismaClient, p: ReuseParams) {
-  const modz = await prisma.modularization.findUnique({
-    where: { id: p.modularizationId },
+async function checkReuse(prisma: PrismaClient, principal: Principal, p: ReuseParams) {
+  const modz = await prisma.modularization.findFirst({
+    where: { id: p.modularizationId, ...ownedThroughJob(principal) },
     select: { id: true, run: { select: { dataset: true } }, modules: { where: { kind: 'class' }, select: { classes: true } } },
   });
   if (!modz) throw new HttpError(404, `params.modularizationId: modularization ${p.modularizationId} not found`);
@@ -39,20 +41,20 @@ async function checkReuse(prisma: PrismaClient, p: ReuseParams) {
     throw new HttpError(409, `params.targetClasses[${missing}]: modularization ${modz.id} has no module for class ${c}`);
   }
   if (p.standardRunId) {
-    const standard = await requireRun(prisma, 'params.standardRunId', p.standardRunId, 'standard');
+    const standard = await requireRun(prisma, principal, 'params.standardRunId', p.standardRunId, 'standard');
     if (standard.dataset !== dataset) {
       throw new HttpError(400, `params.standardRunId: run ${standard.id} was trained on ${standard.dataset}, the modules on ${dataset}`);
     }
   }
 }
 
-export async function checkReferences(prisma: PrismaClient, job: TypedJob): Promise<void> {
+export async function checkReferences(prisma: PrismaClient, principal: Principal, job: TypedJob): Promise<void> {
   switch (job.type) {
     case 'modularize':
-      await requireRun(prisma, 'params.runId', job.params.runId, 'modular');
+      await requireRun(prisma, principal, 'params.runId', job.params.runId, 'modular');
       return;
     case 'reuse':
-      return checkReuse(prisma, job.params);
+      return checkReuse(prisma, principal, job.params);
     case 'pipeline':
       return requireClasses('params.targetClasses', job.params.dataset, job.params.targetClasses);
     default:

@@ -1,6 +1,7 @@
 /** GET /jobs/:id/events: a job's progress as Server-Sent Events. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import { principalOf, visibleJobs } from '../auth/principal.js';
 import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
 import { streamJob } from '../jobs/event-stream.js';
@@ -19,6 +20,7 @@ const jobEventRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { prisma,
   app.get(
     '/jobs/:id/events',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['jobs'],
         summary: "Stream a job's progress (Server-Sent Events)",
@@ -38,7 +40,7 @@ const jobEventRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { prisma,
       },
     },
     async (request, reply) => {
-      const row = await prisma.job.findUnique({ where: { id: request.params.id } });
+      const row = await prisma.job.findFirst({ where: { id: request.params.id, ...visibleJobs(principalOf(request)) } });
       if (!row) throw notFound('job', request.params.id);
       reply.hijack(); // from here on we own the socket; Fastify neither serializes nor ends it
       reply.raw.writeHead(200, {

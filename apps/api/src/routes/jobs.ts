@@ -1,24 +1,22 @@
-/** Submit, read, list and cancel jobs. */
+/** Submit, read, list and cancel jobs: each key its own, an admin key all of them. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Prisma } from '@mwt/db';
-import { CreateJobBody, completeJob, toDbJobType } from '@mwt/shared';
+import { CreateJobBody, toDbJobType } from '@mwt/shared';
+import { principalOf, visibleJobs, type Principal } from '../auth/principal.js';
 import type { AppDeps } from '../deps.js';
-import { HttpError, notFound } from '../errors.js';
+import { notFound } from '../errors.js';
 import { cancelJob } from '../jobs/cancel.js';
 import { afterCursor, encodeCursor } from '../jobs/cursor.js';
-import { checkReferences } from '../jobs/references.js';
+import { submitJob } from '../jobs/submit.js';
 import { IdParams, errors } from '../schemas/common.js';
-import { JobList, JobListQuery, JobView } from '../schemas/job.js';
-import { withTimeout } from '../timeout.js';
+import { JobList, JobListQuery, JobView, SubmitJobHeaders } from '../schemas/job.js';
 import { jobInclude, toJobView } from '../views.js';
 
-const ENQUEUE_TIMEOUT_MS = 5_000;
-
 const jobRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
-  const { prisma, queue } = deps;
+  const { prisma } = deps;
 
-  const load = async (id: string) => {
-    const job = await prisma.job.findUnique({ where: { id }, include: jobInclude });
+  const load = async (id: string, principal: Principal) => {
+    const job = await prisma.job.findFirst({ where: { id, ...visibleJobs(principal) }, include: jobInclude });
     if (!job) throw notFound('job', id);
     return job;
   };
@@ -26,41 +24,34 @@ const jobRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
   app.post(
     '/jobs',
     {
+      config: { scope: 'submit' },
       schema: {
         tags: ['jobs'],
         summary: 'Submit a job',
-        description: 'Stores the job (params completed with their defaults) and queues it. `Location` points at the new job.',
+        description:
+          'Stores the job (params completed with their defaults) and queues it: 201, `Location` points at it. ' +
+          'With an `Idempotency-Key` that an earlier request of the same API key used for the same job: 200 and that job.',
+        headers: SubmitJobHeaders,
         body: CreateJobBody,
-        response: { 201: JobView, ...errors(400, 404, 409, 503) },
+        response: { 200: JobView, 201: JobView, ...errors(400, 404, 409, 413, 503) },
       },
     },
     async (request, reply) => {
-      const job = completeJob(request.body);
-      await checkReferences(prisma, job);
-      // No `include` here: a new job has no runs yet, and Prisma 6.19 runs a nested create's
-      // relation reads concurrently on one pg connection (a pg deprecation warning).
-      const created = await prisma.job.create({ data: { type: toDbJobType(job.type), state: 'queued', payload: job.params } });
-      const row = { ...created, runs: [], modularizations: [], modules: [] };
-      try {
-        // BullMQ job id = our id: the worker finds the row, and DELETE finds the BullMQ job.
-        await withTimeout(queue.add(job.type, { jobId: row.id }, { jobId: row.id }), ENQUEUE_TIMEOUT_MS, 'enqueue');
-      } catch (err) {
-        const reason = (err as Error).message;
-        request.log.error({ err, jobId: row.id }, 'enqueue failed');
-        // Never leave a "queued" row that no worker will ever see.
-        await prisma.job.update({
-          where: { id: row.id },
-          data: { state: 'failed', error: `could not be queued: ${reason}`, finishedAt: new Date() },
-        });
-        throw new HttpError(503, `job ${row.id} could not be queued (${reason}); it is recorded as failed`);
-      }
-      return reply.code(201).header('location', `/jobs/${row.id}`).send(toJobView(row));
+      const { job, created } = await submitJob(deps, {
+        principal: principalOf(request),
+        body: request.body,
+        idempotencyKey: request.headers['idempotency-key'],
+        log: request.log,
+      });
+      if (!created) reply.header('idempotent-replayed', 'true');
+      return reply.code(created ? 201 : 200).header('location', `/jobs/${job.id}`).send(toJobView(job));
     },
   );
 
   app.get(
     '/jobs/:id',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['jobs'],
         summary: 'Get a job: state, progress, timing, result and what it produced',
@@ -68,15 +59,16 @@ const jobRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
         response: { 200: JobView, ...errors(400, 404) },
       },
     },
-    async (request) => toJobView(await load(request.params.id)),
+    async (request) => toJobView(await load(request.params.id, principalOf(request))),
   );
 
   app.get(
     '/jobs',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['jobs'],
-        summary: 'List jobs, newest first',
+        summary: "List the key's jobs (an admin key: every job), newest first",
         description: 'Keyset pagination: pass the `nextCursor` of a page as `cursor` to get the next one.',
         querystring: JobListQuery,
         response: { 200: JobList, ...errors(400) },
@@ -85,7 +77,12 @@ const jobRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
     async (request) => {
       const { state, type, limit = 20, cursor } = request.query;
       const where: Prisma.JobWhereInput = {
-        AND: [state ? { state } : {}, type ? { type: toDbJobType(type) } : {}, cursor ? afterCursor(cursor) : {}],
+        AND: [
+          visibleJobs(principalOf(request)),
+          state ? { state } : {},
+          type ? { type: toDbJobType(type) } : {},
+          cursor ? afterCursor(cursor) : {},
+        ],
       };
       const rows = await prisma.job.findMany({
         where,
@@ -102,6 +99,7 @@ const jobRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
   app.delete(
     '/jobs/:id',
     {
+      config: { scope: 'submit' },
       schema: {
         tags: ['jobs'],
         summary: 'Cancel a job',
@@ -113,8 +111,9 @@ const jobRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
       },
     },
     async (request, reply) => {
-      await cancelJob(deps, request.params.id);
-      return reply.code(202).send(toJobView(await load(request.params.id)));
+      const principal = principalOf(request);
+      await cancelJob(deps, principal, request.params.id);
+      return reply.code(202).send(toJobView(await load(request.params.id, principal)));
     },
   );
 };

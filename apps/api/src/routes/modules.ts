@@ -1,15 +1,16 @@
 /** Modularizations and their modules, with module downloads. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ownedThroughJob, principalOf, type Principal } from '../auth/principal.js';
 import type { AppDeps } from '../deps.js';
 import { sendArtifact } from '../download.js';
 import { HttpError, notFound } from '../errors.js';
-import { BinaryResponse, IdParams, errors } from '../schemas/common.js';
+import { DownloadResponses, IdParams, errors } from '../schemas/common.js';
 import { ModularizationView, ModuleView } from '../schemas/resources.js';
 import { toModularizationView, toModuleView } from '../views.js';
 
 const moduleRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { prisma }) => {
-  const requireModule = async (id: string) => {
-    const module = await prisma.module.findUnique({ where: { id }, omit: { mask: true } });
+  const requireModule = async (id: string, principal: Principal) => {
+    const module = await prisma.module.findFirst({ where: { id, ...ownedThroughJob(principal) }, omit: { mask: true } });
     if (!module) throw notFound('module', id);
     return module;
   };
@@ -17,6 +18,7 @@ const moduleRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { prisma })
   app.get(
     '/modularizations/:id',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['modules'],
         summary: 'Get a modularization (threshold, KRR, cohesion, coupling, layers) and its module ids',
@@ -26,9 +28,11 @@ const moduleRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { prisma })
     },
     async (request) => {
       const { id } = request.params;
-      const row = await prisma.modularization.findUnique({
-        where: { id },
-        include: { modules: { select: { id: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] } },
+      const owned = ownedThroughJob(principalOf(request));
+      const row = await prisma.modularization.findFirst({
+        where: { id, ...owned },
+        // Reused modules of other keys' jobs (an admin's) may point here too: not the caller's to see.
+        include: { modules: { where: owned, select: { id: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] } },
       });
       if (!row) throw notFound('modularization', id);
       return toModularizationView(row);
@@ -38,25 +42,28 @@ const moduleRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { prisma })
   app.get(
     '/modules/:id',
     {
+      config: { scope: 'read' },
       schema: { tags: ['modules'], summary: 'Get a module', params: IdParams, response: { 200: ModuleView, ...errors(400, 404) } },
     },
-    async (request) => toModuleView(await requireModule(request.params.id)),
+    async (request) => toModuleView(await requireModule(request.params.id, principalOf(request))),
   );
 
   app.get(
     '/modules/:id/download',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['modules'],
         summary: "Download a module's artifact",
         params: IdParams,
-        response: { 200: BinaryResponse, 304: { description: 'If-None-Match matched the ETag' }, ...errors(400, 404) },
+        response: { ...DownloadResponses, ...errors(400, 404, 416) },
       },
     },
     async (request, reply) => {
-      const module = await requireModule(request.params.id);
+      const module = await requireModule(request.params.id, principalOf(request));
       if (!module.artifactId) throw new HttpError(404, `module ${module.id} has no artifact`);
-      return sendArtifact(prisma, module.artifactId, request, reply);
+      // The module is the caller's, and so is the file its job stored.
+      return sendArtifact(prisma, module.artifactId, {}, request, reply);
     },
   );
 };

@@ -1,5 +1,6 @@
 /** Training runs, their per-epoch metrics and the modules cut from them. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ownedThroughJob, principalOf, type Principal } from '../auth/principal.js';
 import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
 import { IdParams, errors } from '../schemas/common.js';
@@ -7,21 +8,22 @@ import { ModuleList, RunMetrics, RunView } from '../schemas/resources.js';
 import { toMetricView, toModuleView, toRunView } from '../views.js';
 
 const runRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { prisma }) => {
-  const requireRun = async (id: string) => {
-    const run = await prisma.run.findUnique({ where: { id } });
+  const requireRun = async (id: string, principal: Principal) => {
+    const run = await prisma.run.findFirst({ where: { id, ...ownedThroughJob(principal) } });
     if (!run) throw notFound('run', id);
     return run;
   };
 
   app.get(
     '/runs/:id',
-    { schema: { tags: ['runs'], summary: 'Get a training run', params: IdParams, response: { 200: RunView, ...errors(400, 404) } } },
-    async (request) => toRunView(await requireRun(request.params.id)),
+    { config: { scope: 'read' }, schema: { tags: ['runs'], summary: 'Get a training run', params: IdParams, response: { 200: RunView, ...errors(400, 404) } } },
+    async (request) => toRunView(await requireRun(request.params.id, principalOf(request))),
   );
 
   app.get(
     '/runs/:id/metrics',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['runs'],
         summary: 'Per-epoch history of a run (every series), by epoch',
@@ -30,7 +32,7 @@ const runRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { prisma }) =>
       },
     },
     async (request) => {
-      const { id } = await requireRun(request.params.id);
+      const { id } = await requireRun(request.params.id, principalOf(request));
       const rows = await prisma.epochMetric.findMany({ where: { runId: id }, orderBy: { epoch: 'asc' } });
       return { runId: id, metrics: rows.map(toMetricView) };
     },
@@ -39,6 +41,7 @@ const runRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { prisma }) =>
   app.get(
     '/runs/:id/modules',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['runs', 'modules'],
         summary: "Modules of the run's modularizations",
@@ -47,9 +50,11 @@ const runRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { prisma }) =>
       },
     },
     async (request) => {
-      const { id } = await requireRun(request.params.id);
+      const principal = principalOf(request);
+      const { id } = await requireRun(request.params.id, principal);
       const rows = await prisma.module.findMany({
-        where: { modularization: { runId: id } },
+        // An admin's reuse job may have cut modules from this run too: list the caller's only.
+        where: { modularization: { runId: id }, ...ownedThroughJob(principal) },
         omit: { mask: true },
         orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
       });

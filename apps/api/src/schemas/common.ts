@@ -22,8 +22,13 @@ export const IdParams = Type.Object({ id: Uuid() }, { examples: [{ id: '3f0e8d5c
 
 const ERROR_DESCRIPTIONS = {
   400: 'Invalid input (the message names the field)',
-  404: 'Not found',
+  401: 'No valid API key: `Authorization: Bearer <key>` missing, unknown or revoked (with `WWW-Authenticate: Bearer`)',
+  403: "The API key lacks the route's scope",
+  404: "Not found (another key's resource answers the same)",
   409: 'Conflict with the state of the job or of a referenced resource',
+  413: 'Request body over 64 KiB',
+  416: 'Range not satisfiable (`Content-Range: bytes */<size>`)',
+  429: 'Rate limit of the API key (or, without one, of the client IP) exceeded; `Retry-After` says when to retry',
   503: 'A backing service (Postgres, Redis) is unavailable',
 } as const;
 type ErrorCode = keyof typeof ERROR_DESCRIPTIONS;
@@ -35,8 +40,19 @@ export function errors<C extends ErrorCode>(...codes: C[]): Record<C, typeof Err
   return Object.fromEntries(entries) as Record<C, typeof ErrorBody>;
 }
 
-/** Binary download: the artifact bytes, described for OpenAPI. */
-export const BinaryResponse = {
-  description: 'The file, with Content-Length, ETag ("<sha256>") and Content-Disposition.',
-  content: { 'application/octet-stream': { schema: Type.String({ format: 'binary' }) } },
+const binary = { 'application/octet-stream': { schema: Type.String({ format: 'binary' }) } };
+
+/**
+ * The responses of a download route, for OpenAPI: the file, one byte range of it, or nothing new.
+ * (Error statuses are added with errors().)
+ */
+export const DownloadResponses = {
+  200: {
+    description:
+      'The file, with Content-Length, ETag ("<sha256>"), Content-Disposition and `Accept-Ranges: bytes`. ' +
+      'Also the answer to a Range of several ranges, or to an If-Range that no longer matches.',
+    content: binary,
+  },
+  206: { description: 'One byte range (`Range: bytes=a-b`, `bytes=a-`, `bytes=-n`), with Content-Range.', content: binary },
+  304: { description: 'If-None-Match matched the ETag (a list, `*` and weak W/ tags are understood)' },
 };

@@ -71,6 +71,20 @@ export const JobView = Type.Object(
 );
 export type JobView = Static<typeof JobView>;
 
+export const SubmitJobHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 200,
+      pattern: '^[\\x21-\\x7e]+$',
+      description:
+        'Makes a retry safe: the same key (per API key) with the same job answers 200 with the job the first request ' +
+        'created (header `Idempotent-Replayed: true`) instead of creating another; with a different job, 409.',
+      examples: ['3b1f6c0e-run-42'],
+    }),
+  ),
+});
+
 export const JobListQuery = Type.Object(
   {
     state: Type.Optional(Type.Enum(JOB_STATES)),

@@ -1,0 +1,62 @@
+/**
+ * Key lookups by secret hash, remembered for a few seconds so that authentication costs no
+ * PostgreSQL round trip per request. The price: a key revoked through another API process (or
+ * the CLI) keeps working here until its entry expires, at most ttlMs later. Unknown keys are
+ * remembered too (a client retrying a bad key costs one query per TTL), and the map is bounded
+ * so that a flood of random keys cannot grow it without end.
+ */
+import type { PrismaClient } from '@mwt/db';
+import type { Scope } from './api-keys.js';
+
+export const KEY_CACHE_TTL_MS = 5_000;
+const MAX_ENTRIES = 10_000;
+
+export interface ActiveKey {
+  id: string;
+  scopes: readonly Scope[];
+}
+
+interface Entry {
+  expiresAt: number;
+  key: Promise<ActiveKey | null>;
+}
+
+export class KeyCache {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly ttlMs = KEY_CACHE_TTL_MS,
+  ) {}
+
+  /** The active (known, unrevoked) key with this secret hash, or null. */
+  lookup(secretHash: string): Promise<ActiveKey | null> {
+    const now = Date.now();
+    const cached = this.entries.get(secretHash);
+    if (cached && cached.expiresAt > now) return cached.key;
+    this.entries.delete(secretHash);
+    // A Map iterates in insertion order: the first entry is the oldest.
+    if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value ?? '');
+    // The promise itself is cached, so concurrent requests with one key share one query.
+    const key = this.load(secretHash);
+    this.entries.set(secretHash, { expiresAt: now + this.ttlMs, key });
+    // A failed query (PostgreSQL down) must not be remembered as an answer.
+    key.catch(() => {
+      if (this.entries.get(secretHash)?.key === key) this.entries.delete(secretHash);
+    });
+    return key;
+  }
+
+  /** Drops a key at once (revocation through this process). */
+  forget(secretHash: string): void {
+    this.entries.delete(secretHash);
+  }
+
+  private async load(secretHash: string): Promise<ActiveKey | null> {
+    const row = await this.prisma.apiKey.findUnique({ where: { secretHash }, select: { id: true, scopes: true, revokedAt: true } });
+    if (!row || row.revokedAt) return null;
+    // Once per TTL per key, not per request: lastUsedAt is as precise as the cache.
+    await this.prisma.apiKey.updateMany({ where: { id: row.id }, data: { lastUsedAt: new Date() } });
+    return { id: row.id, scopes: row.scopes };
+  }
+}

@@ -1,0 +1,62 @@
+/** Admin-only key management: create (the secret is returned once), list, revoke. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { createApiKey, listApiKeys, revokeApiKey } from '../auth/api-keys.js';
+import type { KeyCache } from '../auth/key-cache.js';
+import type { AppDeps } from '../deps.js';
+import { notFound } from '../errors.js';
+import { IdParams, errors } from '../schemas/common.js';
+import { ApiKeyList, ApiKeyView, CreateApiKeyBody, CreatedApiKey } from '../schemas/keys.js';
+import { toApiKeyView } from '../views.js';
+
+export interface KeyRouteOptions extends AppDeps {
+  /** Revocation through this process drops the key from its cache at once. */
+  keyCache: KeyCache;
+}
+
+const keyRoutes: FastifyPluginAsyncTypebox<KeyRouteOptions> = async (app, { prisma, keyCache }) => {
+  app.post(
+    '/keys',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        tags: ['keys'],
+        summary: 'Create an API key',
+        description: 'The response carries the secret (`key`); it is stored hashed and never shown again.',
+        body: CreateApiKeyBody,
+        response: { 201: CreatedApiKey, ...errors(400) },
+      },
+    },
+    async (request, reply) => {
+      const { key, secret } = await createApiKey(prisma, request.body);
+      return reply.code(201).header('cache-control', 'no-store').send({ ...toApiKeyView(key), key: secret });
+    },
+  );
+
+  app.get(
+    '/keys',
+    { config: { scope: 'admin' }, schema: { tags: ['keys'], summary: 'List API keys (revoked ones too)', response: { 200: ApiKeyList } } },
+    async () => ({ items: (await listApiKeys(prisma)).map(toApiKeyView) }),
+  );
+
+  app.delete(
+    '/keys/:id',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        tags: ['keys'],
+        summary: 'Revoke an API key',
+        description: 'Takes effect at once in this API process, and in others within their key-cache TTL (5 s). Revoking twice keeps the first date.',
+        params: IdParams,
+        response: { 200: ApiKeyView, ...errors(400, 404) },
+      },
+    },
+    async (request) => {
+      const revoked = await revokeApiKey(prisma, request.params.id);
+      if (!revoked) throw notFound('API key', request.params.id);
+      keyCache.forget(revoked.secretHash);
+      return toApiKeyView(revoked);
+    },
+  );
+};
+
+export default keyRoutes;
