@@ -1,7 +1,18 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { buildArchitecture, createModel, disposeModel, loadDataset, Trainer, TrainingStopped, type Dataset, type TrainConfig } from '@mwt/core';
+import {
+  buildArchitecture,
+  checkpointPosition,
+  createModel,
+  disposeModel,
+  loadDataset,
+  Trainer,
+  TrainingPaused,
+  TrainingStopped,
+  type Dataset,
+  type TrainConfig,
+} from '@mwt/core';
 import { setupBackend } from '../support/tf';
 
 let data: Dataset;
@@ -54,6 +65,39 @@ describe('trainer', () => {
     for (const t of [straightTrainer, resumedTrainer]) t.dispose();
     disposeModel(straight);
     disposeModel(resumed);
+  });
+
+  it('pauses between two batches of an epoch and resumes bit for bit where an uninterrupted run would be', async () => {
+    // 96 samples in batches of 32: three batches an epoch; pause before the third batch of epoch 1.
+    const straight = createModel(arch(), 1);
+    const straightTrainer = new Trainer(straight, data, config);
+    await straightTrainer.run();
+
+    const paused = createModel(arch(), 1);
+    const pausedTrainer = new Trainer(paused, data, config);
+    let batches = 0;
+    const error = await pausedTrainer.run({ onBatch: () => void batches++, shouldPause: () => batches === 2 }).then(
+      () => assert.fail('training did not pause'),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof TrainingPaused);
+    assert.deepEqual([error.epochsDone, error.batchesDone], [0, 2]);
+    assert.deepEqual(checkpointPosition(error.checkpoint), { epochsDone: 0, batchesDone: 2, totalBatches: 3 });
+
+    // A "new worker": different initial weights, restored from the mid-epoch checkpoint.
+    const resumed = createModel(arch(), 99);
+    const resumedTrainer = new Trainer(resumed, data, config);
+    resumedTrainer.restore(error.checkpoint);
+    const seen: string[] = [];
+    const history = await resumedTrainer.run({ onBatch: (p) => void seen.push(`${p.epoch}.${p.batch}`) });
+    assert.deepEqual(seen, ['1.3', '2.1', '2.2', '2.3'], 'the resumed run trains only the batches the paused one had not');
+    const withoutTimes = (h: typeof history) => h.map(({ durationMs: _, ...m }) => m);
+    assert.deepEqual(withoutTimes(history), withoutTimes(straightTrainer.history));
+    for (const [name, v] of straight.params) {
+      assert.deepEqual(resumed.params.get(name)?.dataSync(), v.dataSync(), name);
+    }
+    for (const t of [straightTrainer, pausedTrainer, resumedTrainer]) t.dispose();
+    for (const m of [straight, paused, resumed]) disposeModel(m);
   });
 
   it('stops at the next batch when asked, and rejects a checkpoint of another seed', async () => {

@@ -51,6 +51,23 @@ export function serviceEnv(port: number): Record<string, string> {
   };
 }
 
+/**
+ * Worker settings for the recovery tests: short locks and frequent checks, so that a killed worker's
+ * job moves on within seconds. The lock stays well above a training step that holds the event loop.
+ */
+export const FAST_RECOVERY_ENV: Record<string, string> = {
+  MWT_LOCK_DURATION_MS: '6000',
+  MWT_STALLED_INTERVAL_MS: '1000',
+  MWT_RECONCILE_INTERVAL_MS: '1000',
+};
+
+/** Starts a worker process and resolves once it takes jobs. */
+export async function startWorker(env: Record<string, string>): Promise<ServiceProcess> {
+  const worker = startProcess('apps/worker/src/main.ts', env);
+  await waitFor('the worker', async () => (worker.output().includes('worker ready') ? true : undefined), 60_000);
+  return worker;
+}
+
 /** Polls until `check` returns a value, or fails with the last state after `timeoutMs`. */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 250): Promise<T> {
   const deadline = Date.now() + timeoutMs;

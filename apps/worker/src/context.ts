@@ -1,5 +1,5 @@
 import type { Job as BullJob } from 'bullmq';
-import type { PrismaClient } from '@mwt/db';
+import { isDatabaseUnavailable, type PrismaClient } from '@mwt/db';
 import type { Progress, QueuedJob } from '@mwt/shared';
 
 /**
@@ -14,10 +14,14 @@ export class JobContext {
     readonly jobId: string,
     private readonly bullJob: BullJob<QueuedJob>,
     private readonly cancelled: () => boolean,
+    private readonly draining: () => boolean,
   ) {}
 
   /** True once the API asked to cancel this job; trainers poll it before each batch. */
   shouldStop = (): boolean => this.cancelled();
+
+  /** True once the worker is shutting down; trainers pause (checkpointed) before the next batch. */
+  shouldPause = (): boolean => this.draining();
 
   /** A reporter for a phase that covers [from, to] percent of the job. */
   span(phase: string, from: number, to: number): PhaseProgress {
@@ -32,17 +36,23 @@ export class JobContext {
     const now = Date.now();
     if (!force && now - this.lastPublished < 1000) return;
     this.lastPublished = now;
-    await this.bullJob.updateProgress(progress);
-    await this.prisma.job.update({
-      where: { id: this.jobId },
-      data: {
-        progress: progress.percent,
-        phase: progress.phase,
-        epoch: progress.epoch ?? null,
-        totalEpochs: progress.totalEpochs ?? null,
-        message: progress.message ?? null,
-      },
-    });
+    // Live events are a courtesy: training neither waits for Redis nor fails with it (the row is the record).
+    this.bullJob.updateProgress(progress).catch(() => undefined);
+    try {
+      await this.prisma.job.update({
+        where: { id: this.jobId },
+        data: {
+          progress: progress.percent,
+          phase: progress.phase,
+          epoch: progress.epoch ?? null,
+          totalEpochs: progress.totalEpochs ?? null,
+          message: progress.message ?? null,
+        },
+      });
+    } catch (error) {
+      // A batch-level update lost to a database blip is superseded by the next; boundaries must be stored.
+      if (force || !isDatabaseUnavailable(error)) throw error;
+    }
   }
 }
 
@@ -67,6 +77,7 @@ export class PhaseProgress {
         await this.report(fraction, { epoch: p.epoch, totalEpochs: epochs, batch: p.batch, totalBatches: p.totalBatches });
       },
       shouldStop: this.context.shouldStop,
+      shouldPause: this.context.shouldPause,
     };
   }
 }

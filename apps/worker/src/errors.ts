@@ -8,3 +8,11 @@ export class InputError extends Error {
     this.name = 'InputError';
   }
 }
+
+/** The worker is shutting down before a job could start: it goes back to the queue untouched. */
+export class ShuttingDown extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ShuttingDown';
+  }
+}

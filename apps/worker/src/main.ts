@@ -3,45 +3,86 @@
  * this machine has (MWT_BACKEND=auto: tfjs-node-gpu, tfjs-node, wasm, cpu). Start any number of
  * them, on any number of hosts, against one Redis and one Postgres.
  */
-import { Worker } from 'bullmq';
+import { hostname } from 'node:os';
+import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { initBackend } from '@mwt/core';
 import { createPrisma } from '@mwt/db';
-import { CANCEL_CHANNEL, readConfig, type QueuedJob } from '@mwt/shared';
+import { CANCEL_CHANNEL, QUEUED_JOB_OPTIONS, readConfig, type QueuedJob } from '@mwt/shared';
 import { createProcessor } from './processor';
+import { startReconciler } from './reconciler';
+
+/** After SIGTERM, how long the running job may take to reach its next batch before the process exits anyway. */
+const SHUTDOWN_GRACE_MS = 30_000;
 
 const config = readConfig();
 const backend = await initBackend();
 const prisma = createPrisma(config.databaseUrl);
+/** Stored by BullMQ on every job this worker processes (`processedBy`), and in the job's message. */
+const name = `${hostname()}:${process.pid}`;
 // BullMQ workers block on Redis: they need their own connection, with no retry limit per request.
 const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
 const subscriber = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+// The reconciler's: few retries per command, so that a pass fails fast while Redis is away.
+const queue = new Queue<QueuedJob>(config.queueName, {
+  connection: new Redis(config.redisUrl, { maxRetriesPerRequest: 1 }),
+  prefix: config.queuePrefix,
+  defaultJobOptions: QUEUED_JOB_OPTIONS,
+});
+// ioredis reconnects by itself; the worker's 'error' log below reports the outage.
+subscriber.on('error', () => undefined);
+queue.on('error', () => undefined);
 
 /** Ids the API asked to cancel; trainers check this before every batch. */
 const cancelled = new Set<string>();
 await subscriber.subscribe(CANCEL_CHANNEL);
 subscriber.on('message', (_channel: string, jobId: string) => cancelled.add(jobId));
 
-const worker = new Worker<QueuedJob>(config.queueName, createProcessor(prisma, (id) => cancelled.has(id)), {
+let stopping = false;
+const processor = createProcessor(prisma, {
+  isCancelled: (id) => cancelled.has(id),
+  isDraining: () => stopping,
+  // Several beats per lock duration: one late beat must not make a live job look dead.
+  heartbeatMs: Math.round(config.lockDurationMs / 4),
+  workerName: name,
+  log,
+});
+const worker = new Worker<QueuedJob>(config.queueName, processor, {
   connection,
+  name,
   prefix: config.queuePrefix,
   concurrency: config.workerConcurrency,
-  // A training step can hold the event loop for a second on the embedded backend: renew early.
-  lockDuration: 60_000,
+  // A training step can hold the event loop for a second on the embedded backend: keep it well above that.
+  lockDuration: config.lockDurationMs,
+  stalledInterval: config.stalledIntervalMs,
 });
 worker.on('active', (job) => log(`job ${job.data.jobId} started (${job.name})`));
 worker.on('completed', (job) => log(`job ${job.data.jobId} finished`));
 worker.on('failed', (job, error) => log(`job ${job?.data.jobId ?? '?'} failed: ${error.message}`));
 worker.on('error', (error) => log(`worker error: ${error.message}`));
-log(`worker ready: queue ${config.queueName}, concurrency ${config.workerConcurrency}, backend ${backend.name}`);
+const stopReconciler = startReconciler(prisma, queue, { intervalMs: config.reconcileIntervalMs, staleMs: config.lockDurationMs, log });
+log(`worker ready: ${name}, queue ${config.queueName}, concurrency ${config.workerConcurrency}, backend ${backend.name}`);
 
-let stopping = false;
+/**
+ * SIGTERM/SIGINT: a running job pauses before its next batch, its checkpoint (mid-epoch included)
+ * is stored and it goes back to the queue without spending an attempt; then the process exits 0.
+ * A second signal, or a job that does not reach a batch boundary in time, exits at once: the job's
+ * lock then expires and another worker resumes it from its last checkpoint.
+ */
 async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
+  if (stopping) {
+    log(`${signal} again: exiting without waiting`);
+    process.exit(1);
+  }
   stopping = true;
-  log(`${signal}: finishing the current work and closing`);
+  log(`${signal}: pausing the running job at its next batch and closing`);
+  setTimeout(() => {
+    log(`still busy ${SHUTDOWN_GRACE_MS} ms after ${signal}: exiting`);
+    process.exit(1);
+  }, SHUTDOWN_GRACE_MS).unref();
+  await stopReconciler();
   await worker.close();
-  await Promise.allSettled([subscriber.quit(), connection.quit(), prisma.$disconnect()]);
+  await Promise.allSettled([queue.close(), subscriber.quit(), connection.quit(), prisma.$disconnect()]);
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,60 +1,116 @@
-import { UnrecoverableError, type Job as BullJob } from 'bullmq';
-import { TrainingStopped } from '@mwt/core';
-import type { Prisma, PrismaClient } from '@mwt/db';
+import { DelayedError, UnrecoverableError, type Job as BullJob } from 'bullmq';
+import { TrainingPaused, TrainingStopped } from '@mwt/core';
+import { isDatabaseUnavailable, type Prisma, type PrismaClient } from '@mwt/db';
 import { fromDbJobType, parseJobParams, type JobType, type QueuedJob } from '@mwt/shared';
 import { JobContext } from './context';
-import { InputError } from './errors';
+import { InputError, ShuttingDown } from './errors';
+import { finish } from './finish';
 import { HANDLERS } from './handlers';
+import { startHeartbeat } from './heartbeat';
+
+export interface ProcessorOptions {
+  /** True once the API asked to cancel the job. */
+  isCancelled: (jobId: string) => boolean;
+  /** True once this worker is shutting down: a running job pauses at its next batch. */
+  isDraining: () => boolean;
+  /** How often a running job touches its row (Job.updatedAt is the heartbeat the reconciler reads). */
+  heartbeatMs: number;
+  /** host:pid of this worker, for the job's message and the log. */
+  workerName: string;
+  /** The worker's log: says when and why a job went back to the queue. */
+  log: (message: string) => void;
+}
+
+/** How long a job waits in the queue while Postgres cannot be reached before a worker tries it again. */
+const DATABASE_RETRY_MS = 5_000;
 
 /**
  * The BullMQ processor. Postgres is the source of truth: the queued job carries only the id, the
  * processor reads the payload, moves the row through running -> completed | failed | cancelled,
  * and leaves retries of transient failures to BullMQ (the phases are idempotent, so a retry
- * resumes rather than restarts).
+ * resumes rather than restarts). Two interruptions are not failures and cost no attempt: a worker
+ * shutting down (the job pauses at a batch boundary, checkpointed, and goes back to the queue) and
+ * an unreachable Postgres (the job waits in the queue and is tried again).
  */
-export function createProcessor(prisma: PrismaClient, isCancelled: (jobId: string) => boolean) {
-  return async (bullJob: BullJob<QueuedJob>): Promise<unknown> => {
+export function createProcessor(prisma: PrismaClient, options: ProcessorOptions) {
+  return async (bullJob: BullJob<QueuedJob>, token?: string): Promise<unknown> => {
     const { jobId } = bullJob.data;
-    const row = await prisma.job.findUnique({ where: { id: jobId } });
-    if (!row) throw new UnrecoverableError(`job ${jobId} has no row in Postgres`);
-    if (row.state === 'completed' || row.state === 'failed' || row.state === 'cancelled') return { skipped: row.state };
-    if (row.cancelRequested) {
-      await finish(prisma, jobId, 'cancelled', { message: 'cancelled before it started' });
-      return { cancelled: true };
-    }
-    await prisma.job.update({ where: { id: jobId }, data: { state: 'running', startedAt: row.startedAt ?? new Date(), attempts: { increment: 1 }, error: null } });
-    const type: JobType = fromDbJobType(row.type);
-    const context = new JobContext(prisma, jobId, bullJob, () => isCancelled(jobId));
     try {
-      const params = parseJobParams(type, row.payload);
-      const handler = HANDLERS[type] as (ctx: JobContext, p: typeof params) => Promise<Prisma.InputJsonObject>;
-      const result = await handler(context, params);
-      await finish(prisma, jobId, 'completed', { result, progress: 100, message: null });
-      return result;
+      return await runJob(prisma, bullJob, options);
     } catch (error) {
-      if (error instanceof TrainingStopped) {
-        await finish(prisma, jobId, 'cancelled', { message: `cancelled: ${error.message}` });
-        return { cancelled: true };
+      if (error instanceof TrainingPaused || error instanceof ShuttingDown) {
+        const message = `${options.workerName} shut down (${error.message}); queued to resume from its last checkpoint`;
+        let delayMs = 0;
+        try {
+          // The row first: once the job is back in the queue another worker may mark it running.
+          await prisma.job.updateMany({ where: { id: jobId, state: 'running' }, data: { state: 'queued', message } });
+        } catch (e) {
+          if (!isDatabaseUnavailable(e)) throw e;
+          delayMs = DATABASE_RETRY_MS;
+        }
+        return requeue(bullJob, token, delayMs, `job ${jobId} back in the queue: ${error.message}`, options);
       }
-      const message = error instanceof Error ? error.message : String(error);
-      const attempts = bullJob.opts.attempts ?? 1;
-      const final = error instanceof InputError || bullJob.attemptsMade + 1 >= attempts;
-      if (final) await finish(prisma, jobId, 'failed', { error: message });
-      else await prisma.job.update({ where: { id: jobId }, data: { message: `attempt ${bullJob.attemptsMade + 1} failed, retrying: ${message}` } });
-      throw error instanceof InputError ? new UnrecoverableError(message) : error;
+      if (isDatabaseUnavailable(error)) {
+        return requeue(bullJob, token, DATABASE_RETRY_MS, `job ${jobId} waits for PostgreSQL: ${(error as Error).message.split('\n').at(-1)}`, options);
+      }
+      throw error;
     }
   };
 }
 
-async function finish(
-  prisma: PrismaClient,
-  jobId: string,
-  state: 'completed' | 'failed' | 'cancelled',
-  data: { result?: Prisma.InputJsonObject; progress?: number; message?: string | null; error?: string },
-): Promise<void> {
-  await prisma.$transaction([
-    prisma.job.update({ where: { id: jobId }, data: { state, finishedAt: new Date(), ...data } }),
-    // Runs of the job that did not finish share its fate.
-    prisma.run.updateMany({ where: { jobId, status: { in: ['queued', 'running'] } }, data: { status: state === 'completed' ? 'failed' : state } }),
-  ]);
+/** Puts the job back in BullMQ without spending one of its attempts (BullMQ's DelayedError pattern). */
+async function requeue(bullJob: BullJob<QueuedJob>, token: string | undefined, delayMs: number, why: string, options: ProcessorOptions): Promise<never> {
+  await bullJob.moveToDelayed(Date.now() + delayMs, token);
+  options.log(why);
+  throw new DelayedError(why);
+}
+
+async function runJob(prisma: PrismaClient, bullJob: BullJob<QueuedJob>, options: ProcessorOptions): Promise<unknown> {
+  const { jobId } = bullJob.data;
+  const row = await prisma.job.findUnique({ where: { id: jobId } });
+  if (!row) throw new UnrecoverableError(`job ${jobId} has no row in Postgres`);
+  if (row.state === 'completed' || row.state === 'failed' || row.state === 'cancelled') return { skipped: row.state };
+  if (row.cancelRequested) {
+    await finish(prisma, jobId, 'cancelled', { message: 'cancelled before it started' });
+    return { cancelled: true };
+  }
+  if (options.isDraining()) throw new ShuttingDown('before the job started');
+  await prisma.job.update({
+    where: { id: jobId },
+    data: { state: 'running', startedAt: row.startedAt ?? new Date(), attempts: { increment: 1 }, error: null, message: `started on ${options.workerName}` },
+  });
+  const stopHeartbeat = startHeartbeat(prisma, jobId, options.heartbeatMs);
+  const type: JobType = fromDbJobType(row.type);
+  const context = new JobContext(prisma, jobId, bullJob, () => options.isCancelled(jobId), options.isDraining);
+  try {
+    const params = parseParams(type, row.payload);
+    const handler = HANDLERS[type] as (ctx: JobContext, p: typeof params) => Promise<Prisma.InputJsonObject>;
+    const result = await handler(context, params);
+    await finish(prisma, jobId, 'completed', { result, progress: 100, message: null });
+    return result;
+  } catch (error) {
+    if (error instanceof TrainingStopped) {
+      await finish(prisma, jobId, 'cancelled', { message: `cancelled: ${error.message}` });
+      return { cancelled: true };
+    }
+    // Not the job's failure: the caller puts it back in the queue.
+    if (error instanceof TrainingPaused || isDatabaseUnavailable(error)) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    const attempts = bullJob.opts.attempts ?? 1;
+    const final = error instanceof InputError || bullJob.attemptsMade + 1 >= attempts;
+    if (final) await finish(prisma, jobId, 'failed', { error: message });
+    else await prisma.job.update({ where: { id: jobId }, data: { message: `attempt ${bullJob.attemptsMade + 1} failed, retrying: ${message}` } });
+    throw error instanceof InputError ? new UnrecoverableError(message) : error;
+  } finally {
+    stopHeartbeat();
+  }
+}
+
+/** A stored payload that no longer matches its schema fails once: retrying cannot fix it. */
+function parseParams(type: JobType, payload: unknown) {
+  try {
+    return parseJobParams(type, payload);
+  } catch (error) {
+    throw new InputError((error as Error).message);
+  }
 }

@@ -1,7 +1,7 @@
 import type { ModelName } from './catalog';
 import type { Dataset } from './data/dataset';
 import { buildArchitecture } from './model/zoo';
-import { createModel, type Model } from './model/model';
+import { createModel, disposeModel, type Model } from './model/model';
 import { modularize, subTaskMask, type Modularization } from './modularize/modularizer';
 import { reuseModule, type ReuseConfig, type ReuseReport } from './reuse/reuse';
 import { Trainer, type EpochMetrics, type TrainCallbacks, type TrainConfig } from './train/trainer';
@@ -27,6 +27,10 @@ export async function trainModel(
     if (options.checkpoint) trainer.restore(options.checkpoint);
     const history = await trainer.run(options.callbacks);
     return { model, history, wallMs: Math.round(performance.now() - started) };
+  } catch (error) {
+    // Stopped, paused or failed: the caller never sees the model, so it must not outlive this call.
+    disposeModel(model);
+    throw error;
   } finally {
     trainer.dispose();
   }

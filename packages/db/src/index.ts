@@ -7,6 +7,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from './generated/client.js';
 
 export * from './generated/client.js';
+export { isDatabaseUnavailable } from './unavailable.js';
 
 export interface PrismaOptions {
   /** Pool size; node-postgres' default is 10. */

@@ -1,4 +1,5 @@
-import { loadDataset, type Dataset, type DatasetName } from '@mwt/core';
+import { DatasetNotFoundError, loadDataset, type Dataset, type DatasetName } from '@mwt/core';
+import { InputError } from '../errors';
 
 /** What identifies the exact data a run saw: stored in Run.config, reused by later phases. */
 export interface DataSpec {
@@ -19,15 +20,24 @@ export class DatasetCache {
     const key = JSON.stringify([spec.dataset, spec.seed, spec.trainLimit ?? null, spec.testLimit ?? null]);
     let dataset = this.loaded.get(key);
     if (!dataset) {
-      dataset = loadDataset(spec.dataset, { seed: spec.seed, trainLimit: spec.trainLimit, testLimit: spec.testLimit });
+      dataset = loadDataset(spec.dataset, { seed: spec.seed, trainLimit: spec.trainLimit, testLimit: spec.testLimit }).catch(asInputError);
       this.loaded.set(key, dataset);
     }
     return dataset;
   }
 }
 
+/**
+ * Missing dataset files (the message says which, and where they were looked for) and malformed ones
+ * (RangeError from the readers) fail the job once: a retry a few seconds later cannot fix them.
+ */
+function asInputError(error: unknown): never {
+  if (error instanceof DatasetNotFoundError || error instanceof RangeError) throw new InputError(error.message);
+  throw error;
+}
+
 export function dataSpecOf(config: unknown): DataSpec {
   const c = config as Partial<DataSpec>;
-  if (!c || typeof c.dataset !== 'string' || typeof c.seed !== 'number') throw new Error('run config has no dataset/seed');
+  if (!c || typeof c.dataset !== 'string' || typeof c.seed !== 'number') throw new InputError('the run has no dataset/seed in its config');
   return { dataset: c.dataset, seed: c.seed, trainLimit: c.trainLimit, testLimit: c.testLimit };
 }

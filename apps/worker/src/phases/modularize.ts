@@ -23,7 +23,9 @@ export interface ModularizedRun {
 /**
  * Cuts a completed modular run into one module per class and stores the modularization, its
  * class modules (masks, sizes, a downloadable pruned network each) and the module set (the modular
- * model + every mask). Idempotent per job: a retry finds the stored modularization.
+ * model + every mask). Idempotent per job: a retry finds the stored modularization; one interrupted
+ * while storing rewrites the same artifact rows (ids derived from the job) and creates the
+ * modularization with all its modules in one statement.
  */
 export async function modularizePhase(
   ctx: JobContext,
@@ -48,7 +50,7 @@ export async function modularizePhase(
     const common = { dataset: dataset.name, preprocessing: dataset.preprocessing, backend: run.backend ?? undefined };
     const savedModules = result.modules.map((m) => ({ classId: m.classId, mask: maskToString(m.mask), keptKernels: m.keptKernels, retention: m.retention }));
     const metrics = { krr: result.krr, cohesion: result.cohesion, coupling: result.coupling };
-    const setArtifactId = await storeModel(prisma, 'module_set', `module-set-${run.id}.tar`, model, {
+    const setArtifactId = await storeModel(prisma, { jobId, key: 'module-set' }, 'module_set', `module-set-${run.id}.tar`, model, {
       ...common,
       kind: 'module-set',
       outputClasses: dataset.classNames.map((_, i) => i),
@@ -64,7 +66,7 @@ export async function modularizePhase(
       // fine-tuning): the building block that reuse combines with others.
       const pruned = pruneModel(model, result.layers, module.mask);
       try {
-        const artifactId = await storeModel(prisma, 'module', `module-class${module.classId}-${run.id}.tar`, pruned, {
+        const artifactId = await storeModel(prisma, { jobId, key: `class-module:${module.classId}` }, 'module', `module-class${module.classId}-${run.id}.tar`, pruned, {
           ...common,
           kind: 'module',
           outputClasses: dataset.classNames.map((_, i) => i),
@@ -93,8 +95,11 @@ export async function modularizePhase(
       }
       await progress.report(0.5 + (0.5 * modules.length) / result.modules.length);
     }
-    const created = await prisma.modularization.create({
-      data: {
+    // An upsert, so that two workers that both ran this phase (one of them presumed dead) store one.
+    const created = await prisma.modularization.upsert({
+      where: { jobId },
+      update: {},
+      create: {
         jobId,
         runId: run.id,
         threshold: result.threshold,

@@ -24,7 +24,8 @@ export interface InMemory {
 /**
  * Builds the module of a sub-task (OR of the target classes' module masks), fine-tunes it as a run
  * of kind `module` with per-epoch metrics, and stores it as a downloadable LayersModel. Idempotent
- * per job: a retry finds the stored module.
+ * per job: a retry finds the stored module; one interrupted before that fine-tunes again (a short
+ * run, not checkpointed) and rewrites the same artifact row.
  */
 export async function reusePhase(ctx: JobContext, datasets: DatasetCache, params: ReuseParams, progress: PhaseProgress, memory: InMemory = {}): Promise<ReusedModule> {
   const { prisma, jobId } = ctx;
@@ -61,7 +62,7 @@ export async function reusePhase(ctx: JobContext, datasets: DatasetCache, params
     const { report, module } = reuse;
     const mask = subTaskMask(modularization, classes);
     try {
-      const artifactId = await storeModel(prisma, 'module', `module-${classes.join('-')}-${run.id}.tar`, module, {
+      const artifactId = await storeModel(prisma, { jobId, key: `run:${run.id}:module` }, 'module', `module-${classes.join('-')}-${run.id}.tar`, module, {
         kind: 'module',
         dataset: dataset.name,
         preprocessing: dataset.preprocessing,
@@ -87,12 +88,12 @@ export async function reusePhase(ctx: JobContext, datasets: DatasetCache, params
             finishedAt: new Date(),
           },
         });
-        return tx.module.create({
-          data: {
-            jobId,
-            modularizationId: params.modularizationId,
-            kind: 'reused',
-            classes,
+        const key = { modularizationId: params.modularizationId, kind: 'reused' as const, classes, jobId };
+        return tx.module.upsert({
+          where: { modularizationId_kind_classes_jobId: key },
+          update: {},
+          create: {
+            ...key,
             keptKernels: report.keptKernels,
             totalKernels: report.totalKernels,
             kernelRetention: report.kernelRetention,

@@ -1,4 +1,16 @@
-import { currentBackend, modelCost, trainModel, withoutMasks, type Dataset, type EpochMetrics, type Model, type TrainConfig } from '@mwt/core';
+import {
+  checkpointPosition,
+  currentBackend,
+  modelCost,
+  trainModel,
+  TrainingPaused,
+  withoutMasks,
+  type Dataset,
+  type EpochMetrics,
+  type Model,
+  type TrainConfig,
+} from '@mwt/core';
+import type { PrismaClient } from '@mwt/db';
 import type { TrainModularParams, TrainStandardParams } from '@mwt/shared';
 import type { JobContext, PhaseProgress } from '../context';
 import { loadModel, storeModel } from '../store';
@@ -13,8 +25,9 @@ export interface TrainedRun {
 /**
  * Trains one run of a job (modular or standard), idempotently: the Run row is keyed by (job, kind);
  * a run that already finished is loaded from its artifact; one that was interrupted resumes from its
- * last epoch checkpoint; every epoch's metrics are upserted on (run, epoch), so a retried epoch
- * overwrites its row instead of duplicating it.
+ * last checkpoint (written after every epoch, and at the batch where a shutting-down worker paused);
+ * every epoch's metrics are upserted on (run, epoch), so a retried epoch overwrites its row instead
+ * of duplicating it.
  */
 export async function trainPhase(
   ctx: JobContext,
@@ -46,25 +59,30 @@ export async function trainPhase(
     seed: params.seed,
   };
   const checkpoint = await prisma.checkpoint.findUnique({ where: { runId: run.id } });
-  await progress.report(checkpoint ? checkpoint.epoch / params.epochs : 0, { message: checkpoint ? `resuming after epoch ${checkpoint.epoch}` : 'training' }, true);
+  const state = checkpoint ? new Uint8Array(checkpoint.state) : undefined;
+  const resume = state ? resumeMessage(state) : null;
+  await progress.report(checkpoint ? checkpoint.epoch / params.epochs : 0, { message: resume ?? 'training' }, true);
   const trained = await trainModel(params.model, dataset, config, {
     modular,
-    checkpoint: checkpoint ? new Uint8Array(checkpoint.state) : undefined,
+    checkpoint: state,
     callbacks: {
       ...progress.trainerCallbacks(params.epochs),
       onEpoch: async (metrics, trainer) => {
-        const state = Buffer.from(trainer.checkpoint());
         await prisma.$transaction([
           prisma.epochMetric.upsert({ where: { runId_epoch: { runId: run.id, epoch: metrics.epoch } }, create: { runId: run.id, ...metrics }, update: metrics }),
-          prisma.checkpoint.upsert({ where: { runId: run.id }, create: { runId: run.id, epoch: metrics.epoch, state }, update: { epoch: metrics.epoch, state } }),
+          saveCheckpoint(prisma, run.id, metrics.epoch, trainer.checkpoint()),
           prisma.run.update({ where: { id: run.id }, data: { epochsDone: metrics.epoch, trainAccuracy: metrics.trainAccuracy, testAccuracy: metrics.testAccuracy } }),
         ]);
         await progress.report(metrics.epoch / params.epochs, { epoch: metrics.epoch, totalEpochs: params.epochs }, true);
       },
     },
+  }).catch(async (error: unknown) => {
+    // A worker shutting down: keep the epoch's finished batches for whoever resumes the job.
+    if (error instanceof TrainingPaused) await saveCheckpoint(prisma, run.id, error.epochsDone, error.checkpoint);
+    throw error;
   });
   const final = trained.history[trained.history.length - 1] as EpochMetrics | undefined;
-  const artifactId = await storeModel(prisma, 'model', `${kind}-${params.model}-${run.id}.tar`, trained.model, {
+  const artifactId = await storeModel(prisma, { jobId, key: `run:${run.id}:model` }, 'model', `${kind}-${params.model}-${run.id}.tar`, trained.model, {
     kind: 'model',
     dataset: dataset.name,
     preprocessing: dataset.preprocessing,
@@ -84,4 +102,16 @@ export async function trainPhase(
     prisma.checkpoint.deleteMany({ where: { runId: run.id } }),
   ]);
   return { runId: run.id, model: trained.model, dataset };
+}
+
+/** The run's one resumable state: `epoch` counts completed epochs; a paused epoch's batches are in `state`. */
+function saveCheckpoint(prisma: PrismaClient, runId: string, epoch: number, bytes: Uint8Array) {
+  const state = Buffer.from(bytes);
+  return prisma.checkpoint.upsert({ where: { runId }, create: { runId, epoch, state }, update: { epoch, state } });
+}
+
+function resumeMessage(state: Uint8Array): string {
+  const { epochsDone, batchesDone, totalBatches } = checkpointPosition(state);
+  if (batchesDone === 0) return `resuming after epoch ${epochsDone}`;
+  return `resuming epoch ${epochsDone + 1} at batch ${batchesDone + 1} of ${totalBatches}`;
 }

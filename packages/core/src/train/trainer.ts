@@ -6,7 +6,7 @@ import { isModular } from '../model/architecture';
 import type { Model } from '../model/model';
 import { evaluateAccuracy } from './evaluate';
 import { cosineLr, Sgd } from './sgd';
-import { trainStep } from './step';
+import { trainStep, type StepResult } from './step';
 
 export interface TrainConfig {
   epochs: number;
@@ -54,6 +54,11 @@ export interface TrainCallbacks {
   onEpoch?: (metrics: EpochMetrics, trainer: Trainer) => void | Promise<void>;
   /** Polled before every batch; true stops training with a TrainingStopped error. */
   shouldStop?: () => boolean;
+  /**
+   * Polled before every batch; true ends training with a TrainingPaused error that carries a
+   * checkpoint of that batch boundary (a worker shutting down keeps the epoch's finished batches).
+   */
+  shouldPause?: () => boolean;
 }
 
 export class TrainingStopped extends Error {
@@ -63,21 +68,64 @@ export class TrainingStopped extends Error {
   }
 }
 
+/** Training paused between two batches (mid-epoch included), as asked by `shouldPause`. */
+export class TrainingPaused extends Error {
+  constructor(
+    readonly epochsDone: number,
+    readonly batchesDone: number,
+    /** `Trainer.checkpoint()` at the pause: restored, training goes on with the next batch. */
+    readonly checkpoint: Uint8Array,
+  ) {
+    super(`training paused before batch ${batchesDone + 1} of epoch ${epochsDone + 1}`);
+    this.name = 'TrainingPaused';
+  }
+}
+
+/** Running sums over an epoch's batches (each step's values times its samples); the metrics are their means. */
+type EpochSums = StepResult & { samples: number };
+
+/** The finished part of an interrupted epoch (the one after `epochsDone`). */
+interface PartialEpoch {
+  batchesDone: number;
+  /** Checked on restore: a different batch size or training set would resume at the wrong batch. */
+  totalBatches: number;
+  sums: EpochSums;
+  elapsedMs: number;
+}
+
+/** Where a checkpoint leaves training: completed epochs, and batches done of the next one. */
+export interface CheckpointPosition {
+  epochsDone: number;
+  batchesDone: number;
+  totalBatches: number | null;
+}
+
 interface CheckpointMeta {
-  format: 'mwt-checkpoint/1';
+  /** 1: epoch boundaries only; 2 adds `partial`, so an older worker refuses it rather than misreading it. */
+  format: 'mwt-checkpoint/1' | 'mwt-checkpoint/2';
   epochsDone: number;
   seed: number;
   history: EpochMetrics[];
+  partial?: PartialEpoch | null;
+}
+
+/** Reads where a checkpoint stands without restoring it (for progress messages and tests). */
+export function checkpointPosition(bytes: Uint8Array): CheckpointPosition {
+  const { meta } = decodeBundle<CheckpointMeta>(bytes);
+  return { epochsDone: meta.epochsDone, batchesDone: meta.partial?.batchesDone ?? 0, totalBatches: meta.partial?.totalBatches ?? null };
 }
 
 /**
  * Trains a model (modular: CE + alpha * cohesion + beta * coupling; standard: CE) with SGD and
- * cosine annealing. Every epoch's batch order and dropout noise derive from (seed, epoch), so a run
- * restored from the checkpoint of epoch k continues exactly as the uninterrupted run would have.
+ * cosine annealing. Every batch's samples and dropout noise derive from (seed, epoch, batch), so a
+ * run restored from a checkpoint (of an epoch boundary, or of a pause between two batches)
+ * continues bit for bit as the uninterrupted run would have.
  */
 export class Trainer {
   epochsDone = 0;
   history: EpochMetrics[] = [];
+  /** Set by a pause (or a restored mid-epoch checkpoint): the next epoch starts from here. */
+  private partial: PartialEpoch | null = null;
   private readonly optimizer: Sgd;
   private readonly modular: boolean;
   /** tfjs variable name -> our parameter name, to read the gradients tfjs returns. */
@@ -105,19 +153,28 @@ export class Trainer {
     return this.history;
   }
 
-  /** The whole training state: parameters, BN statistics, optimizer velocities, epoch, seed, history. */
+  /**
+   * The whole training state: parameters, BN statistics, optimizer velocities, epoch, seed, history,
+   * and after a pause the interrupted epoch's finished batches and their sums.
+   */
   checkpoint(): Uint8Array {
     const arrays = new Map<string, NamedArray>();
     for (const [name, v] of this.model.params) arrays.set(`param:${name}`, { shape: v.shape, data: v.dataSync() as Float32Array });
     for (const [name, v] of this.optimizer.velocities) arrays.set(`velocity:${name}`, { shape: v.shape, data: v.dataSync() as Float32Array });
-    const meta: CheckpointMeta = { format: 'mwt-checkpoint/1', epochsDone: this.epochsDone, seed: this.config.seed, history: this.history };
+    const meta: CheckpointMeta = {
+      format: 'mwt-checkpoint/2',
+      epochsDone: this.epochsDone,
+      seed: this.config.seed,
+      history: this.history,
+      partial: this.partial,
+    };
     return encodeBundle(meta, arrays);
   }
 
   /** Restores a checkpoint taken by a trainer of the same architecture and seed. */
   restore(bytes: Uint8Array): void {
     const { meta, arrays } = decodeBundle<CheckpointMeta>(bytes);
-    if (meta.format !== 'mwt-checkpoint/1') throw new Error(`unknown checkpoint format ${String(meta.format)}`);
+    if (meta.format !== 'mwt-checkpoint/1' && meta.format !== 'mwt-checkpoint/2') throw new Error(`unknown checkpoint format ${String(meta.format)}`);
     if (meta.seed !== this.config.seed) throw new Error(`checkpoint seed ${meta.seed} differs from the run's seed ${this.config.seed}`);
     const assign = (target: Map<string, tf.Variable>, prefix: string) => {
       for (const [name, variable] of target) {
@@ -130,6 +187,7 @@ export class Trainer {
     assign(this.optimizer.velocities, 'velocity');
     this.epochsDone = meta.epochsDone;
     this.history = meta.history;
+    this.partial = meta.partial ?? null;
   }
 
   dispose(): void {
@@ -137,7 +195,9 @@ export class Trainer {
   }
 
   private async trainEpoch(epoch: number, callbacks: TrainCallbacks): Promise<EpochMetrics> {
-    const started = performance.now();
+    const resumed = this.partial;
+    this.partial = null;
+    const started = performance.now() - (resumed?.elapsedMs ?? 0);
     const { arch } = this.model;
     const { train } = this.data;
     const { batchSize, seed } = this.config;
@@ -145,9 +205,16 @@ export class Trainer {
     const order = batchOrder(train.count, seed, epoch);
     // A last batch of one sample has no BatchNorm variance: drop it, like most PyTorch recipes do.
     const totalBatches = Math.floor(train.count / batchSize) + (train.count % batchSize >= 2 ? 1 : 0);
-    const sums = { samples: 0, correct: 0, loss: 0, ce: 0, cohesion: 0, coupling: 0, kernelRate: 0, batchCohesion: 0, batchCoupling: 0 };
-    for (let batch = 0; batch < totalBatches; batch++) {
+    if (resumed && resumed.totalBatches !== totalBatches) {
+      throw new Error(`checkpoint paused an epoch of ${resumed.totalBatches} batches; this run has ${totalBatches}`);
+    }
+    const sums: EpochSums = resumed ? { ...resumed.sums } : { samples: 0, correct: 0, loss: 0, ce: 0, cohesion: 0, coupling: 0, kernelRate: 0, batchCohesion: 0, batchCoupling: 0 };
+    for (let batch = resumed?.batchesDone ?? 0; batch < totalBatches; batch++) {
       if (callbacks.shouldStop?.()) throw new TrainingStopped(this.epochsDone);
+      if (callbacks.shouldPause?.()) {
+        this.partial = { batchesDone: batch, totalBatches, sums: { ...sums }, elapsedMs: performance.now() - started };
+        throw new TrainingPaused(this.epochsDone, batch, this.checkpoint());
+      }
       const indices = order.subarray(batch * batchSize, Math.min(train.count, (batch + 1) * batchSize));
       const { images, labels } = gatherBatch(train, indices, arch.inputShape);
       const { alpha, beta } = this.config;
