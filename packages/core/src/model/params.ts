@@ -86,16 +86,18 @@ function fanIn(shape: number[]): number {
   return shape.slice(0, -1).reduce((a, b) => a * b, 1);
 }
 
-/** Initial value of one parameter; `seed` makes initialization reproducible. */
+/** Initial value of one parameter; `seed` (>= 0) makes initialization reproducible. */
 export function initialValue(spec: ParamSpec, seed: number, fanInOverride?: number): tf.Tensor {
   const fan = fanInOverride ?? fanIn(spec.shape);
+  // tfjs' randomNormal treats a seed of 0 as "no seed" (it is falsy) and draws from Math.random.
+  const tfSeed = seed + 1;
   switch (spec.init) {
     case 'heNormal':
-      return tf.randomNormal(spec.shape, 0, Math.sqrt(2 / fan), 'float32', seed);
+      return tf.randomNormal(spec.shape, 0, Math.sqrt(2 / fan), 'float32', tfSeed);
     case 'linearUniform': {
       // PyTorch's nn.Linear default: U(-1/sqrt(fanIn), 1/sqrt(fanIn)) for weight and bias.
       const bound = 1 / Math.sqrt(fan);
-      return tf.randomUniform(spec.shape, -bound, bound, 'float32', seed);
+      return tf.randomUniform(spec.shape, -bound, bound, 'float32', tfSeed);
     }
     case 'zeros':
       return tf.zeros(spec.shape);
