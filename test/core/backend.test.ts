@@ -5,10 +5,13 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { existsSync } from 'node:fs';
+import { addonPath } from '@mwt/native';
 
 const run = promisify(execFile);
 const selectUrl = new URL('../../packages/core/src/backend/select.ts', import.meta.url).href;
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const nativeBuilt = existsSync(addonPath);
 
 interface ChildResult {
   ok: boolean;
@@ -68,26 +71,37 @@ function info(result: ChildResult): ChildInfo {
   return { name: fields.name, tfBackend: fields.tfBackend, package: fields.package, threads: fields.threads, fallbacksTried: fallbacks.filter(isFallback) };
 }
 
-test('auto picks wasm here and reports why the tfjs-node backends were skipped', async () => {
+test('auto picks the native kernels where they are built and reports why the tfjs-node backends were skipped', { skip: nativeBuilt ? false : 'native kernels not built' }, async () => {
   const result = await initInChild({});
   const chosen = info(result);
-  assert.equal(chosen.name, 'wasm');
-  assert.equal(chosen.tfBackend, 'wasm');
-  assert.equal(chosen.package, '@tensorflow/tfjs-backend-wasm');
+  assert.equal(chosen.name, 'native');
+  assert.equal(chosen.tfBackend, 'mwt-native');
+  assert.equal(chosen.package, '@mwt/native');
   assert.equal(typeof chosen.threads, 'number');
   const tried = chosen.fallbacksTried;
   assert.deepEqual(tried.map((f) => f.name), ['tensorflow-gpu', 'tensorflow']);
   assert.match(tried[0].reason, /@tensorflow\/tfjs-node-gpu/);
   assert.match(tried[1].reason, /@tensorflow\/tfjs-node/);
   assert.ok(result.cached, 'second initBackend() call must return the cached info');
-  assert.match(result.stderr, /\[mwt\] tfjs backend: wasm \(@tensorflow\/tfjs-backend-wasm, \d+ threads?/);
+  assert.match(result.stderr, /\[mwt\] tfjs backend: native \(@mwt\/native, \d+ threads?/);
+});
+
+test('without the native kernels, auto falls back to wasm and says how to build them', async () => {
+  const result = await initInChild({ MWT_NATIVE_ADDON: '/nonexistent/mwt_native.node' });
+  const chosen = info(result);
+  assert.equal(chosen.name, 'wasm');
+  assert.equal(chosen.tfBackend, 'wasm');
+  assert.equal(chosen.package, '@tensorflow/tfjs-backend-wasm');
+  assert.deepEqual(chosen.fallbacksTried.map((f) => f.name), ['tensorflow-gpu', 'tensorflow', 'native']);
+  assert.match(chosen.fallbacksTried[2].reason, /not built.*npm run build:native/);
+  assert.match(result.stderr, /\[mwt\] tfjs backend: wasm \(@tensorflow\/tfjs-backend-wasm, \d+ threads?; skipped tensorflow-gpu, tensorflow, native\)/);
 });
 
 test('MWT_BACKEND=bogus throws naming the variable and the allowed values', async () => {
   const result = await initInChild({ MWT_BACKEND: 'bogus' });
   assert.equal(result.ok, false);
   assert.match(String(result.value), /MWT_BACKEND/);
-  assert.match(String(result.value), /auto, tensorflow-gpu, tensorflow, wasm, cpu/);
+  assert.match(String(result.value), /auto, tensorflow-gpu, tensorflow, native, wasm, cpu/);
 });
 
 test('MWT_BACKEND=cpu selects the pure-JS backend; MWT_QUIET=1 silences the log line', async () => {

@@ -1,9 +1,13 @@
 // Checks the fused training BatchNorm (+ mask, + ReLU) of ops/batch-norm.ts: its gradients against
-// tfjs autodiff of the plain formulation and against central finite differences, on wasm and cpu.
+// tfjs autodiff of the plain formulation and against central finite differences, on wasm, cpu and
+// the native backend (where it is built: its fused kernels then replace the whole formulation).
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
+import { addonPath } from '@mwt/native';
 import { initBackend } from '../../packages/core/src/backend/select';
+import { NATIVE_BACKEND, registerNativeBackend } from '../../packages/core/src/backend/native/backend';
 import { BN_EPSILON } from '../../packages/core/src/model/params';
 import { batchNormTrain } from '../../packages/core/src/ops/batch-norm';
 
@@ -49,16 +53,20 @@ function assertClose(actual: Float32Array, expected: Float32Array, tolerance: nu
   }
 }
 
+const nativeBuilt = existsSync(addonPath);
+
 before(async () => {
   process.env.MWT_QUIET = '1';
   await initBackend('wasm');
+  if (nativeBuilt) registerNativeBackend();
 });
 
 describe('fused training BatchNorm', () => {
-  for (const backend of ['wasm', 'cpu'])
+  for (const backend of ['wasm', 'cpu', NATIVE_BACKEND])
     for (const masked of [true, false])
       for (const relu of [true, false]) {
-        test(`${backend}: masked=${masked} relu=${relu} matches autodiff of the plain formulation`, async () => {
+        const skip = backend === NATIVE_BACKEND && !nativeBuilt ? 'native kernels not built' : false;
+        test(`${backend}: masked=${masked} relu=${relu} matches autodiff of the plain formulation`, { skip }, async () => {
           assert.ok(await tf.setBackend(backend));
           const before = tf.memory().numTensors;
           const inputs = makeInputs(7);

@@ -1,9 +1,12 @@
-// Checks the wasm conv2d gradients (expressed as forward convs) against an
-// exact float64 reference and against the cpu backend's native gradients.
+// Checks the conv2d gradients: wasm (expressed as forward convs), the cpu backend and the native
+// backend (where built) against an exact float64 reference, and wasm against cpu.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
+import { addonPath } from '@mwt/native';
 import { initBackend } from '../../packages/core/src/backend/select';
+import { NATIVE_BACKEND, registerNativeBackend } from '../../packages/core/src/backend/native/backend';
 import { conv2d, type ConvPadding } from '../../packages/core/src/ops/conv2d';
 
 type Shape4 = [number, number, number, number];
@@ -77,7 +80,7 @@ function reference(c: Case, x: Float64Array, f: Float64Array, dy: Float64Array):
   return { y, dx, df };
 }
 
-async function runOn(backend: 'wasm' | 'cpu', c: Case, x: Float64Array, f: Float64Array, dy: Float64Array): Promise<Result> {
+async function runOn(backend: string, c: Case, x: Float64Array, f: Float64Array, dy: Float64Array): Promise<Result> {
   assert.ok(await tf.setBackend(backend));
   const before = tf.memory().numTensors;
   const xt = tf.tensor4d(Float32Array.from(x), c.x);
@@ -113,9 +116,12 @@ cases.push({ x: [1, 7, 4, 2], f: [3, 3, 2, 3], stride: 2, pad: 'same' });
 cases.push({ x: [2, 6, 5, 3], f: [2, 2, 3, 2], stride: 2, pad: 'same' });
 cases.push({ x: [2, 7, 6, 2], f: [2, 3, 2, 2], stride: 1, pad: 'valid' });
 
+const nativeBuilt = existsSync(addonPath);
+
 before(async () => {
   process.env.MWT_QUIET = '1';
   await initBackend('wasm');
+  if (nativeBuilt) registerNativeBackend();
 });
 
 describe('conv2d gradients', () => {
@@ -127,10 +133,13 @@ describe('conv2d gradients', () => {
       const ref = reference(c, x, f, dy);
       const wasm = await runOn('wasm', c, x, f, dy);
       const cpu = await runOn('cpu', c, x, f, dy);
+      // The native backend's own kernels, where built (its conv2d skips no gradient here).
+      const native = nativeBuilt ? await runOn(NATIVE_BACKEND, c, x, f, dy) : undefined;
       for (const key of ['y', 'dx', 'df'] as const) {
         assertClose(cpu[key], ref[key], `cpu ${key} vs float64`);
         assertClose(wasm[key], ref[key], `wasm ${key} vs float64`);
         assertClose(wasm[key], cpu[key], `wasm ${key} vs cpu native`);
+        if (native) assertClose(native[key], ref[key], `native ${key} vs float64`);
       }
     });
   });

@@ -2,9 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { NATIVE_BACKEND, registerNativeBackend } from './native/backend';
+import { nativeKernels } from './native/addon';
 
 /** Which tfjs backend to run on; `auto` tries the fastest one that loads. */
-export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'native' | 'wasm' | 'cpu';
 export type BackendName = Exclude<BackendPreference, 'auto'>;
 
 export interface FallbackAttempt {
@@ -18,19 +20,23 @@ export interface BackendInfo {
   tfBackend: string;
   /** The npm package that provides the kernels. */
   package: string;
-  /** Worker threads the kernels actually use (wasm only). */
+  /** Threads the kernels actually use (native and wasm). */
   threads?: number;
   /** Faster backends that `auto` skipped, and why. */
   fallbacksTried: FallbackAttempt[];
 }
 
 const ENV_VAR = 'MWT_BACKEND';
-const PREFERENCES: readonly BackendPreference[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
-/** Fastest first: native CUDA, native CPU, wasm SIMD, pure JS. */
-const AUTO_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+const PREFERENCES: readonly BackendPreference[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'];
+/**
+ * Fastest first: libtensorflow on CUDA, libtensorflow on the CPU, our own C++ kernels (built at
+ * install where a C++ compiler exists), wasm SIMD, pure JS.
+ */
+const AUTO_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'];
 const PACKAGES: Readonly<Record<BackendName, string>> = {
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
   tensorflow: '@tensorflow/tfjs-node',
+  native: '@mwt/native',
   wasm: '@tensorflow/tfjs-backend-wasm',
   cpu: '@tensorflow/tfjs-backend-cpu',
 };
@@ -68,6 +74,12 @@ async function loadNative(name: 'tensorflow-gpu' | 'tensorflow'): Promise<Loaded
   return { name, tfBackend: tf.getBackend(), package: specifier };
 }
 
+async function loadNativeKernels(): Promise<Loaded> {
+  registerNativeBackend();
+  await activate(NATIVE_BACKEND, PACKAGES.native);
+  return { name: 'native', tfBackend: tf.getBackend(), package: PACKAGES.native, threads: nativeKernels().threads() };
+}
+
 async function loadWasm(): Promise<Loaded> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   // In Node the .wasm binaries are read from disk, so point at the package's dist/.
@@ -91,6 +103,8 @@ function load(name: BackendName): Promise<Loaded> {
     case 'tensorflow-gpu':
     case 'tensorflow':
       return loadNative(name);
+    case 'native':
+      return loadNativeKernels();
     case 'wasm':
       return loadWasm();
     case 'cpu':

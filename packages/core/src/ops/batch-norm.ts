@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { BN_EPSILON } from '../model/params';
+import { hasFusedKernel, MWT_BATCH_NORM_TRAIN, MWT_BATCH_NORM_TRAIN_GRAD, runFusedKernel } from './fused-kernels';
 
 /**
  * Training-mode BatchNorm fused with the MwT mask and the ReLU that follow it:
@@ -43,6 +44,7 @@ function asTensor(t: tf.Tensor | tf.GradSaveFunc | undefined, what: string): tf.
 }
 
 export function batchNormTrain(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, mask: tf.Tensor2D | undefined, relu: boolean): BatchNormTrainResult {
+  if (hasFusedKernel(MWT_BATCH_NORM_TRAIN)) return fusedKernelBatchNormTrain(z, gamma, beta, mask, relu);
   const [batch, height, width, channels] = z.shape;
   const count = batch * height * width;
   // Statistics outside the custom op: nothing downstream of them reaches the loss except through
@@ -87,4 +89,27 @@ export function batchNormTrain(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tens
   });
   const out = mask ? op(z, gamma, beta, mask) : op(z, gamma, beta);
   return { out, mean, variance };
+}
+
+/**
+ * The same op on a backend that implements it as two kernels (the native one): the forward kernel
+ * returns the output and the batch statistics at once; the custom gradient calls the backward kernel.
+ */
+function fusedKernelBatchNormTrain(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, mask: tf.Tensor2D | undefined, relu: boolean): BatchNormTrainResult {
+  const attrs = { relu, epsilon: BN_EPSILON };
+  const named = (zz: tf.Tensor, g: tf.Tensor, b: tf.Tensor, m: tf.Tensor | undefined): tf.NamedTensorMap => (m ? { z: zz, gamma: g, beta: b, mask: m } : { z: zz, gamma: g, beta: b });
+  // Outside the custom gradient, so that the statistics outlive it (its forward runs in a tidy).
+  const [out, mean, variance] = runFusedKernel(MWT_BATCH_NORM_TRAIN, named(z, gamma, beta, mask), attrs);
+  const op = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const m = mask ? asTensor(inputs[3], 'mask') : undefined;
+    const save = inputs[mask ? 4 : 3];
+    const saved = [asTensor(inputs[0], 'z'), asTensor(inputs[1], 'gamma'), asTensor(inputs[2], 'beta'), mean, variance];
+    if (typeof save === 'function') save(m ? [...saved, m] : saved);
+    const gradFunc = (dOut: tf.Tensor, kept: tf.Tensor[]): tf.Tensor[] => {
+      const [sz, sGamma, sBeta, sMean, sVariance, sMask] = kept;
+      return runFusedKernel(MWT_BATCH_NORM_TRAIN_GRAD, { dOut, ...named(sz, sGamma, sBeta, sMask), mean: sMean, variance: sVariance }, attrs);
+    };
+    return { value: out.clone() as tf.Tensor4D, gradFunc };
+  });
+  return { out: mask ? op(z, gamma, beta, mask) : op(z, gamma, beta), mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }

@@ -80,8 +80,18 @@ function asRank4(t: tf.Tensor | tf.GradSaveFunc | undefined, what: string): tf.T
   return t as tf.Tensor4D;
 }
 
-/** conv2d whose gradients are forward convolutions, so training works on wasm. */
-function forwardOnlyConv(stride: number, pad: ConvPadding, inputGradient: boolean): (x: tf.Tensor4D, filter: tf.Tensor4D) => tf.Tensor4D {
+/** dFilter through the backend's own Conv2DBackpropFilter kernel (every backend but wasm has one). */
+function kernelFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: number, stride: number, pad: ConvPadding): tf.Tensor4D {
+  const filterShape: [number, number, number, number] = [kh, kw, x.shape[3], dy.shape[3]];
+  const attrs = { strides: [stride, stride], pad, dataFormat: 'NHWC', dimRoundingMode: null, filterShape };
+  return tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+/**
+ * conv2d with a custom gradient: on wasm both gradients are forward convolutions (so training works
+ * there at all); elsewhere it only serves to skip the input gradient of the first layer.
+ */
+function customConv(stride: number, pad: ConvPadding, inputGradient: boolean, wasm: boolean): (x: tf.Tensor4D, filter: tf.Tensor4D) => tf.Tensor4D {
   return tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const x = asRank4(inputs[0], 'x');
     const filter = asRank4(inputs[1], 'filter');
@@ -97,7 +107,8 @@ function forwardOnlyConv(stride: number, pad: ConvPadding, inputGradient: boolea
         const cols = axis(sx.shape[2], kw, stride, pad);
         // The first layer's input is data: a zero fill is cheaper than a full backward conv.
         const dx = inputGradient ? inputGrad(dy, sf, sx.shape, stride, rows, cols) : tf.zerosLike(sx);
-        return [dx, filterGrad(sx, dy, kh, kw, stride, rows, cols)];
+        const dFilter = wasm ? filterGrad(sx, dy, kh, kw, stride, rows, cols) : kernelFilterGrad(sx, dy, kh, kw, stride, pad);
+        return [dx, dFilter];
       });
     return { value, gradFunc };
   });
@@ -109,11 +120,13 @@ export interface ConvOptions {
 }
 
 /**
- * NHWC 2-D convolution (filter [kh,kw,Cin,Cout]) that is differentiable on
- * every backend. Only wasm gets the custom gradient: the other backends'
- * native Conv2D gradients are complete and fast.
+ * NHWC 2-D convolution (filter [kh,kw,Cin,Cout]) that is differentiable on every backend. wasm gets
+ * forward-convolution gradients (it has no Conv2DBackpropFilter kernel and a slow
+ * Conv2DBackpropInput); the other backends use their own gradient kernels.
  */
 export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number, pad: ConvPadding, options: ConvOptions = {}): tf.Tensor4D {
-  if (tf.getBackend() !== 'wasm') return tf.conv2d(x, filter, stride, pad);
-  return forwardOnlyConv(stride, pad, options.inputGradient ?? true)(x, filter);
+  const wasm = tf.getBackend() === 'wasm';
+  const inputGradient = options.inputGradient ?? true;
+  if (!wasm && inputGradient) return tf.conv2d(x, filter, stride, pad);
+  return customConv(stride, pad, inputGradient, wasm)(x, filter);
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ParamStore } from '../model/params';
+import { hasFusedKernel, MWT_SGD_UPDATE, runFusedKernel } from '../ops/fused-kernels';
 
 export interface SgdOptions {
   momentum: number;
@@ -28,11 +29,19 @@ export class Sgd {
   /** Applies one update; `grads` are keyed by parameter name. Disposes nothing it was given. */
   step(grads: Map<string, tf.Tensor>, lr: number): void {
     const { momentum, nesterov, weightDecay } = this.options;
+    // One kernel per parameter where the backend has it, instead of six.
+    const fused = hasFusedKernel(MWT_SGD_UPDATE);
     tf.tidy(() => {
       for (const [name, grad] of grads) {
         const variable = this.params.get(name);
         const velocity = this.velocities.get(name);
         if (!variable || !velocity) throw new Error(`no trainable parameter ${name}`);
+        if (fused) {
+          const [param, nextVelocity] = runFusedKernel(MWT_SGD_UPDATE, { param: variable, velocity, grad }, { lr, momentum, weightDecay, nesterov });
+          velocity.assign(nextVelocity);
+          variable.assign(param);
+          continue;
+        }
         const decayed = weightDecay > 0 ? tf.add(grad, tf.mul(variable, weightDecay)) : grad;
         const nextVelocity = tf.add(tf.mul(velocity, momentum), decayed);
         const direction = nesterov ? tf.add(decayed, tf.mul(nextVelocity, momentum)) : nextVelocity;

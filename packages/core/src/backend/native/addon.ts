@@ -1,0 +1,51 @@
+/**
+ * The compiled kernels of @mwt/native, typed. Every function takes float32 inputs, then outputs that
+ * the caller allocated (zero-filled), then dimensions; see packages/native/src/kernels.h for the maths.
+ */
+import { loadKernels } from '@mwt/native';
+
+/** [batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft] */
+export type ConvGeometry = Int32Array;
+
+export interface NativeKernels {
+  conv2d(x: Float32Array, filter: Float32Array, out: Float32Array, geometry: ConvGeometry): void;
+  conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: ConvGeometry): void;
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dFilter: Float32Array, geometry: ConvGeometry): void;
+  maxPool(x: Float32Array, out: Float32Array, geometry: ConvGeometry): void;
+  maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, geometry: ConvGeometry): void;
+  /** shape: [batch, batchA, batchB, m, k, n, transposeA, transposeB]; activation 0 linear, 1 relu. */
+  matMul(a: Float32Array, b: Float32Array, bias: Float32Array | null, c: Float32Array, shape: Int32Array, activation: number): void;
+  /** shape: [batch, pixels, channels, relu] */
+  batchNormTrain(
+    z: Float32Array, gamma: Float32Array, beta: Float32Array, mask: Float32Array | null,
+    out: Float32Array, mean: Float32Array, variance: Float32Array, shape: Int32Array, epsilon: number,
+  ): void;
+  batchNormTrainGrad(
+    dOut: Float32Array, z: Float32Array, gamma: Float32Array, beta: Float32Array, mask: Float32Array | null,
+    mean: Float32Array, variance: Float32Array, dz: Float32Array, dGamma: Float32Array, dBeta: Float32Array,
+    dMask: Float32Array | null, shape: Int32Array, epsilon: number,
+  ): void;
+  /** Shapes padded to one rank (<= 6). */
+  binary(op: BinaryOp, a: Float32Array, aShape: Int32Array, b: Float32Array, bShape: Int32Array, out: Float32Array, outShape: Int32Array): void;
+  unary(op: UnaryOp, x: Float32Array, out: Float32Array, alpha: number): void;
+  /** out[o, r] = reduce over i of x[o, i, r] */
+  reduce(op: ReduceOp, x: Float32Array, out: Float32Array, outer: number, inner: number, rest: number): void;
+  sgdUpdate(
+    param: Float32Array, velocity: Float32Array, grad: Float32Array, newParam: Float32Array, newVelocity: Float32Array,
+    lr: number, momentum: number, weightDecay: number, nesterov: boolean,
+  ): void;
+  threads(): number;
+}
+
+/** Codes shared with kernels.h. */
+export enum BinaryOp { Add = 0, Sub = 1, Mul = 2, Div = 3, Max = 4, Min = 5 }
+export enum UnaryOp { Relu = 0, Step = 1, Neg = 2, Square = 3, Sqrt = 4, Rsqrt = 5, Exp = 6, Tanh = 7 }
+export enum ReduceOp { Sum = 0, Mean = 1, Max = 2 }
+
+let kernels: NativeKernels | undefined;
+
+/** Loads the addon once; throws (naming the fix) where it was not built. */
+export function nativeKernels(): NativeKernels {
+  kernels ??= loadKernels() as NativeKernels;
+  return kernels;
+}

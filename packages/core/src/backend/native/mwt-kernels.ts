@@ -1,0 +1,87 @@
+/** The native implementations of MwT's fused kernels (see ops/fused-kernels.ts for their contracts). */
+import * as tf from '@tensorflow/tfjs';
+import { MWT_BATCH_NORM_TRAIN, MWT_BATCH_NORM_TRAIN_GRAD, MWT_SGD_UPDATE } from '../../ops/fused-kernels';
+import { nativeKernels } from './addon';
+import type { NativeKernel, NativeKernelArgs } from './backend';
+
+interface BatchNormAttrs {
+  relu: boolean;
+  epsilon: number;
+}
+
+/** [batch, pixels, channels, relu] of a [B, H, W, C] activation, or undefined if not float32 NHWC. */
+function batchNormShape(z: tf.TensorInfo, attrs: BatchNormAttrs): Int32Array | undefined {
+  if (z.shape.length !== 4) return undefined;
+  const [batch, height, width, channels] = z.shape;
+  return Int32Array.from([batch, height * width, channels, attrs.relu ? 1 : 0]);
+}
+
+function floats(args: NativeKernelArgs, name: string): Float32Array {
+  const t = args.inputs[name];
+  const values = t ? args.backend.floats(t) : undefined;
+  if (!values) throw new Error(`${name} must be a float32 tensor`);
+  return values;
+}
+
+function optionalFloats(args: NativeKernelArgs, name: string): Float32Array | null {
+  return args.inputs[name] ? floats(args, name) : null;
+}
+
+const batchNormTrain: NativeKernel = (args) => {
+  const attrs = args.attrs as unknown as BatchNormAttrs;
+  const z = args.inputs.z;
+  const shape = z ? batchNormShape(z, attrs) : undefined;
+  if (!z || !shape) return undefined;
+  const channels = shape[2];
+  const out = new Float32Array(z.shape.reduce((a, b) => a * b, 1));
+  const mean = new Float32Array(channels);
+  const variance = new Float32Array(channels);
+  nativeKernels().batchNormTrain(
+    floats(args, 'z'), floats(args, 'gamma'), floats(args, 'beta'), optionalFloats(args, 'mask'), out, mean, variance, shape, attrs.epsilon,
+  );
+  return [args.backend.output(z.shape, out), args.backend.output([channels], mean), args.backend.output([channels], variance)];
+};
+
+const batchNormTrainGrad: NativeKernel = (args) => {
+  const attrs = args.attrs as unknown as BatchNormAttrs;
+  const z = args.inputs.z;
+  const shape = z ? batchNormShape(z, attrs) : undefined;
+  if (!z || !shape) return undefined;
+  const [batch, , channels] = shape;
+  const mask = optionalFloats(args, 'mask');
+  const dz = new Float32Array(z.shape.reduce((a, b) => a * b, 1));
+  const dGamma = new Float32Array(channels);
+  const dBeta = new Float32Array(channels);
+  const dMask = mask ? new Float32Array(batch * channels) : null;
+  nativeKernels().batchNormTrainGrad(
+    floats(args, 'dOut'), floats(args, 'z'), floats(args, 'gamma'), floats(args, 'beta'), mask,
+    floats(args, 'mean'), floats(args, 'variance'), dz, dGamma, dBeta, dMask, shape, attrs.epsilon,
+  );
+  const outputs = [args.backend.output(z.shape, dz), args.backend.output([channels], dGamma), args.backend.output([channels], dBeta)];
+  if (dMask) outputs.push(args.backend.output([batch, channels], dMask));
+  return outputs;
+};
+
+interface SgdAttrs {
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  nesterov: boolean;
+}
+
+const sgdUpdate: NativeKernel = (args) => {
+  const { lr, momentum, weightDecay, nesterov } = args.attrs as unknown as SgdAttrs;
+  const param = args.inputs.param;
+  if (!param) return undefined;
+  const values = floats(args, 'param');
+  const newParam = new Float32Array(values.length);
+  const newVelocity = new Float32Array(values.length);
+  nativeKernels().sgdUpdate(values, floats(args, 'velocity'), floats(args, 'grad'), newParam, newVelocity, lr, momentum, weightDecay, nesterov);
+  return [args.backend.output(param.shape, newParam), args.backend.output(param.shape, newVelocity)];
+};
+
+export const MWT_KERNELS: Record<string, NativeKernel> = {
+  [MWT_BATCH_NORM_TRAIN]: batchNormTrain,
+  [MWT_BATCH_NORM_TRAIN_GRAD]: batchNormTrainGrad,
+  [MWT_SGD_UPDATE]: sgdUpdate,
+};

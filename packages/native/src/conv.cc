@@ -1,0 +1,285 @@
+// Direct NHWC convolutions and their two gradients. No im2col: with the few channels of the models
+// trained here (8..64), an im2col copy costs more than the arithmetic. Each kernel vectorizes along
+// a channel dimension (see chunks.h) and reads the input through a zero-padded view, so that the
+// inner loops never test bounds.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "chunks.h"
+#include "kernels.h"
+#include "parallel.h"
+
+namespace mwt {
+namespace {
+
+// An image batch seen with the conv's padding applied: pixel (r, q) of the view is input pixel
+// (r - padTop, q - padLeft), or zero outside the input. Covers every pixel a window reads.
+struct PaddedView {
+  std::vector<float> storage;
+  float* data;
+  int height, width;
+  int64_t rowStride, imageStride;
+};
+
+int paddedHeight(const ConvGeometry& g) { return (g.outH - 1) * g.strideH + (g.kH - 1) * g.dilationH + 1; }
+int paddedWidth(const ConvGeometry& g) { return (g.outW - 1) * g.strideW + (g.kW - 1) * g.dilationW + 1; }
+
+bool needsPadding(const ConvGeometry& g) {
+  return g.padTop != 0 || g.padLeft != 0 || paddedHeight(g) > g.inH || paddedWidth(g) > g.inW;
+}
+
+// A zero-padded copy of x, or x itself where no window reaches outside it.
+PaddedView padInput(const float* x, const ConvGeometry& g) {
+  PaddedView view;
+  const int channels = g.inC;
+  if (!needsPadding(g)) {
+    view.data = const_cast<float*>(x);
+    view.height = g.inH;
+    view.width = g.inW;
+    view.rowStride = static_cast<int64_t>(g.inW) * channels;
+    view.imageStride = view.rowStride * g.inH;
+    return view;
+  }
+  view.height = paddedHeight(g);
+  view.width = paddedWidth(g);
+  view.rowStride = static_cast<int64_t>(view.width) * channels;
+  view.imageStride = view.rowStride * view.height;
+  view.storage.assign(static_cast<size_t>(view.imageStride) * g.batch, 0.0f);
+  view.data = view.storage.data();
+  const int firstCol = std::max(0, g.padLeft);
+  const int lastCol = std::min(view.width, g.inW + g.padLeft);
+  parallelFor(g.batch, static_cast<double>(view.imageStride), [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; b++) {
+      for (int r = 0; r < view.height; r++) {
+        const int inRow = r - g.padTop;
+        if (inRow < 0 || inRow >= g.inH || lastCol <= firstCol) continue;
+        const float* src = x + ((b * g.inH + inRow) * g.inW + (firstCol - g.padLeft)) * channels;
+        float* dst = view.data + b * view.imageStride + r * view.rowStride + static_cast<int64_t>(firstCol) * channels;
+        std::memcpy(dst, src, sizeof(float) * static_cast<size_t>(lastCol - firstCol) * channels);
+      }
+    }
+  });
+  return view;
+}
+
+// ---- forward: out[p, co] = sum over (kh, kw, ci) of x[p's window pixel, ci] * f[kh, kw, ci, co]
+
+template <int CT, int P>
+inline void forwardPixels(const float* const* xs, const float* f, float* const* outs, const ConvGeometry& g,
+                          int64_t rowStride) {
+  using L = ChunkLayout<CT>;
+  using V = typename L::Vector;
+  V acc[P][L::count] = {};
+  for (int kh = 0; kh < g.kH; kh++) {
+    for (int kw = 0; kw < g.kW; kw++) {
+      const int64_t offset = kh * g.dilationH * rowStride + static_cast<int64_t>(kw) * g.dilationW * g.inC;
+      const float* w = f + static_cast<int64_t>(kh * g.kW + kw) * g.inC * g.outC;
+      for (int ci = 0; ci < g.inC; ci++, w += g.outC) {
+        V wv[L::count];
+        for (int j = 0; j < L::count; j++) wv[j] = load<V>(w + j * L::lanes);
+        for (int p = 0; p < P; p++) {
+          const float a = xs[p][offset + ci];
+          for (int j = 0; j < L::count; j++) acc[p][j] += a * wv[j];
+        }
+      }
+    }
+  }
+  for (int p = 0; p < P; p++)
+    for (int j = 0; j < L::count; j++) store(outs[p] + j * L::lanes, acc[p][j]);
+}
+
+template <int CT>
+void forwardRow(const float* xRow, const float* f, float* outRow, int co, const ConvGeometry& g, int64_t rowStride) {
+  const int64_t colStep = static_cast<int64_t>(g.strideW) * g.inC;
+  forEachPixelBlock<ChunkLayout<CT>::pixels>(g.outW, 0, [&](int ow, auto block) {
+    constexpr int P = decltype(block)::value;
+    const float* xs[P];
+    float* outs[P];
+    for (int p = 0; p < P; p++) {
+      xs[p] = xRow + (ow + p) * colStep;
+      outs[p] = outRow + static_cast<int64_t>(ow + p) * g.outC + co;
+    }
+    forwardPixels<CT, P>(xs, f + co, outs, g, rowStride);
+  });
+}
+
+// ---- filter gradient: dF[kh, kw, ci, co] = sum over pixels p of x[p's window pixel, ci] * dy[p, co]
+
+template <int CT, int P>
+inline void filterPixels(const float* const* xs, const float* const* dys, float* dF, const ConvGeometry& g,
+                         int64_t rowStride) {
+  using L = ChunkLayout<CT>;
+  using V = typename L::Vector;
+  V d[P][L::count];
+  for (int p = 0; p < P; p++)
+    for (int j = 0; j < L::count; j++) d[p][j] = load<V>(dys[p] + j * L::lanes);
+  for (int kh = 0; kh < g.kH; kh++) {
+    for (int kw = 0; kw < g.kW; kw++) {
+      const int64_t offset = kh * g.dilationH * rowStride + static_cast<int64_t>(kw) * g.dilationW * g.inC;
+      float* row = dF + static_cast<int64_t>(kh * g.kW + kw) * g.inC * g.outC;
+      for (int ci = 0; ci < g.inC; ci++, row += g.outC) {
+        V acc[L::count];
+        for (int j = 0; j < L::count; j++) acc[j] = load<V>(row + j * L::lanes);
+        for (int p = 0; p < P; p++) {
+          const float a = xs[p][offset + ci];
+          for (int j = 0; j < L::count; j++) acc[j] += a * d[p][j];
+        }
+        for (int j = 0; j < L::count; j++) store(row + j * L::lanes, acc[j]);
+      }
+    }
+  }
+}
+
+template <int CT>
+void filterRow(const float* xRow, const float* dyRow, float* dF, int co, const ConvGeometry& g, int64_t rowStride) {
+  const int64_t colStep = static_cast<int64_t>(g.strideW) * g.inC;
+  forEachPixelBlock<ChunkLayout<CT>::pixels>(g.outW, 0, [&](int ow, auto block) {
+    constexpr int P = decltype(block)::value;
+    const float* xs[P];
+    const float* dys[P];
+    for (int p = 0; p < P; p++) {
+      xs[p] = xRow + (ow + p) * colStep;
+      dys[p] = dyRow + static_cast<int64_t>(ow + p) * g.outC + co;
+    }
+    filterPixels<CT, P>(xs, dys, dF + co, g, rowStride);
+  });
+}
+
+// ---- input gradient: dx[p's window pixel (kh, kw), ci] += sum over co of dy[p, co] * f[kh, kw, ci, co],
+// with the filter transposed to [kh, kw, co, ci] so that the inner loop runs along ci.
+
+template <int CT, int P>
+inline void inputPixels(float* const* dxs, const float* const* dys, const float* ft, const ConvGeometry& g,
+                        int64_t rowStride) {
+  using L = ChunkLayout<CT>;
+  using V = typename L::Vector;
+  for (int kh = 0; kh < g.kH; kh++) {
+    for (int kw = 0; kw < g.kW; kw++) {
+      const int64_t offset = kh * g.dilationH * rowStride + static_cast<int64_t>(kw) * g.dilationW * g.inC;
+      V acc[P][L::count];
+      for (int p = 0; p < P; p++)
+        for (int j = 0; j < L::count; j++) acc[p][j] = load<V>(dxs[p] + offset + j * L::lanes);
+      const float* w = ft + static_cast<int64_t>(kh * g.kW + kw) * g.outC * g.inC;
+      for (int co = 0; co < g.outC; co++, w += g.inC) {
+        V wv[L::count];
+        for (int j = 0; j < L::count; j++) wv[j] = load<V>(w + j * L::lanes);
+        for (int p = 0; p < P; p++) {
+          const float a = dys[p][co];
+          for (int j = 0; j < L::count; j++) acc[p][j] += a * wv[j];
+        }
+      }
+      for (int p = 0; p < P; p++)
+        for (int j = 0; j < L::count; j++) store(dxs[p] + offset + j * L::lanes, acc[p][j]);
+    }
+  }
+}
+
+template <int CT>
+void inputRow(float* dxRow, const float* dyRow, const float* ft, int ci, const ConvGeometry& g, int64_t rowStride) {
+  const int64_t colStep = static_cast<int64_t>(g.strideW) * g.inC;
+  forEachPixelBlock<ChunkLayout<CT>::pixels>(g.outW, 0, [&](int ow, auto block) {
+    constexpr int P = decltype(block)::value;
+    float* dxs[P];
+    const float* dys[P];
+    for (int p = 0; p < P; p++) {
+      dxs[p] = dxRow + (ow + p) * colStep + ci;
+      dys[p] = dyRow + static_cast<int64_t>(ow + p) * g.outC;
+    }
+    inputPixels<CT, P>(dxs, dys, ft + ci, g, rowStride);
+  });
+}
+
+double macsPerOutputRow(const ConvGeometry& g) {
+  return static_cast<double>(g.outW) * g.kH * g.kW * g.inC * g.outC;
+}
+
+}  // namespace
+
+void conv2d(const float* x, const float* filter, float* out, const ConvGeometry& g) {
+  const PaddedView in = padInput(x, g);
+  const int64_t rows = static_cast<int64_t>(g.batch) * g.outH;
+  parallelFor(rows, macsPerOutputRow(g), [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; row++) {
+      const int64_t b = row / g.outH;
+      const int oh = static_cast<int>(row % g.outH);
+      const float* xRow = in.data + b * in.imageStride + static_cast<int64_t>(oh) * g.strideH * in.rowStride;
+      float* outRow = out + row * g.outW * g.outC;
+      forEachChunk(g.outC, [&](int co, auto chunk) { forwardRow<decltype(chunk)::value>(xRow, filter, outRow, co, g, in.rowStride); });
+    }
+  });
+}
+
+void conv2dBackpropFilter(const float* x, const float* dy, float* dFilter, const ConvGeometry& g) {
+  const PaddedView in = padInput(x, g);
+  const int64_t size = static_cast<int64_t>(g.kH) * g.kW * g.inC * g.outC;
+  const int64_t rows = static_cast<int64_t>(g.batch) * g.outH;
+  // One accumulator per thread slot (slot 0 writes straight into the output), summed at the end.
+  std::vector<std::vector<float>> partials(threadCount() - 1);
+  std::vector<char> used(threadCount(), 0);  // not vector<bool>: slots write it concurrently
+  parallelForSlots(rows, macsPerOutputRow(g), [&](int slot, int64_t begin, int64_t end) {
+    float* acc = dFilter;
+    if (slot > 0) {
+      partials[slot - 1].assign(static_cast<size_t>(size), 0.0f);
+      acc = partials[slot - 1].data();
+    }
+    used[slot] = 1;
+    for (int64_t row = begin; row < end; row++) {
+      const int64_t b = row / g.outH;
+      const int oh = static_cast<int>(row % g.outH);
+      const float* xRow = in.data + b * in.imageStride + static_cast<int64_t>(oh) * g.strideH * in.rowStride;
+      const float* dyRow = dy + row * g.outW * g.outC;
+      forEachChunk(g.outC, [&](int co, auto chunk) { filterRow<decltype(chunk)::value>(xRow, dyRow, acc, co, g, in.rowStride); });
+    }
+  });
+  for (size_t slot = 1; slot < used.size(); slot++) {
+    if (!used[slot]) continue;
+    const float* partial = partials[slot - 1].data();
+    for (int64_t i = 0; i < size; i++) dFilter[i] += partial[i];
+  }
+}
+
+void conv2dBackpropInput(const float* dy, const float* filter, float* dx, const ConvGeometry& g) {
+  // [kh, kw, ci, co] -> [kh, kw, co, ci]
+  std::vector<float> transposed(static_cast<size_t>(g.kH) * g.kW * g.inC * g.outC);
+  for (int k = 0; k < g.kH * g.kW; k++)
+    for (int ci = 0; ci < g.inC; ci++)
+      for (int co = 0; co < g.outC; co++)
+        transposed[(static_cast<size_t>(k) * g.outC + co) * g.inC + ci] = filter[(static_cast<size_t>(k) * g.inC + ci) * g.outC + co];
+
+  // Accumulate into a padded buffer (or dx itself when the windows stay inside it), then crop.
+  const bool padded = needsPadding(g);
+  const int height = padded ? paddedHeight(g) : g.inH;
+  const int width = padded ? paddedWidth(g) : g.inW;
+  const int64_t rowStride = static_cast<int64_t>(width) * g.inC;
+  const int64_t imageStride = rowStride * height;
+  std::vector<float> storage(padded ? static_cast<size_t>(imageStride) * g.batch : 0, 0.0f);
+  float* target = padded ? storage.data() : dx;
+
+  // Windows of neighbouring rows overlap, so the work is split by image.
+  parallelFor(g.batch, macsPerOutputRow(g) * g.outH, [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; b++) {
+      for (int oh = 0; oh < g.outH; oh++) {
+        float* dxRow = target + b * imageStride + static_cast<int64_t>(oh) * g.strideH * rowStride;
+        const float* dyRow = dy + (b * g.outH + oh) * static_cast<int64_t>(g.outW) * g.outC;
+        forEachChunk(g.inC, [&](int ci, auto chunk) { inputRow<decltype(chunk)::value>(dxRow, dyRow, transposed.data(), ci, g, rowStride); });
+      }
+    }
+  });
+  if (!padded) return;
+  const int firstCol = std::max(0, g.padLeft);
+  const int lastCol = std::min(width, g.inW + g.padLeft);
+  parallelFor(g.batch, static_cast<double>(imageStride), [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; b++) {
+      for (int r = 0; r < height; r++) {
+        const int inRow = r - g.padTop;
+        if (inRow < 0 || inRow >= g.inH || lastCol <= firstCol) continue;
+        const float* src = target + b * imageStride + r * rowStride + static_cast<int64_t>(firstCol) * g.inC;
+        float* dst = dx + ((b * g.inH + inRow) * g.inW + (firstCol - g.padLeft)) * g.inC;
+        std::memcpy(dst, src, sizeof(float) * static_cast<size_t>(lastCol - firstCol) * g.inC);
+      }
+    }
+  });
+}
+
+}  // namespace mwt

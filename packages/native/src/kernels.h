@@ -1,0 +1,72 @@
+// Float32 kernels of the native tfjs backend. Tensors are dense row-major arrays; images are NHWC
+// and conv filters [kh, kw, in, out], as in tfjs. Every output array is zero-filled by the caller.
+#pragma once
+
+#include <cstdint>
+
+namespace mwt {
+
+// Spatial geometry of a 2-D convolution or pooling, as tfjs' computeConv2DInfo reports it.
+struct ConvGeometry {
+  int batch, inH, inW, inC;
+  int outH, outW, outC;
+  int kH, kW;
+  int strideH, strideW;
+  int dilationH, dilationW;
+  int padTop, padLeft;
+};
+
+void conv2d(const float* x, const float* filter, float* out, const ConvGeometry& g);
+void conv2dBackpropInput(const float* dy, const float* filter, float* dx, const ConvGeometry& g);
+void conv2dBackpropFilter(const float* x, const float* dy, float* dFilter, const ConvGeometry& g);
+
+// c[b] = act(op(a[b]) @ op(b[b]) + bias); a batch of 1 broadcasts. op = transpose when asked.
+enum class Activation { kLinear = 0, kRelu = 1 };
+struct MatMulShape {
+  int batch, batchA, batchB;
+  int m, k, n;
+  bool transposeA, transposeB;
+};
+void matMul(const float* a, const float* b, const float* bias, float* c, const MatMulShape& s, Activation act);
+
+// Max pooling (outC == inC; kH/kW are the window). The gradient sends each output's gradient to the
+// first maximum of its window in row-major order, like tfjs' cpu backend.
+void maxPool(const float* x, float* out, const ConvGeometry& g);
+void maxPoolGrad(const float* dy, const float* x, float* dx, const ConvGeometry& g);
+
+// Training-mode BatchNorm fused with the MwT mask and ReLU: z is [batch, pixels, channels],
+// out = act(gamma * (z - mean) / sqrt(var + eps) + beta) * mask[b] (mask may be null).
+struct BatchNormShape {
+  int batch, pixels, channels;
+  bool relu;
+  float epsilon;
+};
+void batchNormTrain(const float* z, const float* gamma, const float* beta, const float* mask, float* out, float* mean,
+                    float* variance, const BatchNormShape& s);
+// Gradients with respect to z, gamma, beta and (when mask is not null) the mask.
+void batchNormTrainGrad(const float* dOut, const float* z, const float* gamma, const float* beta, const float* mask,
+                        const float* mean, const float* variance, float* dz, float* dGamma, float* dBeta, float* dMask,
+                        const BatchNormShape& s);
+
+// Elementwise ops with NumPy broadcasting; shapes are padded to the same rank by the caller.
+enum class BinaryOp { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kMax = 4, kMin = 5 };
+constexpr int kMaxRank = 6;
+void binary(BinaryOp op, const float* a, const int* aShape, const float* b, const int* bShape, float* out,
+            const int* outShape, int rank);
+
+enum class UnaryOp { kRelu = 0, kStep = 1, kNeg = 2, kSquare = 3, kSqrt = 4, kRsqrt = 5, kExp = 6, kTanh = 7 };
+void unary(UnaryOp op, const float* x, float* out, int64_t size, float alpha);
+
+// out[o, r] = reduce over i of x[o, i, r]: a reduction over a contiguous run of axes.
+enum class ReduceOp { kSum = 0, kMean = 1, kMax = 2 };
+void reduce(ReduceOp op, const float* x, float* out, int64_t outer, int64_t inner, int64_t rest);
+
+// One step of PyTorch's SGD: g = grad + wd * p; v' = m * v + g; p' = p - lr * (nesterov ? g + m * v' : v').
+struct SgdConfig {
+  float lr, momentum, weightDecay;
+  bool nesterov;
+};
+void sgdUpdate(const float* param, const float* velocity, const float* grad, float* newParam, float* newVelocity,
+               int64_t size, const SgdConfig& c);
+
+}  // namespace mwt

@@ -1,0 +1,182 @@
+// The native backend (C++ kernels of @mwt/native behind tfjs): every kernel it overrides must
+// compute what the cpu backend computes, gradients included, and a training step what the wasm
+// backend computes (the pure-JS cpu backend would take minutes for one).
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { addonPath } from '@mwt/native';
+import { buildArchitecture, createModel, disposeModel, gatherBatch, loadDataset, Sgd, trainStep } from '@mwt/core';
+import { initBackend } from '../../packages/core/src/backend/select';
+import { NATIVE_BACKEND, registerNativeBackend } from '../../packages/core/src/backend/native/backend';
+import { nativeKernels } from '../../packages/core/src/backend/native/addon';
+import { globalAvgPool } from '../../packages/core/src/ops/global-avg-pool';
+
+const built = existsSync(addonPath);
+const skip = built ? false : `native kernels not built (${addonPath}); run npm run build:native`;
+
+before(async () => {
+  process.env.MWT_QUIET = '1';
+  await initBackend('wasm');
+  if (built) registerNativeBackend();
+});
+
+/** Runs `compute` on the cpu and the native backend with the same (seeded) inputs; returns both results' values. */
+async function onBoth(compute: () => tf.Tensor | tf.Tensor[]): Promise<{ cpu: Float32Array[]; native: Float32Array[] }> {
+  const results: Float32Array[][] = [];
+  for (const backend of ['cpu', NATIVE_BACKEND]) {
+    assert.ok(await tf.setBackend(backend));
+    const before = tf.memory().numTensors;
+    const values = tf.tidy(() => {
+      const out = compute();
+      return (Array.isArray(out) ? out : [out]).map((t) => Float32Array.from(t.dataSync()));
+    });
+    assert.equal(tf.memory().numTensors, before, `${backend}: tensors leaked`);
+    results.push(values);
+  }
+  return { cpu: results[0], native: results[1] };
+}
+
+function assertClose(actual: Float32Array, expected: Float32Array, what: string, tolerance = 1e-4): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  let scale = 1e-3;
+  for (const v of expected) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v));
+  for (let i = 0; i < expected.length; i++) {
+    if (Number.isNaN(expected[i])) {
+      assert.ok(Number.isNaN(actual[i]), `${what}[${i}]: ${actual[i]} vs NaN`);
+      continue;
+    }
+    assert.ok(Math.abs(actual[i] - expected[i]) <= tolerance * scale, `${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
+  }
+}
+
+async function assertSame(what: string, compute: () => tf.Tensor | tf.Tensor[], tolerance?: number): Promise<void> {
+  const { cpu, native } = await onBoth(compute);
+  cpu.forEach((expected, i) => assertClose(native[i], expected, `${what} output ${i}`, tolerance));
+}
+
+const normal = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
+
+describe('native backend', { skip }, () => {
+  type Conv = { x: [number, number, number, number]; f: [number, number, number, number]; stride: number; pad: 'same' | 'valid'; dilation?: number };
+  const convs: Conv[] = [
+    { x: [2, 9, 9, 3], f: [3, 3, 3, 8], stride: 1, pad: 'same' },
+    { x: [2, 9, 9, 3], f: [3, 3, 3, 8], stride: 2, pad: 'same' },
+    { x: [2, 8, 7, 5], f: [3, 3, 5, 20], stride: 2, pad: 'valid' },
+    { x: [3, 6, 6, 16], f: [1, 1, 16, 36], stride: 2, pad: 'same' },
+    { x: [1, 7, 5, 70], f: [2, 3, 70, 66], stride: 1, pad: 'same' },
+    { x: [2, 9, 9, 4], f: [3, 3, 4, 4], stride: 1, pad: 'same', dilation: 2 },
+  ];
+  for (const c of convs) {
+    test(`conv2d and both gradients: x=${c.x} f=${c.f} stride ${c.stride} ${c.pad}${c.dilation ? ` dilation ${c.dilation}` : ''}`, async () => {
+      await assertSame('conv2d', () => {
+        const x = normal(c.x, 1) as tf.Tensor4D;
+        const f = normal(c.f, 2) as tf.Tensor4D;
+        const conv = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad, 'NHWC', c.dilation ?? 1);
+        const y = conv(x, f);
+        // tfjs has no gradient for dilated convolutions.
+        if (c.dilation) return [y];
+        const weights = normal(y.shape, 3);
+        const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv(a, b), weights)))([x, f]);
+        return [y, dx, df];
+      });
+    });
+  }
+
+  test('matMul: transposes, batches, batch broadcasting, fused bias and ReLU', async () => {
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+      await assertSame(`matMul ${ta} ${tb}`, () => tf.matMul(normal(ta ? [7, 5] : [5, 7], 1), normal(tb ? [70, 7] : [7, 70], 2), ta, tb));
+    }
+    await assertSame('batched', () => tf.matMul(normal([3, 5, 7], 1), normal([3, 7, 33], 2)));
+    await assertSame('broadcast batch', () => tf.matMul(normal([1, 5, 7], 1), normal([3, 7, 4], 2)));
+    await assertSame('fused', () => tf.fused.matMul({ a: normal([6, 9], 1), b: normal([9, 17], 2), bias: normal([17], 3), activation: 'relu' }));
+  });
+
+  test('elementwise ops with broadcasting, NaN included', async () => {
+    const pairs: [number[], number[]][] = [[[4, 5], [4, 5]], [[4, 5], []], [[], [3, 2]], [[4, 1, 1, 3], [4, 5, 6, 3]], [[1, 3], [4, 1]], [[2, 1, 3, 1, 2], [2, 4, 1, 5, 2]]];
+    for (const [aShape, bShape] of pairs) {
+      await assertSame(`binary ${aShape} ${bShape}`, () => {
+        const a = normal(aShape, 1);
+        const b = tf.add(tf.abs(normal(bShape, 2)), 0.5);
+        return [tf.add(a, b), tf.sub(a, b), tf.mul(a, b), tf.div(a, b), tf.maximum(a, b), tf.minimum(a, b)];
+      });
+    }
+    await assertSame('unary', () => {
+      const x = tf.concat([normal([50], 4), tf.tensor1d([0, NaN, -0.5, 3])]);
+      const positive = tf.add(tf.abs(x), 0.1);
+      return [tf.relu(x), tf.step(x, 0.2), tf.neg(x), tf.square(x), tf.sqrt(positive), tf.rsqrt(positive), tf.exp(x), tf.tanh(x)];
+    });
+  });
+
+  test('reductions over runs of axes, tile-as-broadcast, cast', async () => {
+    await assertSame('reductions', () => {
+      const x = normal([3, 4, 5, 6], 1);
+      const m = normal([40, 7], 2);
+      return [tf.sum(x, [1, 2]), tf.mean(x, [1, 2], true), tf.max(x, [1, 2]), tf.sum(m, 0), tf.mean(m, 1), tf.max(m), tf.sum(x), tf.sum(x, [0, 2])];
+    });
+    await assertSame('tile', () => [tf.broadcastTo(normal([3, 1, 1, 4], 1), [3, 5, 2, 4]), tf.tile(normal([2, 3], 2), [2, 1])]);
+    await assertSame('cast', () => [tf.cast(tf.greater(normal([5, 5], 1), 0), 'float32'), tf.matMul(tf.cast(tf.greater(normal([5, 5], 2), 0), 'float32'), normal([5, 2], 3))]);
+    await assertSame('int32 falls back to the cpu kernels', () => tf.cast(tf.add(tf.tensor1d([1, 2, 3], 'int32'), tf.scalar(4, 'int32')), 'float32'));
+  });
+
+  test('max pooling and its gradient, overlapping windows and ties included', async () => {
+    for (const [size, stride, pad] of [[2, 2, 'valid'], [3, 1, 'same'], [3, 2, 'same']] as const) {
+      await assertSame(`maxPool ${size} ${stride} ${pad}`, () => {
+        // ReLU makes many ties at 0, where the first maximum must win as in tfjs.
+        const x = tf.relu(normal([2, 7, 6, 5], 1)) as tf.Tensor4D;
+        const pool = (t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, size, stride, pad);
+        const y = pool(x);
+        return [y, tf.grad((t: tf.Tensor) => tf.sum(tf.mul(pool(t), normal(y.shape, 2))))(x)];
+      });
+    }
+  });
+
+  test('globalAvgPool equals tf.mean over H and W, gradient included', async () => {
+    await assertSame('gap', () => {
+      const x = normal([3, 5, 4, 6], 1) as tf.Tensor4D;
+      const weights = normal([3, 6], 2);
+      const ours = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(globalAvgPool(t as tf.Tensor4D), weights)))(x);
+      const theirs = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.mean(t, [1, 2]), weights)))(x);
+      return [globalAvgPool(x), tf.mean(x, [1, 2]), ours, theirs];
+    });
+  });
+
+  test('a modular training step equals the wasm backend’s, and leaks nothing', async () => {
+    const dataset = await loadDataset('mnist', { seed: 0, trainLimit: 64, testLimit: 10 });
+    const arch = buildArchitecture('simcnn-small', dataset.inputShape, dataset.numClasses, { modular: true });
+    const { images, labels } = gatherBatch(dataset.train, Array.from({ length: 32 }, (_, i) => i), arch.inputShape);
+    const run = async (backend: string) => {
+      assert.ok(await tf.setBackend(backend));
+      const model = createModel(arch, 3);
+      const initial = [...model.params.values()].map((v) => Float32Array.from(v.dataSync()));
+      const optimizer = new Sgd(model.params, { momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
+      const names = new Map([...model.params].map(([name, v]) => [v.name, name]));
+      const input = { images, labels, lr: 0.05, dropoutSeed: 1, alpha: 0.5, beta: 1.5, modular: true };
+      const first = trainStep(model, optimizer, names, input);
+      // What one step changed: later steps would compare float rounding amplified by training.
+      const updates = [...model.params.values()].map((v, i) => Float32Array.from(v.dataSync(), (value, j) => value - initial[i][j]));
+      const tensors = tf.memory().numTensors;
+      trainStep(model, optimizer, names, input);
+      trainStep(model, optimizer, names, input);
+      assert.equal(tf.memory().numTensors, tensors, `${backend}: a step leaked tensors`);
+      optimizer.dispose();
+      disposeModel(model);
+      return { first, updates };
+    };
+    const wasm = await run('wasm');
+    const native = await run(NATIVE_BACKEND);
+    for (const key of ['loss', 'ce', 'cohesion', 'coupling', 'kernelRate', 'batchCohesion', 'batchCoupling', 'correct'] as const) {
+      const expected = wasm.first[key];
+      assert.ok(Math.abs(native.first[key] - expected) <= 1e-4 * Math.max(1, Math.abs(expected)), `${key}: ${native.first[key]} vs ${expected}`);
+    }
+    wasm.updates.forEach((expected, i) => assertClose(native.updates[i], expected, `update of parameter ${i}`, 1e-3));
+  });
+
+  test('the addon rejects arrays that do not match the dimensions instead of reading past them', () => {
+    const kernels = nativeKernels();
+    const geometry = Int32Array.from([1, 4, 4, 2, 4, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1]);
+    assert.throws(() => kernels.conv2d(new Float32Array(31), new Float32Array(54), new Float32Array(48), geometry), /x has 31 elements, expected 32/);
+    assert.throws(() => kernels.matMul(new Float32Array(6), new Float32Array(6), null, new Float32Array(3), Int32Array.from([1, 1, 1, 2, 3, 2, 0, 0]), 0), /c has 3 elements/);
+    assert.throws(() => kernels.binary(0, new Float32Array(2), Int32Array.from([2]), new Float32Array(3), Int32Array.from([3]), new Float32Array(3), Int32Array.from([3])), /broadcast/);
+  });
+});
