@@ -1,20 +1,22 @@
 /**
- * npm run bench -- [--model simcnn-small] [--batches 64,128] [--cpu] [--reuse-epochs 1] [--skip-pipeline] [--skip-peer]
+ * npm run bench -- [--model simcnn-small] [--batches 64,128] [--cpu] [--reuse-epochs 1]
+ *                  [--skip-training] [--skip-peer] [--skip-pipeline] [--skip-service]
  *
- * Sections live in their own files (training.ts, peer.ts, pipeline.ts; service.ts later); this file
- * only runs them, prints one table and writes it to bench/results/latest.json.
+ * Sections live in their own files (training.ts, peer.ts, pipeline.ts, service.ts); this file only
+ * runs them, prints one table and writes it to bench/results/latest.json. Each training backend runs
+ * in a process of its own; the pipeline section runs on the backend `auto` picks.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import os from 'node:os';
-import * as tf from '@tensorflow/tfjs';
-import { initBackend, isModelName, loadDataset } from '@mwt/core';
+import { initBackend, isModelName, loadDataset, type BackendName } from '@mwt/core';
 import { benchPeer } from './peer';
 import { benchPipeline } from './pipeline';
+import { benchService } from './service';
 import { formatTable, type BenchRow } from './table';
-import { benchTraining, msPerTrainStep } from './training';
+import { benchTraining } from './training';
 
 const { values } = parseArgs({
   options: {
@@ -24,8 +26,10 @@ const { values } = parseArgs({
     'reuse-epochs': { type: 'string', default: '1' },
     'min-ms': { type: 'string', default: '3000' },
     cpu: { type: 'boolean', default: false },
+    'skip-training': { type: 'boolean', default: false },
     'skip-pipeline': { type: 'boolean', default: false },
     'skip-peer': { type: 'boolean', default: false },
+    'skip-service': { type: 'boolean', default: false },
     out: { type: 'string', default: join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json') },
   },
 });
@@ -34,37 +38,33 @@ const model = values.model;
 const batches = values.batches.split(',').map(Number);
 const ratioBatch = Number(values['ratio-batch']);
 if (!batches.includes(ratioBatch)) batches.push(ratioBatch);
-const timing = { warmup: 2, minSteps: 10, minMs: Number(values['min-ms']) };
 
 const backend = await initBackend();
 const dataset = await loadDataset('mnist', { seed: 0 });
-const rows: BenchRow[] = benchTraining(dataset, { model, batches, ...timing });
-
-// The pure-JS backend needs many seconds per step: one step, and only when asked for.
-if (backend.name !== 'cpu') {
-  if (values.cpu && (await tf.setBackend('cpu'))) {
-    const ms = msPerTrainStep(dataset, model, true, ratioBatch, { warmup: 0, minSteps: 1, minMs: 0 });
-    rows.push({ section: 'training', case: `modular step ${model}`, backend: 'cpu', batch: ratioBatch, msPerStep: ms, samplesPerSec: (ratioBatch * 1000) / ms, note: 'one step' });
-    await tf.setBackend(backend.tfBackend);
-  } else {
-    rows.push({ section: 'training', case: `modular step ${model}`, backend: 'cpu', note: 'skipped: pure-JS backend takes many seconds per step (--cpu times one)' });
-  }
+// The pure-JS backend needs many seconds per step: only when asked for, and one batch size.
+const trainingBackends: BackendName[] = ['native', 'wasm'];
+const rows: BenchRow[] = [];
+if (!values['skip-training']) {
+  rows.push(...benchTraining(trainingBackends, { model, batches, warmup: 2, minSteps: 10, minMs: Number(values['min-ms']) }));
+  if (values.cpu) rows.push(...benchTraining(['cpu'], { model, batches: [ratioBatch], warmup: 0, minSteps: 1, minMs: 0 }));
+  else rows.push({ section: 'training', case: `modular step ${model}`, backend: 'cpu', note: 'skipped: pure-JS backend takes many seconds per step (--cpu times one)' });
 }
 
-if (!values['skip-peer']) rows.push(...benchPeer(dataset, model, ratioBatch, 2));
+if (!values['skip-peer']) rows.push(...benchPeer(dataset, model, ratioBatch, os.availableParallelism()));
 if (!values['skip-pipeline']) rows.push(...(await benchPipeline(dataset, model, Number(values['reuse-epochs']))));
+if (!values['skip-service']) rows.push(...(await benchService()));
 
-const ours = rows.find((r) => r.section === 'training' && r.backend === backend.tfBackend && r.batch === ratioBatch && r.case.startsWith('modular'));
+// The figure that matters: the backend `auto` picks here against PyTorch, measured in this run.
+const ours = rows.find((r) => r.section === 'training' && r.backend.startsWith(backend.name) && r.batch === ratioBatch && r.case.startsWith('modular') && r.msPerStep !== undefined);
 const peer = rows.find((r) => r.section === 'peer' && r.batch === ratioBatch && r.case.startsWith('modular'));
 const ratio = ours?.msPerStep !== undefined && peer?.msPerStep !== undefined ? ours.msPerStep / peer.msPerStep : undefined;
 
-const threads = backend.threads === undefined ? '' : `, ${backend.threads} thread(s)`;
-console.log(`mwt bench: ${model} on MNIST, backend ${backend.name}${threads}, ${os.availableParallelism()} cores, node ${process.version}`);
+console.log(`mwt bench: ${model} on MNIST, auto backend ${backend.name}, ${os.availableParallelism()} cores, node ${process.version}`);
 console.log(formatTable(rows));
 console.log(
   ratio === undefined
     ? 'ratio ours/pytorch: n/a (peer skipped)'
-    : `ratio ours/pytorch, modular step batch ${ratioBatch}: ${ratio.toFixed(2)}x (${ours?.msPerStep?.toFixed(1)} ms vs ${peer?.msPerStep?.toFixed(1)} ms)`,
+    : `ratio ours (${backend.name}) / pytorch, modular step batch ${ratioBatch}: ${ratio.toFixed(2)}x (${ours?.msPerStep?.toFixed(1)} ms vs ${peer?.msPerStep?.toFixed(1)} ms)`,
 );
 
 mkdirSync(dirname(values.out), { recursive: true });

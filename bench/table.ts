@@ -6,6 +6,11 @@ export interface BenchRow {
   batch?: number;
   msPerStep?: number;
   samplesPerSec?: number;
+  /** A throughput in `unit`s per second (requests, MB). */
+  rate?: number;
+  unit?: string;
+  p50Ms?: number;
+  p99Ms?: number;
   wallMs?: number;
   note?: string;
 }
@@ -17,6 +22,9 @@ const COLUMNS: Array<[string, (row: BenchRow) => string]> = [
   ['batch', (r) => (r.batch === undefined ? '' : String(r.batch))],
   ['ms/step', (r) => (r.msPerStep === undefined ? '' : r.msPerStep.toFixed(1))],
   ['samples/s', (r) => (r.samplesPerSec === undefined ? '' : r.samplesPerSec.toFixed(0))],
+  ['rate/s', (r) => (r.rate === undefined ? '' : `${r.rate.toFixed(r.rate >= 100 ? 0 : 1)} ${r.unit ?? ''}`.trim())],
+  ['p50 ms', (r) => (r.p50Ms === undefined ? '' : r.p50Ms.toFixed(1))],
+  ['p99 ms', (r) => (r.p99Ms === undefined ? '' : r.p99Ms.toFixed(1))],
   ['wall s', (r) => (r.wallMs === undefined ? '' : (r.wallMs / 1000).toFixed(2))],
   ['note', (r) => r.note ?? ''],
 ];
@@ -25,7 +33,7 @@ const COLUMNS: Array<[string, (row: BenchRow) => string]> = [
 export function formatTable(rows: BenchRow[]): string {
   const cells = rows.map((row) => COLUMNS.map(([, cell]) => cell(row)));
   const widths = COLUMNS.map(([title], i) => Math.max(title.length, ...cells.map((line) => line[i].length)));
-  const numeric = new Set([3, 4, 5, 6]);
+  const numeric = new Set([3, 4, 5, 6, 7, 8, 9]);
   const render = (line: string[]) =>
     line.map((cell, i) => (i === line.length - 1 ? cell : numeric.has(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd();
   const header = render(COLUMNS.map(([title]) => title));

@@ -1,0 +1,113 @@
+/**
+ * The service under load: POST /jobs throughput and latency (autocannon, from this process, against
+ * a real API process on Redis and PostgreSQL), and the download rate of a large module artifact.
+ * No worker runs: the jobs stay queued. Everything it creates is deleted afterwards.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import autocannon from 'autocannon';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createPrisma } from '@mwt/db';
+import { readConfig, sha256 } from '@mwt/shared';
+import { createApiKey } from '../apps/api/src/auth/api-keys';
+import type { BenchRow } from './table';
+
+const SUBMIT_SECONDS = 10;
+const DOWNLOAD_SECONDS = 5;
+const ARTIFACT_BYTES = 32 * 1024 * 1024;
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (!address || typeof address === 'string') throw new Error('no free port');
+  return address.port;
+}
+
+async function startApi(env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/api/src/main.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${env.PORT}/healthz`;
+  for (let i = 0; i < 120; i++) {
+    if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode}`);
+    if (await fetch(url).then((r) => r.ok, () => false)) return child;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  child.kill();
+  throw new Error('the API did not become healthy');
+}
+
+function load(options: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
+export async function benchService(): Promise<BenchRow[]> {
+  const config = readConfig();
+  const prisma = createPrisma(config.databaseUrl);
+  const port = await freePort();
+  const prefix = `mwt-bench-${randomUUID().slice(0, 8)}`;
+  const { key, secret } = await createApiKey(prisma, { name: 'bench', scopes: ['read', 'submit'] });
+  // Rate limiting on, but far above what one client can send: its cost is part of the figure.
+  const api = await startApi({ PORT: String(port), HOST: '127.0.0.1', MWT_QUEUE_PREFIX: prefix, MWT_RATE_LIMIT: '10000000', LOG_LEVEL: 'warn' });
+  const base = `http://127.0.0.1:${port}`;
+  const authorization = `Bearer ${secret}`;
+  try {
+    const body = JSON.stringify({ type: 'train-standard', params: { epochs: 1, trainLimit: 100 } });
+    const submit = await load({
+      url: `${base}/jobs`,
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/json' },
+      body,
+      connections: 64,
+      duration: SUBMIT_SECONDS,
+    });
+    const accepted = await prisma.job.count({ where: { ownerKeyId: key.id } });
+
+    // A module-sized download: a 32 MB artifact of one of this key's jobs.
+    const bytes = new Uint8Array(randomBytes(ARTIFACT_BYTES));
+    const job = await prisma.job.findFirstOrThrow({ where: { ownerKeyId: key.id }, select: { id: true } });
+    const artifact = await prisma.artifact.create({
+      data: { kind: 'module', fileName: 'bench.tar', contentType: 'application/x-tar', bytes, sha256: sha256(bytes), size: bytes.byteLength, jobId: job.id },
+      select: { id: true },
+    });
+    const download = await load({ url: `${base}/artifacts/${artifact.id}/download`, headers: { authorization }, connections: 4, duration: DOWNLOAD_SECONDS });
+    return [
+      {
+        section: 'service',
+        case: `POST /jobs (64 connections, ${SUBMIT_SECONDS} s)`,
+        backend: 'http',
+        rate: submit.requests.average,
+        unit: 'req',
+        p50Ms: submit.latency.p50,
+        p99Ms: submit.latency.p99,
+        note: `${submit.requests.total} sent, ${submit.non2xx} non-2xx, ${submit.errors} errors; ${accepted} jobs stored`,
+      },
+      {
+        section: 'service',
+        case: `GET /artifacts/:id/download (32 MB, 4 connections)`,
+        backend: 'http',
+        rate: download.throughput.average / 1e6,
+        unit: 'MB',
+        p50Ms: download.latency.p50,
+        p99Ms: download.latency.p99,
+        note: `${download.requests.total} downloads, ${download.non2xx} non-2xx`,
+      },
+    ];
+  } finally {
+    api.kill('SIGTERM');
+    await once(api, 'exit');
+    await prisma.job.deleteMany({ where: { ownerKeyId: key.id } }); // cascades to the artifact
+    await prisma.apiKey.delete({ where: { id: key.id } });
+    await prisma.$disconnect();
+    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+    const queue = new Queue(config.queueName, { connection: redis, prefix });
+    await queue.obliterate({ force: true });
+    await queue.close();
+    await redis.quit();
+  }
+}
