@@ -74,4 +74,18 @@ describe('docker-compose.yml and Dockerfile.gpu', () => {
     assert.ok(dockerfile.includes(`@tensorflow/tfjs-node-gpu@${gpuVersion}`), 'the image checks the tfjs-node-gpu version the code declares');
     assert.match(dockerfile, /npx prisma generate/);
   });
+
+  it('copies every workspace package (and the native kernels\' sources) before npm ci installs them', () => {
+    const install = dockerfile.indexOf('RUN npm ci');
+    assert.ok(install > 0, 'the image runs npm ci');
+    const workspaces = ['apps/api', 'apps/worker', 'packages/core', 'packages/db', 'packages/shared', 'packages/native'];
+    for (const dir of workspaces) {
+      const copy = dockerfile.search(new RegExp(`^COPY ${dir}/(package\\.json)? ${dir}/$`, 'm'));
+      assert.ok(copy >= 0 && copy < install, `${dir} is copied before npm ci`);
+    }
+    assert.ok(dockerfile.indexOf('COPY packages/native/ packages/native/') < install, 'the native sources are there when their install script builds them');
+    // `COPY . .` comes after the install: it must not bring the host's modules or builds over the image's.
+    const ignored = readFileSync('.dockerignore', 'utf8').split('\n').map((line) => line.trim());
+    for (const path of ['node_modules', 'packages/native/build']) assert.ok(ignored.includes(path), `.dockerignore lists ${path}`);
+  });
 });
