@@ -2,7 +2,13 @@
  * The MwT report on the 10,000 bundled MNIST digits: standard training, modular training,
  * modularization, and module reuse on {0,1} and on a 3-class sub-task, with one table at the end.
  *
- *   npm run report:mnist -- [--model simcnn-small] [--epochs 10] [--reuse-epochs 5] [--batch 128] [--json out.json]
+ *   npm run report:mnist -- [--model simcnn-small] [--epochs 25] [--reuse-epochs 5] [--batch 64] [--json out.json]
+ *
+ * Why 25 epochs at batch 64 rather than the paper's 200 at 128: kernels switch off gradually, over
+ * optimizer steps, and 8,000 digits at batch 128 make 63 steps an epoch. Measured on simcnn-small,
+ * KRR after 10 epochs at batch 128 was 60%, after 30 epochs 38%; 25 epochs at batch 64 (3,125
+ * steps) reach 33% at the same accuracy. Everything else is the paper's (lr, momentum, alpha, beta,
+ * threshold).
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -21,9 +27,9 @@ import {
 const { values } = parseArgs({
   options: {
     model: { type: 'string', default: 'simcnn-small' },
-    epochs: { type: 'string', default: '10' },
+    epochs: { type: 'string', default: '25' },
     'reuse-epochs': { type: 'string', default: '5' },
-    batch: { type: 'string', default: String(PAPER_DEFAULTS.batchSize) },
+    batch: { type: 'string', default: '64' },
     threshold: { type: 'string', default: String(PAPER_DEFAULTS.threshold) },
     seed: { type: 'string', default: '0' },
     json: { type: 'string' },
@@ -78,11 +84,13 @@ for (const targetClasses of subTasks) {
 const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(2)}%`);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const last = <T>(xs: T[]) => xs[xs.length - 1];
+const modelLoss = last(standard.history).testAccuracy - last(modular.history).testAccuracy;
 const rows: [string, string][] = [
   ['backend', backend.name],
   ['model / data', `${modelName}, MNIST ${dataset.train.count}/${dataset.test.count}, ${epochs} epochs, batch ${config.batchSize}`],
   ['standard accuracy (10 classes)', pct(last(standard.history).testAccuracy)],
   ['modular accuracy (10 classes)', pct(last(modular.history).testAccuracy)],
+  ['accuracy loss (standard - modular)', `${(modelLoss * 100).toFixed(2)} pp`],
   ['threshold', String(modularization.threshold)],
   ['KRR (mean over 10 class modules)', pct(modularization.krr)],
   ['cohesion', modularization.cohesion.toFixed(4)],
@@ -108,6 +116,18 @@ rows.push(
 const width = Math.max(...rows.map(([k]) => k.length));
 console.log(`\n${'-'.repeat(width + 40)}`);
 for (const [key, value] of rows) console.log(`${key.padEnd(width)}  ${value}`);
-if (values.json) writeFileSync(values.json, JSON.stringify(Object.fromEntries(rows), null, 2));
+
+// The targets this report is held to (the issue's, after the paper's headline results).
+const [pair] = reuses;
+const worstLoss = Math.max(modelLoss, ...reuses.map(({ report }) => report.accuracyLoss ?? 0));
+const targets: [string, boolean][] = [
+  ['accuracy loss <= 1.5 pp (model and every sub-task)', worstLoss <= 0.015],
+  ['KRR <= 35%', modularization.krr <= 0.35],
+  ['cohesion > coupling', modularization.cohesion > modularization.coupling],
+  ['{0,1} module accuracy >= 99%', pair.report.moduleAccuracy >= 0.99],
+];
+console.log('');
+for (const [target, met] of targets) console.log(`${met ? 'met   ' : 'MISSED'}  ${target}`);
+if (values.json) writeFileSync(values.json, JSON.stringify({ ...Object.fromEntries(rows), targets: Object.fromEntries(targets) }, null, 2));
 disposeModel(standard.model);
 disposeModel(modular.model);
