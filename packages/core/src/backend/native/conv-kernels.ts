@@ -1,7 +1,7 @@
 /** Conv2D, its two gradients, and max pooling, on the native kernels (NHWC float32). */
 import * as tf from '@tensorflow/tfjs';
 import { nativeKernels, type ConvGeometry } from './addon';
-import { requireInputs, type NativeKernel } from './backend';
+import { requireInputs, type NativeBackend, type NativeKernel } from './backend';
 
 /** What kernels.h's ConvGeometry holds, from tfjs' own shape arithmetic. */
 function geometry(info: tf.backend_util.Conv2DInfo): ConvGeometry | undefined {
@@ -16,54 +16,59 @@ function geometry(info: tf.backend_util.Conv2DInfo): ConvGeometry | undefined {
   ]);
 }
 
-const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+const size = tf.util.sizeFromShape;
+
+type Shape4 = [number, number, number, number];
+type ConvAttrs = Pick<tf.Conv2DAttrs, 'strides' | 'pad' | 'dataFormat' | 'dimRoundingMode'> & { dilations?: tf.Conv2DAttrs['dilations'] };
+
+function convInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs): tf.backend_util.Conv2DInfo {
+  const { strides, pad, dataFormat, dilations = 1, dimRoundingMode } = attrs;
+  return tf.backend_util.computeConv2DInfo(
+    xShape as Shape4, filterShape as Shape4, strides, dilations, pad, dimRoundingMode, false, tf.backend_util.convertConv2DDataFormat(dataFormat),
+  );
+}
+
+/**
+ * Runs a geometry kernel into a new output of `outShape`; undefined (the cpu kernel then runs) where
+ * an input is not float32, the layout is not NHWC, or a tensor is empty.
+ */
+function runGeometryKernel(
+  backend: NativeBackend,
+  info: tf.backend_util.Conv2DInfo,
+  inputs: (Float32Array | undefined)[],
+  outShape: number[],
+  kernel: (inputs: Float32Array[], out: Float32Array, g: ConvGeometry) => void,
+): tf.TensorInfo | undefined {
+  const g = geometry(info);
+  const present = inputs.filter((values): values is Float32Array => values !== undefined && values.length > 0);
+  if (!g || present.length !== inputs.length || size(outShape) === 0) return undefined;
+  const out = new Float32Array(size(outShape));
+  kernel(present, out, g);
+  return backend.output([...outShape], out);
+}
 
 const conv2d: NativeKernel = ({ inputs, backend, attrs }) => {
   const { x, filter } = requireInputs(inputs, 'x', 'filter');
-  const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs as unknown as tf.Conv2DAttrs;
-  const xs = backend.floats(x);
-  const fs = backend.floats(filter);
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
-    strides, dilations, pad, dimRoundingMode, false, tf.backend_util.convertConv2DDataFormat(dataFormat),
-  );
-  const g = geometry(info);
-  if (!xs || !fs || !g || size(info.outShape) === 0 || xs.length === 0) return undefined;
-  const out = new Float32Array(size(info.outShape));
-  nativeKernels().conv2d(xs, fs, out, g);
-  return backend.output(info.outShape, out);
+  const info = convInfo(x.shape, filter.shape, attrs as unknown as tf.Conv2DAttrs);
+  return runGeometryKernel(backend, info, [backend.floats(x), backend.floats(filter)], info.outShape, ([xs, fs], out, g) => nativeKernels().conv2d(xs, fs, out, g));
 };
 
 const conv2dBackpropInput: NativeKernel = ({ inputs, backend, attrs }) => {
   const { dy, filter } = requireInputs(inputs, 'dy', 'filter');
-  const { inputShape, strides, pad, dataFormat, dimRoundingMode } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
-  const dys = backend.floats(dy);
-  const fs = backend.floats(filter);
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false,
-    tf.backend_util.convertConv2DDataFormat(dataFormat),
+  const convAttrs = attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  const info = convInfo(convAttrs.inputShape, filter.shape, convAttrs);
+  return runGeometryKernel(backend, info, [backend.floats(dy), backend.floats(filter)], convAttrs.inputShape, ([dys, fs], dx, g) =>
+    nativeKernels().conv2dBackpropInput(dys, fs, dx, g),
   );
-  const g = geometry(info);
-  if (!dys || !fs || !g || size(inputShape) === 0 || dys.length === 0) return undefined;
-  const dx = new Float32Array(size(inputShape));
-  nativeKernels().conv2dBackpropInput(dys, fs, dx, g);
-  return backend.output([...inputShape], dx);
 };
 
 const conv2dBackpropFilter: NativeKernel = ({ inputs, backend, attrs }) => {
   const { x, dy } = requireInputs(inputs, 'x', 'dy');
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-  const xs = backend.floats(x);
-  const dys = backend.floats(dy);
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false,
-    tf.backend_util.convertConv2DDataFormat(dataFormat),
+  const convAttrs = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const info = convInfo(x.shape, convAttrs.filterShape, convAttrs);
+  return runGeometryKernel(backend, info, [backend.floats(x), backend.floats(dy)], convAttrs.filterShape, ([xs, dys], dFilter, g) =>
+    nativeKernels().conv2dBackpropFilter(xs, dys, dFilter, g),
   );
-  const g = geometry(info);
-  if (!xs || !dys || !g || size(filterShape) === 0 || xs.length === 0) return undefined;
-  const dFilter = new Float32Array(size(filterShape));
-  nativeKernels().conv2dBackpropFilter(xs, dys, dFilter, g);
-  return backend.output([...filterShape], dFilter);
 };
 
 function poolInfo(xShape: number[], attrs: tf.MaxPoolAttrs): tf.backend_util.Conv2DInfo {
@@ -73,25 +78,14 @@ function poolInfo(xShape: number[], attrs: tf.MaxPoolAttrs): tf.backend_util.Con
 
 const maxPool: NativeKernel = ({ inputs, backend, attrs }) => {
   const { x } = requireInputs(inputs, 'x');
-  const xs = backend.floats(x);
   const info = poolInfo(x.shape, attrs as unknown as tf.MaxPoolAttrs);
-  const g = geometry(info);
-  if (!xs || !g || xs.length === 0 || size(info.outShape) === 0) return undefined;
-  const out = new Float32Array(size(info.outShape));
-  nativeKernels().maxPool(xs, out, g);
-  return backend.output(info.outShape, out);
+  return runGeometryKernel(backend, info, [backend.floats(x)], info.outShape, ([xs], out, g) => nativeKernels().maxPool(xs, out, g));
 };
 
 const maxPoolGrad: NativeKernel = ({ inputs, backend, attrs }) => {
   const { dy, input } = requireInputs(inputs, 'dy', 'input');
-  const dys = backend.floats(dy);
-  const xs = backend.floats(input);
   const info = poolInfo(input.shape, attrs as unknown as tf.MaxPoolAttrs);
-  const g = geometry(info);
-  if (!dys || !xs || !g || xs.length === 0) return undefined;
-  const dx = new Float32Array(xs.length);
-  nativeKernels().maxPoolGrad(dys, xs, dx, g);
-  return backend.output(input.shape, dx);
+  return runGeometryKernel(backend, info, [backend.floats(dy), backend.floats(input)], input.shape, ([dys, xs], dx, g) => nativeKernels().maxPoolGrad(dys, xs, dx, g));
 };
 
 export const CONV_KERNELS: Record<string, NativeKernel> = {

@@ -4,7 +4,7 @@ import { BinaryOp, nativeKernels, ReduceOp, UnaryOp } from './addon';
 import { requireInputs, type NativeKernel, type NativeKernelArgs } from './backend';
 
 const MAX_RANK = 6;
-const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+const size = tf.util.sizeFromShape;
 
 /**
  * a @ b over leading batch dimensions, which must be equal or 1 on one side (tfjs broadcasts more

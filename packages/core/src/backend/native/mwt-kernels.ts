@@ -33,7 +33,7 @@ const batchNormTrain: NativeKernel = (args) => {
   const shape = z ? batchNormShape(z, attrs) : undefined;
   if (!z || !shape) return undefined;
   const channels = shape[2];
-  const out = new Float32Array(z.shape.reduce((a, b) => a * b, 1));
+  const out = new Float32Array(tf.util.sizeFromShape(z.shape));
   const mean = new Float32Array(channels);
   const variance = new Float32Array(channels);
   nativeKernels().batchNormTrain(
@@ -49,7 +49,7 @@ const batchNormTrainGrad: NativeKernel = (args) => {
   if (!z || !shape) return undefined;
   const [batch, , channels] = shape;
   const mask = optionalFloats(args, 'mask');
-  const dz = new Float32Array(z.shape.reduce((a, b) => a * b, 1));
+  const dz = new Float32Array(tf.util.sizeFromShape(z.shape));
   const dGamma = new Float32Array(channels);
   const dBeta = new Float32Array(channels);
   const dMask = mask ? new Float32Array(batch * channels) : null;
