@@ -9,11 +9,13 @@ const { values } = parseArgs({
   options: {
     url: { type: 'string', default: 'http://127.0.0.1:3000' },
     model: { type: 'string', default: 'simcnn-small' },
-    epochs: { type: 'string', default: '3' },
-    'train-limit': { type: 'string', default: '4000' },
-    'test-limit': { type: 'string', default: '1000' },
+    // Two to three minutes on the native backend: long enough for modules to form (see report:mnist for the full run).
+    epochs: { type: 'string', default: '6' },
+    batch: { type: 'string', default: '64' },
+    'train-limit': { type: 'string', default: '8000' },
+    'test-limit': { type: 'string', default: '2000' },
     classes: { type: 'string', default: '0,1' },
-    'reuse-epochs': { type: 'string', default: '3' },
+    'reuse-epochs': { type: 'string', default: '5' },
   },
 });
 const base = values.url;
@@ -39,6 +41,7 @@ const params = {
   dataset: 'mnist',
   model: values.model,
   epochs: Number(values.epochs),
+  batchSize: Number(values.batch),
   trainLimit: Number(values['train-limit']),
   testLimit: Number(values['test-limit']),
   targetClasses: values.classes.split(',').map(Number),
