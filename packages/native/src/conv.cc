@@ -4,6 +4,7 @@
 // inner loops never test bounds.
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "chunks.h"
@@ -16,7 +17,7 @@ namespace {
 // An image batch seen with the conv's padding applied: pixel (r, q) of the view is input pixel
 // (r - padTop, q - padLeft), or zero outside the input. Covers every pixel a window reads.
 struct PaddedView {
-  std::vector<float> storage;
+  std::unique_ptr<float[]> storage;
   float* data;
   int height, width;
   int64_t rowStride, imageStride;
@@ -45,18 +46,24 @@ PaddedView padInput(const float* x, const ConvGeometry& g) {
   view.width = paddedWidth(g);
   view.rowStride = static_cast<int64_t>(view.width) * channels;
   view.imageStride = view.rowStride * view.height;
-  view.storage.assign(static_cast<size_t>(view.imageStride) * g.batch, 0.0f);
-  view.data = view.storage.data();
+  // Uninitialized: every element is written below, the border as zeros, the rest copied.
+  view.storage.reset(new float[static_cast<size_t>(view.imageStride) * g.batch]);
+  view.data = view.storage.get();
   const int firstCol = std::max(0, g.padLeft);
-  const int lastCol = std::min(view.width, g.inW + g.padLeft);
+  const int lastCol = std::max(firstCol, std::min(view.width, g.inW + g.padLeft));
   parallelFor(g.batch, static_cast<double>(view.imageStride), [&](int64_t begin, int64_t end) {
     for (int64_t b = begin; b < end; b++) {
       for (int r = 0; r < view.height; r++) {
+        float* row = view.data + b * view.imageStride + r * view.rowStride;
         const int inRow = r - g.padTop;
-        if (inRow < 0 || inRow >= g.inH || lastCol <= firstCol) continue;
+        if (inRow < 0 || inRow >= g.inH || lastCol == firstCol) {
+          std::memset(row, 0, sizeof(float) * static_cast<size_t>(view.rowStride));
+          continue;
+        }
+        std::memset(row, 0, sizeof(float) * static_cast<size_t>(firstCol) * channels);
         const float* src = x + ((b * g.inH + inRow) * g.inW + (firstCol - g.padLeft)) * channels;
-        float* dst = view.data + b * view.imageStride + r * view.rowStride + static_cast<int64_t>(firstCol) * channels;
-        std::memcpy(dst, src, sizeof(float) * static_cast<size_t>(lastCol - firstCol) * channels);
+        std::memcpy(row + static_cast<int64_t>(firstCol) * channels, src, sizeof(float) * static_cast<size_t>(lastCol - firstCol) * channels);
+        std::memset(row + static_cast<int64_t>(lastCol) * channels, 0, sizeof(float) * static_cast<size_t>(view.width - lastCol) * channels);
       }
     }
   });
