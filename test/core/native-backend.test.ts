@@ -172,6 +172,19 @@ describe('native backend', { skip }, () => {
     wasm.updates.forEach((expected, i) => assertClose(native.updates[i], expected, `update of parameter ${i}`, 1e-3));
   });
 
+  test('recycled output arrays never reach a caller: dataSync results and a caller’s own arrays stay intact', async () => {
+    assert.ok(await tf.setBackend(NATIVE_BACKEND));
+    const own = Float32Array.from({ length: 4096 }, (_, i) => i);
+    const wrapped = tf.tensor1d(own);
+    const read = tf.tidy(() => tf.relu(tf.add(wrapped, 1)).dataSync());
+    const expected = Float32Array.from(read);
+    wrapped.dispose();
+    // Outputs of the same length, over and over: a recycled array would be one of the two above.
+    for (let i = 0; i < 20; i++) tf.tidy(() => tf.mul(tf.neg(tf.fill([4096], i)), 3).dataSync());
+    assert.deepEqual(own, Float32Array.from({ length: 4096 }, (_, i) => i));
+    assert.deepEqual(read, expected);
+  });
+
   test('the addon rejects arrays that do not match the dimensions instead of reading past them', () => {
     const kernels = nativeKernels();
     const geometry = Int32Array.from([1, 4, 4, 2, 4, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1]);

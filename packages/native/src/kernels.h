@@ -1,5 +1,6 @@
 // Float32 kernels of the native tfjs backend. Tensors are dense row-major arrays; images are NHWC
-// and conv filters [kh, kw, in, out], as in tfjs. Every output array is zero-filled by the caller.
+// and conv filters [kh, kw, in, out], as in tfjs. Kernels overwrite their outputs, except the two conv
+// gradients and maxPoolGrad, which add into outputs the caller zero-filled.
 #pragma once
 
 #include <cstdint>

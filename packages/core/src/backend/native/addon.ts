@@ -1,6 +1,7 @@
 /**
  * The compiled kernels of @mwt/native, typed. Every function takes float32 inputs, then outputs that
- * the caller allocated (zero-filled), then dimensions; see packages/native/src/kernels.h for the maths.
+ * the caller allocated (zero-filled for the two conv gradients and maxPoolGrad, which add into them),
+ * then dimensions; see packages/native/src/kernels.h for the maths.
  */
 import { loadKernels } from '@mwt/native';
 

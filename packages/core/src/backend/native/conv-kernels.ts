@@ -29,8 +29,9 @@ function convInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs): tf
 }
 
 /**
- * Runs a geometry kernel into a new output of `outShape`; undefined (the cpu kernel then runs) where
- * an input is not float32, the layout is not NHWC, or a tensor is empty.
+ * Runs a geometry kernel into a new output of `outShape` (zero-filled for the gradients that add into
+ * it); undefined (the cpu kernel then runs) where an input is not float32, the layout is not NHWC, or a
+ * tensor is empty.
  */
 function runGeometryKernel(
   backend: NativeBackend,
@@ -38,11 +39,12 @@ function runGeometryKernel(
   inputs: (Float32Array | undefined)[],
   outShape: number[],
   kernel: (inputs: Float32Array[], out: Float32Array, g: ConvGeometry) => void,
+  accumulates = false,
 ): tf.TensorInfo | undefined {
   const g = geometry(info);
   const present = inputs.filter((values): values is Float32Array => values !== undefined && values.length > 0);
   if (!g || present.length !== inputs.length || size(outShape) === 0) return undefined;
-  const out = new Float32Array(size(outShape));
+  const out = backend.allocate(size(outShape), accumulates);
   kernel(present, out, g);
   return backend.output([...outShape], out);
 }
@@ -59,6 +61,7 @@ const conv2dBackpropInput: NativeKernel = ({ inputs, backend, attrs }) => {
   const info = convInfo(convAttrs.inputShape, filter.shape, convAttrs);
   return runGeometryKernel(backend, info, [backend.floats(dy), backend.floats(filter)], convAttrs.inputShape, ([dys, fs], dx, g) =>
     nativeKernels().conv2dBackpropInput(dys, fs, dx, g),
+    true,
   );
 };
 
@@ -68,6 +71,7 @@ const conv2dBackpropFilter: NativeKernel = ({ inputs, backend, attrs }) => {
   const info = convInfo(x.shape, convAttrs.filterShape, convAttrs);
   return runGeometryKernel(backend, info, [backend.floats(x), backend.floats(dy)], convAttrs.filterShape, ([xs, dys], dFilter, g) =>
     nativeKernels().conv2dBackpropFilter(xs, dys, dFilter, g),
+    true,
   );
 };
 
@@ -85,7 +89,7 @@ const maxPool: NativeKernel = ({ inputs, backend, attrs }) => {
 const maxPoolGrad: NativeKernel = ({ inputs, backend, attrs }) => {
   const { dy, input } = requireInputs(inputs, 'dy', 'input');
   const info = poolInfo(input.shape, attrs as unknown as tf.MaxPoolAttrs);
-  return runGeometryKernel(backend, info, [backend.floats(dy), backend.floats(input)], input.shape, ([dys, xs], dx, g) => nativeKernels().maxPoolGrad(dys, xs, dx, g));
+  return runGeometryKernel(backend, info, [backend.floats(dy), backend.floats(input)], input.shape, ([dys, xs], dx, g) => nativeKernels().maxPoolGrad(dys, xs, dx, g), true);
 };
 
 export const CONV_KERNELS: Record<string, NativeKernel> = {

@@ -28,7 +28,7 @@ function matMul(args: NativeKernelArgs, bias: tf.TensorInfo | undefined, relu: b
   if (k !== kb || (batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1) || size([m, n, k, batch]) === 0) return undefined;
   if (biasValues && biasValues.length !== n) return undefined;
   const batchShape = (batchA >= batchB ? a : b).shape.slice(0, -2);
-  const out = new Float32Array(batch * m * n);
+  const out = backend.allocate(batch * m * n);
   const shape = Int32Array.from([batch, batchA, batchB, m, k, n, transposeA ? 1 : 0, transposeB ? 1 : 0]);
   nativeKernels().matMul(as, bs, biasValues, out, shape, relu ? 1 : 0);
   return backend.output([...batchShape, m, n], out);
@@ -53,7 +53,7 @@ function binary(op: BinaryOp): NativeKernel {
     const rank = Math.max(outShape.length, 1);
     if (rank > MAX_RANK || size(outShape) === 0) return undefined;
     const padded = (shape: number[]) => Int32Array.from([...Array<number>(rank - shape.length).fill(1), ...shape]);
-    const out = new Float32Array(size(outShape));
+    const out = backend.allocate(size(outShape));
     nativeKernels().binary(op, as, padded(a.shape), bs, padded(b.shape), out, padded(outShape));
     return backend.output(outShape, out);
   };
@@ -64,7 +64,7 @@ function unary(op: UnaryOp): NativeKernel {
     const { x } = requireInputs(inputs, 'x');
     const xs = backend.floats(x);
     if (!xs || xs.length === 0) return undefined;
-    const out = new Float32Array(xs.length);
+    const out = backend.allocate(xs.length);
     const alpha = op === UnaryOp.Step ? (attrs as unknown as tf.StepAttrs).alpha : 0;
     nativeKernels().unary(op, xs, out, alpha);
     return backend.output(x.shape, out);
@@ -87,7 +87,7 @@ function reduction(op: ReduceOp): NativeKernel {
     const inner = size(x.shape.slice(first, last + 1));
     const rest = size(x.shape.slice(last + 1));
     const outShape = keepDims ? x.shape.map((d, i) => (i >= first && i <= last ? 1 : d)) : x.shape.filter((_, i) => i < first || i > last);
-    const out = new Float32Array(outer * rest);
+    const out = backend.allocate(outer * rest);
     nativeKernels().reduce(op, xs, out, outer, inner, rest);
     return backend.output(outShape, out);
   };
@@ -104,7 +104,7 @@ const tile: NativeKernel = ({ inputs, backend, attrs }) => {
   const xs = backend.floats(x);
   if (!xs || xs.length === 0 || x.shape.length > MAX_RANK || reps.some((r, i) => r !== 1 && x.shape[i] !== 1)) return undefined;
   const outShape = x.shape.map((d, i) => d * reps[i]);
-  const out = new Float32Array(size(outShape));
+  const out = backend.allocate(size(outShape));
   nativeKernels().binary(BinaryOp.Add, xs, Int32Array.from(x.shape), ZERO, new Int32Array(x.shape.length).fill(1), out, Int32Array.from(outShape));
   return backend.output(outShape, out);
 };

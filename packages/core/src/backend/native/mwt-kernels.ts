@@ -33,9 +33,9 @@ const batchNormTrain: NativeKernel = (args) => {
   const shape = z ? batchNormShape(z, attrs) : undefined;
   if (!z || !shape) return undefined;
   const channels = shape[2];
-  const out = new Float32Array(tf.util.sizeFromShape(z.shape));
-  const mean = new Float32Array(channels);
-  const variance = new Float32Array(channels);
+  const out = args.backend.allocate(tf.util.sizeFromShape(z.shape));
+  const mean = args.backend.allocate(channels);
+  const variance = args.backend.allocate(channels);
   nativeKernels().batchNormTrain(
     floats(args, 'z'), floats(args, 'gamma'), floats(args, 'beta'), optionalFloats(args, 'mask'), out, mean, variance, shape, attrs.epsilon,
   );
@@ -49,10 +49,10 @@ const batchNormTrainGrad: NativeKernel = (args) => {
   if (!z || !shape) return undefined;
   const [batch, , channels] = shape;
   const mask = optionalFloats(args, 'mask');
-  const dz = new Float32Array(tf.util.sizeFromShape(z.shape));
-  const dGamma = new Float32Array(channels);
-  const dBeta = new Float32Array(channels);
-  const dMask = mask ? new Float32Array(batch * channels) : null;
+  const dz = args.backend.allocate(tf.util.sizeFromShape(z.shape));
+  const dGamma = args.backend.allocate(channels);
+  const dBeta = args.backend.allocate(channels);
+  const dMask = mask ? args.backend.allocate(batch * channels) : null;
   nativeKernels().batchNormTrainGrad(
     floats(args, 'dOut'), floats(args, 'z'), floats(args, 'gamma'), floats(args, 'beta'), mask,
     floats(args, 'mean'), floats(args, 'variance'), dz, dGamma, dBeta, dMask, shape, attrs.epsilon,
@@ -74,8 +74,8 @@ const sgdUpdate: NativeKernel = (args) => {
   const param = args.inputs.param;
   if (!param) return undefined;
   const values = floats(args, 'param');
-  const newParam = new Float32Array(values.length);
-  const newVelocity = new Float32Array(values.length);
+  const newParam = args.backend.allocate(values.length);
+  const newVelocity = args.backend.allocate(values.length);
   nativeKernels().sgdUpdate(values, floats(args, 'velocity'), floats(args, 'grad'), newParam, newVelocity, lr, momentum, weightDecay, nesterov);
   return [args.backend.output(param.shape, newParam), args.backend.output(param.shape, newVelocity)];
 };
