@@ -252,20 +252,22 @@ napi_value Threads(napi_env env, napi_callback_info) {
 }
 
 napi_value Init(napi_env env, napi_value exports) {
+  // Enumerable and replaceable, like a JS module's functions (so that a profiler can wrap them).
+  constexpr auto kMethod = static_cast<napi_property_attributes>(napi_writable | napi_enumerable | napi_configurable);
   const napi_property_descriptor functions[] = {
-      {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"conv2dBackpropInput", nullptr, Conv2dBackpropInput, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"conv2dBackpropFilter", nullptr, Conv2dBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"maxPool", nullptr, MaxPool, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"matMul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"batchNormTrain", nullptr, BatchNormTrain, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"batchNormTrainGrad", nullptr, BatchNormTrainGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"sgdUpdate", nullptr, SgdUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"conv2dBackpropInput", nullptr, Conv2dBackpropInput, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"conv2dBackpropFilter", nullptr, Conv2dBackpropFilter, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"maxPool", nullptr, MaxPool, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"matMul", nullptr, MatMul, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"batchNormTrain", nullptr, BatchNormTrain, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"batchNormTrainGrad", nullptr, BatchNormTrainGrad, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"binary", nullptr, Binary, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"unary", nullptr, Unary, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"sgdUpdate", nullptr, SgdUpdate, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"threads", nullptr, Threads, nullptr, nullptr, nullptr, kMethod, nullptr},
   };
   napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
   return exports;

@@ -225,12 +225,10 @@ void conv2dBackpropFilter(const float* x, const float* dy, float* dFilter, const
   std::vector<std::vector<float>> partials(threadCount() - 1);
   std::vector<char> used(threadCount(), 0);  // not vector<bool>: slots write it concurrently
   parallelForSlots(rows, macsPerOutputRow(g), [&](int slot, int64_t begin, int64_t end) {
-    float* acc = dFilter;
-    if (slot > 0) {
-      partials[slot - 1].assign(static_cast<size_t>(size), 0.0f);
-      acc = partials[slot - 1].data();
-    }
+    // A slot may run several chunks: its accumulator is zeroed on its first one only.
+    if (slot > 0 && !used[slot]) partials[slot - 1].assign(static_cast<size_t>(size), 0.0f);
     used[slot] = 1;
+    float* acc = slot > 0 ? partials[slot - 1].data() : dFilter;
     for (int64_t row = begin; row < end; row++) {
       const int64_t b = row / g.outH;
       const int oh = static_cast<int>(row % g.outH);

@@ -190,7 +190,8 @@ void reduce(ReduceOp op, const float* x, float* out, int64_t outer, int64_t inne
       if (splitOuter) {
         for (int64_t r = 0; r < rest; r++) out[o * rest + r] = static_cast<float>(acc[r] / divisor);
       } else {
-        for (int64_t r = 0; r < rest; r++) target[r] = acc[r];
+        // Onto what this slot's earlier chunks left (the partials start at `init`).
+        for (int64_t r = 0; r < rest; r++) target[r] = isMax ? (acc[r] > target[r] || std::isnan(acc[r]) ? acc[r] : target[r]) : target[r] + acc[r];
       }
     }
   });

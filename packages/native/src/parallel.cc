@@ -13,74 +13,75 @@ namespace {
 
 // Below this many operations a job is not worth handing to another thread.
 constexpr double kMinParallelWork = 100000;
+// Chunks per thread: enough that the calling thread can finish a job alone when the others are
+// late (descheduled on a busy machine) without waiting for them, few enough to keep chunks large.
+constexpr int kChunksPerThread = 4;
 
+void spinPause() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// Threads that help the calling thread with its jobs. The calling thread never waits for a helper
+// to start: a job is open while the caller works on it, helpers join while it is open, and the
+// caller then waits only for those that joined (each finishing at most one chunk).
 class Pool {
  public:
   explicit Pool(int threads) : size_(threads) {
-    for (int slot = 1; slot < threads; slot++) workers_.emplace_back([this, slot] { loop(slot); });
-  }
-
-  ~Pool() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_all();
-    for (auto& worker : workers_) worker.join();
+    for (int slot = 1; slot < threads; slot++) std::thread([this, slot] { loop(slot); }).detach();
   }
 
   int size() const { return size_; }
 
-  // Runs task(slot) on every slot, the calling thread being slot 0; returns when all are done.
   void run(const std::function<void(int)>& task) {
     task_ = &task;
-    pending_.store(size_ - 1, std::memory_order_relaxed);
+    state_.store(kOpen, std::memory_order_release);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       generation_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
     task(0);
-    // The others finish about when we do: spin rather than sleep.
-    while (pending_.load(std::memory_order_acquire) != 0) spinPause();
+    // Close the job to late helpers, then wait for the ones inside it.
+    state_.fetch_and(~kOpen, std::memory_order_acq_rel);
+    while ((state_.load(std::memory_order_acquire) & kInside) != 0) spinPause();
   }
 
  private:
   void loop(int slot) {
     uint64_t seen = 0;
     for (;;) {
-      // Kernels come back to back during training: spin a little before sleeping, so that a new
-      // job starts within a microsecond instead of a futex wake-up (tens of microseconds).
-      for (int spins = 0; spins < kSpins && generation_.load(std::memory_order_acquire) == seen; spins++) spinPause();
+      // Jobs come back to back during training: spin a little (about 100 us) before sleeping.
+      for (int spins = 0; spins < 20000 && generation_.load(std::memory_order_acquire) == seen; spins++) spinPause();
       if (generation_.load(std::memory_order_acquire) == seen) {
         std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] { return stopping_ || generation_.load(std::memory_order_acquire) != seen; });
-        if (stopping_) return;
+        wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
       }
       seen = generation_.load(std::memory_order_acquire);
-      (*task_)(slot);
-      pending_.fetch_sub(1, std::memory_order_acq_rel);
+      // Join only while the job is open: once closed, its task may no longer exist.
+      uint64_t state = state_.load(std::memory_order_acquire);
+      while ((state & kOpen) != 0) {
+        if (state_.compare_exchange_weak(state, state + 1, std::memory_order_acq_rel)) {
+          (*task_)(slot);
+          state_.fetch_sub(1, std::memory_order_acq_rel);
+          break;
+        }
+      }
     }
   }
 
-  static void spinPause() {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-  }
-
-  // About 100 us of spinning.
-  static constexpr int kSpins = 20000;
+  static constexpr uint64_t kOpen = uint64_t{1} << 63;
+  static constexpr uint64_t kInside = kOpen - 1;
 
   const int size_;
-  std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  // Written before generation_ is bumped (release) and read after it is seen (acquire).
+  // Set before the job opens (release) and read by a helper after it joined (acquire).
   const std::function<void(int)>* task_ = nullptr;
   std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
-  bool stopping_ = false;
+  // kOpen while the calling thread accepts helpers; the low bits count the helpers inside.
+  std::atomic<uint64_t> state_{0};
 };
 
 int configuredThreads() {
@@ -93,7 +94,7 @@ int configuredThreads() {
 }
 
 Pool& pool() {
-  // Never destroyed: worker threads must not be joined while Node tears the addon down.
+  // Never destroyed, its threads detached: nothing to join while Node tears the addon down.
   static Pool* instance = new Pool(configuredThreads());
   return *instance;
 }
@@ -104,16 +105,17 @@ int threadCount() { return pool().size(); }
 
 void parallelForSlots(int64_t n, double cost, const std::function<void(int, int64_t, int64_t)>& body) {
   if (n <= 0) return;
-  const int threads = static_cast<int>(std::min<int64_t>(threadCount(), n));
-  if (threads <= 1 || static_cast<double>(n) * cost < kMinParallelWork) {
+  const int threads = threadCount();
+  if (threads <= 1 || n == 1 || static_cast<double>(n) * cost < kMinParallelWork) {
     body(0, 0, n);
     return;
   }
-  const int64_t chunk = (n + threads - 1) / threads;
+  const int64_t chunks = std::min<int64_t>(n, static_cast<int64_t>(threads) * kChunksPerThread);
+  std::atomic<int64_t> next{0};
   pool().run([&](int slot) {
-    const int64_t begin = slot * chunk;
-    const int64_t end = std::min(n, begin + chunk);
-    if (begin < end) body(slot, begin, end);
+    for (int64_t chunk = next.fetch_add(1, std::memory_order_relaxed); chunk < chunks; chunk = next.fetch_add(1, std::memory_order_relaxed)) {
+      body(slot, chunk * n / chunks, (chunk + 1) * n / chunks);
+    }
   });
 }
 

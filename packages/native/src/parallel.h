@@ -15,8 +15,9 @@ int threadCount();
 // `cost` is a rough count of operations per item; small jobs run inline on the calling thread.
 void parallelFor(int64_t n, double cost, const std::function<void(int64_t, int64_t)>& body);
 
-// Like parallelFor, but chunk i is processed by thread slot `slot` (0..threadCount()-1), so that a
-// kernel can give each slot its own accumulator (e.g. the filter gradient).
+// Like parallelFor, but tells the body which thread slot (0..threadCount()-1) runs it, so that a
+// kernel can give each slot its own accumulator (e.g. the filter gradient). A slot may run several
+// chunks, one after the other: its accumulator must add up, not be reset per chunk.
 void parallelForSlots(int64_t n, double cost, const std::function<void(int, int64_t, int64_t)>& body);
 
 }  // namespace mwt
