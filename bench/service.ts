@@ -1,6 +1,7 @@
 /**
  * The service under load: POST /jobs throughput and latency (autocannon, from this process, against
- * a real API process on Redis and PostgreSQL), and the download rate of a large module artifact.
+ * a real API process on Redis and PostgreSQL), and the download rate of a large module artifact: its
+ * first download (streamed from PostgreSQL) and the steady state (from the API's artifact cache).
  * No worker runs: the jobs stay queued. Everything it creates is deleted afterwards.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,9 +11,10 @@ import { createServer } from 'node:net';
 import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createPrisma } from '@mwt/db';
+import { blobStore, createPrisma } from '@mwt/db';
 import { readConfig, sha256 } from '@mwt/shared';
 import { createApiKey } from '../apps/api/src/auth/api-keys';
+import { downloadLoad } from './download-load';
 import type { BenchRow } from './table';
 
 const SUBMIT_SECONDS = 10;
@@ -68,14 +70,17 @@ export async function benchService(): Promise<BenchRow[]> {
     });
     const accepted = await prisma.job.count({ where: { ownerKeyId: key.id } });
 
-    // A module-sized download: a 32 MB artifact of one of this key's jobs.
-    const bytes = new Uint8Array(randomBytes(ARTIFACT_BYTES));
+    // A module-sized download: a 32 MB artifact of one of this key's jobs, stored as the worker stores one.
+    const bytes = randomBytes(ARTIFACT_BYTES);
     const job = await prisma.job.findFirstOrThrow({ where: { ownerKeyId: key.id }, select: { id: true } });
-    const artifact = await prisma.artifact.create({
-      data: { kind: 'module', fileName: 'bench.tar', contentType: 'application/x-tar', bytes, sha256: sha256(bytes), size: bytes.byteLength, jobId: job.id },
-      select: { id: true },
-    });
-    const download = await load({ url: `${base}/artifacts/${artifact.id}/download`, headers: { authorization }, connections: 4, duration: DOWNLOAD_SECONDS });
+    const artifact = { id: randomUUID(), jobId: job.id, kind: 'module', fileName: 'bench.tar', contentType: 'application/x-tar', sha256: sha256(bytes), bytes } as const;
+    await blobStore(prisma).writeArtifact(artifact);
+    const downloadUrl = `${base}/artifacts/${artifact.id}/download`;
+    const coldStarted = performance.now();
+    const first = Buffer.from(await (await fetch(downloadUrl, { headers: { authorization } })).arrayBuffer());
+    const coldMs = performance.now() - coldStarted;
+    if (sha256(first) !== artifact.sha256) throw new Error('the first download differs from the stored artifact');
+    const download = await downloadLoad(downloadUrl, { authorization }, 4, DOWNLOAD_SECONDS);
     return [
       {
         section: 'service',
@@ -89,13 +94,22 @@ export async function benchService(): Promise<BenchRow[]> {
       },
       {
         section: 'service',
-        case: `GET /artifacts/:id/download (32 MB, 4 connections)`,
+        case: 'GET /artifacts/:id/download (32 MB, first: from PostgreSQL)',
         backend: 'http',
-        rate: download.throughput.average / 1e6,
+        rate: ARTIFACT_BYTES / 1e6 / (coldMs / 1000),
         unit: 'MB',
-        p50Ms: download.latency.p50,
-        p99Ms: download.latency.p99,
-        note: `${download.requests.total} downloads, ${download.non2xx} non-2xx`,
+        wallMs: coldMs,
+        note: 'one download, the sha256 checked',
+      },
+      {
+        section: 'service',
+        case: `GET /artifacts/:id/download (32 MB, 4 connections, after the first)`,
+        backend: 'http',
+        rate: download.megabytesPerSecond,
+        unit: 'MB',
+        p50Ms: download.p50Ms,
+        p99Ms: download.p99Ms,
+        note: `${download.downloads} downloads, ${download.non2xx} non-2xx`,
       },
     ];
   } finally {

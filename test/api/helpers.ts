@@ -7,7 +7,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createPrisma, type PrismaClient, type RunKind, type JobState } from '@mwt/db';
+import { blobStore, createPrisma, type PrismaClient, type RunKind, type JobState } from '@mwt/db';
 import { readConfig, type QueuedJob } from '@mwt/shared';
 import { buildApp } from '../../apps/api/src/app.js';
 import { createApiKey, type Scope } from '../../apps/api/src/auth/api-keys.js';
@@ -165,19 +165,10 @@ export async function insertRun(
   return { jobId: job.id, runId: run.id };
 }
 
-/** An artifact, stored by job `jobId` as the worker does (by no job if omitted). */
+/** An artifact, stored by job `jobId` as the worker stores one (by no job if omitted). */
 export async function insertArtifact(h: Harness, bytes: Buffer, fileName = 'module.bin', jobId: string | null = null) {
-  const artifact = await h.prisma.artifact.create({
-    data: {
-      jobId,
-      kind: 'module',
-      fileName,
-      contentType: 'application/octet-stream',
-      bytes: new Uint8Array(bytes),
-      sha256: createHash('sha256').update(bytes).digest('hex'),
-      size: bytes.length,
-    },
-  });
+  const artifact = { id: randomUUID(), jobId, kind: 'module', fileName, contentType: 'application/octet-stream', sha256: createHash('sha256').update(bytes).digest('hex'), bytes } as const;
+  await blobStore(h.prisma).writeArtifact(artifact);
   h.trackArtifact(artifact.id);
   return artifact;
 }

@@ -79,8 +79,8 @@ describe('POST /jobs -> GET /jobs/:id', () => {
   });
 
   test('a failing enqueue marks the row failed and answers 503', async () => {
-    const add = h.queue.add;
-    h.queue.add = async () => {
+    const addBulk = h.queue.addBulk;
+    h.queue.addBulk = async () => {
       throw new Error('redis is down');
     };
     try {
@@ -94,7 +94,7 @@ describe('POST /jobs -> GET /jobs/:id', () => {
       assert.equal(row.error, 'could not be queued: redis is down');
       assert.ok(row.finishedAt);
     } finally {
-      h.queue.add = add;
+      h.queue.addBulk = addBulk;
     }
   });
 });

@@ -137,6 +137,7 @@ test('readConfig: defaults', () => {
     reconcileIntervalMs: 5_000,
     auth: 'enabled',
     rateLimit: 600,
+    artifactCacheMb: 256,
   });
 });
 
@@ -178,6 +179,7 @@ test('readConfig: invalid values throw naming the variable', () => {
     [{ MWT_AUTH: 'Disabled' }, /^MWT_AUTH must be one of enabled, disabled/],
     [{ MWT_RATE_LIMIT: '0' }, /^MWT_RATE_LIMIT must be an integer in 1\.\.10000000/],
     [{ MWT_RATE_LIMIT: '1e6' }, /^MWT_RATE_LIMIT /],
+    [{ MWT_ARTIFACT_CACHE_MB: '-1' }, /^MWT_ARTIFACT_CACHE_MB must be an integer in 0\.\.65536/],
   ];
   for (const [env, message] of cases) assert.throws(() => readConfig(env), { message });
 });

@@ -3,11 +3,14 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 /**
  * A loopback TCP proxy to a real server (PostgreSQL in the outage tests), to be cut and restored
  * under a running process: `cut()` drops every open connection and refuses new ones, as a crashed
- * or unreachable database would; `restore()` accepts again on the same port.
+ * or unreachable database would; `restore()` accepts again on the same port. It also counts what
+ * the server sends, to tell how much a client read from it.
  */
 export class TcpProxy {
   /** Chosen on the first listen, kept across cuts so that clients reconnect to the same address. */
   port = 0;
+  /** Bytes the target has sent through the proxy so far. */
+  bytesFromTarget = 0;
   private server?: Server;
   private readonly sockets = new Set<Socket>();
 
@@ -56,6 +59,9 @@ export class TcpProxy {
         upstream.destroy();
       });
     }
+    upstream.on('data', (chunk: Buffer) => {
+      this.bytesFromTarget += chunk.length;
+    });
     client.pipe(upstream);
     upstream.pipe(client);
   }

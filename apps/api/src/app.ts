@@ -7,6 +7,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ArtifactCache } from './artifact-cache.js';
 import { SECURITY_SCHEME, requireApiKeys } from './auth/authentication.js';
 import { KeyCache } from './auth/key-cache.js';
 import type { AppDeps } from './deps.js';
@@ -91,11 +92,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, deps);
 
   const keyCache = new KeyCache(deps.prisma, deps.keyCacheTtlMs);
+  const artifactCache = new ArtifactCache(deps.config.artifactCacheMb * 1024 * 1024);
   await app.register(async (api) => {
     requireApiKeys(api, deps.config, keyCache);
-    for (const routes of [jobRoutes, jobEventRoutes, runRoutes, moduleRoutes, artifactRoutes]) {
-      await api.register(routes, deps);
-    }
+    for (const routes of [jobRoutes, jobEventRoutes, runRoutes]) await api.register(routes, deps);
+    for (const routes of [moduleRoutes, artifactRoutes]) await api.register(routes, { ...deps, artifactCache });
     await api.register(keyRoutes, { ...deps, keyCache });
   });
   return app;

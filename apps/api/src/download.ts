@@ -1,24 +1,53 @@
 /**
  * Sends a stored artifact as a file download: a strong ETag (its sha256) for revalidation, and
- * byte ranges so that an interrupted download resumes where it stopped.
+ * byte ranges so that an interrupted download resumes where it stopped. The bytes come from the
+ * in-process cache, or stream from PostgreSQL chunk by chunk as the client takes them, so a large
+ * artifact never sits whole in memory and a range reads only what it covers.
  */
+import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Prisma, PrismaClient } from '@mwt/db';
+import { blobStore, type Prisma, type PrismaClient } from '@mwt/db';
+import type { ArtifactCache } from './artifact-cache.js';
+import type { AppDeps } from './deps.js';
 import { noneMatch, parseRange, rangeStillValid } from './download-headers.js';
 import { HttpError, notFound } from './errors.js';
 
+/** What the download routes are registered with. */
+export interface DownloadDeps extends AppDeps {
+  artifactCache: ArtifactCache;
+}
+
+interface StoredArtifact {
+  id: string;
+  sha256: string;
+  size: number;
+}
+
+/** Bytes [start, end) of the artifact. */
+function body(prisma: PrismaClient, cache: ArtifactCache, artifact: StoredArtifact, start: number, end: number): Buffer | Readable {
+  const cached = cache.get(artifact.sha256);
+  if (cached) return cached.subarray(start, end);
+  const chunks = blobStore(prisma).artifactChunks(artifact.id, artifact.sha256, start, end);
+  const whole = start === 0 && end === artifact.size;
+  // Not object mode: the stream then pulls the next chunk only once the socket has taken the last.
+  return Readable.from(whole ? cache.fillFrom(artifact.sha256, artifact.size, chunks) : chunks, { objectMode: false });
+}
+
 /** `owner` narrows the lookup to the caller's artifacts (see auth/principal.ts); `{}` when already checked. */
 export async function sendArtifact(
-  prisma: PrismaClient,
+  { prisma, artifactCache }: DownloadDeps,
   artifactId: string,
   owner: Prisma.ArtifactWhereInput,
   request: FastifyRequest,
   reply: FastifyReply,
 ) {
-  const artifact = await prisma.artifact.findFirst({ where: { id: artifactId, ...owner } });
+  const artifact = await prisma.artifact.findFirst({
+    where: { id: artifactId, ...owner },
+    select: { id: true, sha256: true, size: true, fileName: true, contentType: true },
+  });
   if (!artifact) throw notFound('artifact', artifactId);
+  const { size } = artifact;
   const etag = `"${artifact.sha256}"`;
-  const size = artifact.bytes.byteLength;
   reply.header('etag', etag).header('cache-control', 'private, max-age=0, must-revalidate').header('accept-ranges', 'bytes');
   if (noneMatch(request.headers['if-none-match'], etag)) return reply.code(304).send();
 
@@ -26,17 +55,14 @@ export async function sendArtifact(
   if (range.kind === 'unsatisfiable') {
     throw new HttpError(416, `range ${request.headers.range} is not satisfiable: the artifact has ${size} bytes`, { 'content-range': `bytes */${size}` });
   }
-  const bytes = Buffer.from(artifact.bytes.buffer, artifact.bytes.byteOffset, size);
   // RFC 6266: an ASCII fallback plus the exact UTF-8 name.
   const ascii = artifact.fileName.replace(/[^\x20-\x7e]|["\\]/g, '_');
   reply
     .header('content-type', artifact.contentType)
     .header('content-disposition', `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(artifact.fileName)}`);
-  if (range.kind === 'whole') return reply.header('content-length', size).send(bytes);
-  const { start, end } = range;
-  return reply
-    .code(206)
-    .header('content-range', `bytes ${start}-${end}/${size}`)
-    .header('content-length', end - start + 1)
-    .send(bytes.subarray(start, end + 1));
+  const [start, end] = range.kind === 'whole' ? [0, size] : [range.start, range.end + 1];
+  if (range.kind === 'part') reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`);
+  reply.header('content-length', end - start);
+  // HEAD: Fastify would drain a stream it does not send, reading the artifact for nothing.
+  return reply.send(request.method === 'HEAD' ? Readable.from([]) : body(prisma, artifactCache, artifact, start, end));
 }

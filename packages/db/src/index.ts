@@ -1,12 +1,19 @@
 /**
  * Prisma client for the MwT service. The client is generated into ./generated
  * (`npx prisma generate`) with engineType "client": no native query engine, every query goes
- * through node-postgres via @prisma/adapter-pg.
+ * through node-postgres via @prisma/adapter-pg, on a pool that the hot paths Prisma makes slow share
+ * (pool.ts).
  */
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { BlobStore } from './blobs.js';
 import { PrismaClient } from './generated/client.js';
+import { poolOf, registerPool } from './pool.js';
 
 export * from './generated/client.js';
+export { BlobChanged, BlobStore, CHUNK_BYTES, type ArtifactUpload, type StoredCheckpoint } from './blobs.js';
+export { insertQueuedJobs, type NewJob } from './job-inserts.js';
+export { poolOf } from './pool.js';
 export { isDatabaseUnavailable } from './unavailable.js';
 
 export interface PrismaOptions {
@@ -17,12 +24,26 @@ export interface PrismaOptions {
 }
 
 export function createPrisma(databaseUrl: string, options: PrismaOptions = {}): PrismaClient {
-  const adapter = new PrismaPg({
+  const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
   });
-  return new PrismaClient({ adapter });
+  // An idle connection dropped by the server (a restart) is replaced by the next query; without a
+  // listener, pg's 'error' event would end the process.
+  pool.on('error', () => undefined);
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  registerPool(prisma, pool);
+  return prisma;
+}
+
+const blobStores = new WeakMap<PrismaClient, BlobStore>();
+
+/** Artifact bytes and checkpoint states, on the pool of a client made by createPrisma (see blobs.ts). */
+export function blobStore(prisma: PrismaClient): BlobStore {
+  let store = blobStores.get(prisma);
+  if (!store) blobStores.set(prisma, (store = new BlobStore(poolOf(prisma))));
+  return store;
 }
 
 /** Resolves when Postgres answers `SELECT 1` within timeoutMs, rejects otherwise. */

@@ -18,6 +18,7 @@ export interface Config {
   reconcileIntervalMs: number;
   auth: AuthMode;
   rateLimit: number;
+  artifactCacheMb: number;
 }
 
 export const AUTH_MODES = ['enabled', 'disabled'] as const;
@@ -76,6 +77,12 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
     key: 'rateLimit',
     default: '600',
     description: 'Requests per minute per API key (per client IP without one), per API process; 429 beyond (1..10000000).',
+  },
+  {
+    name: 'MWT_ARTIFACT_CACHE_MB',
+    key: 'artifactCacheMb',
+    default: '256',
+    description: 'Memory (MB) each API process keeps hot artifacts in; an artifact over a quarter of it is always streamed from PostgreSQL; 0 turns the cache off (0..65536).',
   },
 ];
 
@@ -141,5 +148,6 @@ export function readConfig(env: Env = process.env): Config {
     logLevel: oneOf(...get('logLevel'), LOG_LEVELS),
     auth: oneOf(...get('auth'), AUTH_MODES),
     rateLimit: intVar(...get('rateLimit'), 1, 10_000_000),
+    artifactCacheMb: intVar(...get('artifactCacheMb'), 0, 65_536),
   };
 }

@@ -1,19 +1,18 @@
 /**
- * POST /jobs: stores the job row, owned by the caller's key, then queues its id. With an
- * Idempotency-Key, a repeated request returns the job the first one created (idempotency.ts).
+ * POST /jobs: stores the job row, owned by the caller's key, then queues its id; submissions that
+ * arrive together share one INSERT and one enqueue (batcher.ts). With an Idempotency-Key, a
+ * repeated request returns the job the first one created (idempotency.ts).
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { Job } from '@mwt/db';
 import { completeJob, toDbJobType, type JobType } from '@mwt/shared';
 import type { Principal } from '../auth/principal.js';
 import type { AppDeps } from '../deps.js';
-import { HttpError } from '../errors.js';
-import { withTimeout } from '../timeout.js';
 import type { JobRow } from '../views.js';
+import type { JobBatcher } from './batcher.js';
+import { enqueueJobs, notQueued } from './enqueue.js';
 import { checkReferences } from './references.js';
 import { earlierJob, idempotentRequest, isUniqueViolation } from './idempotency.js';
-
-const ENQUEUE_TIMEOUT_MS = 5_000;
 
 export interface SubmitRequest {
   principal: Principal;
@@ -29,47 +28,32 @@ export interface Submission {
   created: boolean;
 }
 
-export async function submitJob({ prisma, queue }: AppDeps, { principal, body, idempotencyKey, log }: SubmitRequest): Promise<Submission> {
+/** A new job has no runs yet. (The spread last: see toJobView.) */
+const createdJob = (job: Job): Submission => ({ job: { runs: [], modularizations: [], modules: [], ...job }, created: true });
+
+export async function submitJob(deps: AppDeps, batcher: JobBatcher, { principal, body, idempotencyKey, log }: SubmitRequest): Promise<Submission> {
+  const { prisma } = deps;
   const job = completeJob(body);
   const idempotency = idempotentRequest(principal, idempotencyKey, job);
   const earlier = idempotency && (await earlierJob(prisma, idempotency));
   if (earlier) return { job: earlier, created: false };
   await checkReferences(prisma, principal, job);
 
+  const row = { type: toDbJobType(job.type), payload: job.params, ownerKeyId: principal.keyId };
+  if (!idempotency) return createdJob(await batcher.submit(row));
+
   let created: Job;
   try {
     // No `include` here: a new job has no runs yet, and Prisma 6.19 runs a nested create's
     // relation reads concurrently on one pg connection (a pg deprecation warning).
-    created = await prisma.job.create({
-      data: {
-        type: toDbJobType(job.type),
-        state: 'queued',
-        payload: job.params,
-        ownerKeyId: principal.keyId,
-        idempotencyKey: idempotency?.key,
-        requestHash: idempotency?.requestHash,
-      },
-    });
+    created = await prisma.job.create({ data: { ...row, state: 'queued', idempotencyKey: idempotency.key, requestHash: idempotency.requestHash } });
   } catch (err) {
     // A concurrent request with the same Idempotency-Key inserted first: its job is the answer.
-    const winner = idempotency && isUniqueViolation(err) ? await earlierJob(prisma, idempotency) : null;
+    const winner = isUniqueViolation(err) ? await earlierJob(prisma, idempotency) : null;
     if (winner) return { job: winner, created: false };
     throw err;
   }
-
-  try {
-    // BullMQ job id = our id: the worker finds the row, and DELETE finds the BullMQ job.
-    await withTimeout(queue.add(job.type, { jobId: created.id }, { jobId: created.id }), ENQUEUE_TIMEOUT_MS, 'enqueue');
-  } catch (err) {
-    const reason = (err as Error).message;
-    log.error({ err, jobId: created.id }, 'enqueue failed');
-    // Never leave a "queued" row that no worker will ever see; only while it is still queued, since
-    // a worker's reconciler may have enqueued and started it meanwhile.
-    await prisma.job.updateMany({
-      where: { id: created.id, state: 'queued' },
-      data: { state: 'failed', error: `could not be queued: ${reason}`, finishedAt: new Date() },
-    });
-    throw new HttpError(503, `job ${created.id} could not be queued (${reason}); it is recorded as failed`);
-  }
-  return { job: { ...created, runs: [], modularizations: [], modules: [] }, created: true };
+  const reason = await enqueueJobs(deps, [created], log);
+  if (reason !== null) throw notQueued(created.id, reason);
+  return createdJob(created);
 }

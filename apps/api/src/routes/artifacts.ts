@@ -1,11 +1,10 @@
 /** Downloads of stored artifacts (models, module sets, modules) by artifact id. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ownedThroughJob, principalOf } from '../auth/principal.js';
-import type { AppDeps } from '../deps.js';
-import { sendArtifact } from '../download.js';
+import { sendArtifact, type DownloadDeps } from '../download.js';
 import { DownloadResponses, IdParams, errors } from '../schemas/common.js';
 
-const artifactRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { prisma }) => {
+const artifactRoutes: FastifyPluginAsyncTypebox<DownloadDeps> = async (app, deps) => {
   app.get(
     '/artifacts/:id/download',
     {
@@ -17,7 +16,7 @@ const artifactRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { prisma 
         response: { ...DownloadResponses, ...errors(400, 404, 416) },
       },
     },
-    async (request, reply) => sendArtifact(prisma, request.params.id, ownedThroughJob(principalOf(request)), request, reply),
+    async (request, reply) => sendArtifact(deps, request.params.id, ownedThroughJob(principalOf(request)), request, reply),
   );
 };
 

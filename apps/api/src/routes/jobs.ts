@@ -5,6 +5,7 @@ import { CreateJobBody, toDbJobType } from '@mwt/shared';
 import { principalOf, visibleJobs, type Principal } from '../auth/principal.js';
 import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
+import { JobBatcher } from '../jobs/batcher.js';
 import { cancelJob } from '../jobs/cancel.js';
 import { afterCursor, encodeCursor } from '../jobs/cursor.js';
 import { submitJob } from '../jobs/submit.js';
@@ -14,6 +15,7 @@ import { jobInclude, toJobView } from '../views.js';
 
 const jobRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
   const { prisma } = deps;
+  const batcher = new JobBatcher(deps, app.log);
 
   const load = async (id: string, principal: Principal) => {
     const job = await prisma.job.findFirst({ where: { id, ...visibleJobs(principal) }, include: jobInclude });
@@ -37,7 +39,7 @@ const jobRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
       },
     },
     async (request, reply) => {
-      const { job, created } = await submitJob(deps, {
+      const { job, created } = await submitJob(deps, batcher, {
         principal: principalOf(request),
         body: request.body,
         idempotencyKey: request.headers['idempotency-key'],

@@ -1,14 +1,14 @@
 /** Modularizations and their modules, with module downloads. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ownedThroughJob, principalOf, type Principal } from '../auth/principal.js';
-import type { AppDeps } from '../deps.js';
-import { sendArtifact } from '../download.js';
+import { sendArtifact, type DownloadDeps } from '../download.js';
 import { HttpError, notFound } from '../errors.js';
 import { DownloadResponses, IdParams, errors } from '../schemas/common.js';
 import { ModularizationView, ModuleView } from '../schemas/resources.js';
 import { toModularizationView, toModuleView } from '../views.js';
 
-const moduleRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { prisma }) => {
+const moduleRoutes: FastifyPluginAsyncTypebox<DownloadDeps> = async (app, deps) => {
+  const { prisma } = deps;
   const requireModule = async (id: string, principal: Principal) => {
     const module = await prisma.module.findFirst({ where: { id, ...ownedThroughJob(principal) }, omit: { mask: true } });
     if (!module) throw notFound('module', id);
@@ -63,7 +63,7 @@ const moduleRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { prisma })
       const module = await requireModule(request.params.id, principalOf(request));
       if (!module.artifactId) throw new HttpError(404, `module ${module.id} has no artifact`);
       // The module is the caller's, and so is the file its job stored.
-      return sendArtifact(prisma, module.artifactId, {}, request, reply);
+      return sendArtifact(deps, module.artifactId, {}, request, reply);
     },
   );
 };

@@ -10,7 +10,7 @@ import {
   type Model,
   type TrainConfig,
 } from '@mwt/core';
-import type { PrismaClient } from '@mwt/db';
+import { blobStore } from '@mwt/db';
 import type { TrainModularParams, TrainStandardParams } from '@mwt/shared';
 import type { JobContext, PhaseProgress } from '../context';
 import { loadModel, storeModel } from '../store';
@@ -37,6 +37,7 @@ export async function trainPhase(
   progress: PhaseProgress,
 ): Promise<TrainedRun> {
   const { prisma, jobId } = ctx;
+  const blobs = blobStore(prisma);
   const dataset = await datasets.get(params);
   const backend = currentBackend()?.name ?? null;
   const run = await prisma.run.upsert({
@@ -58,7 +59,7 @@ export async function trainPhase(
     beta: 'beta' in params ? params.beta : 0,
     seed: params.seed,
   };
-  const checkpoint = await prisma.checkpoint.findUnique({ where: { runId: run.id } });
+  const checkpoint = await blobs.readCheckpoint(run.id);
   const state = checkpoint ? new Uint8Array(checkpoint.state) : undefined;
   const resume = state ? resumeMessage(state) : null;
   await progress.report(checkpoint ? checkpoint.epoch / params.epochs : 0, { message: resume ?? 'training' }, true);
@@ -68,17 +69,20 @@ export async function trainPhase(
     callbacks: {
       ...progress.trainerCallbacks(params.epochs),
       onEpoch: async (metrics, trainer) => {
+        // The epoch's rows, then its checkpoint: a crash in between resumes from the previous
+        // checkpoint, re-trains this epoch and upserts the same metric row, so rows stay unique and
+        // continuous. (The checkpoint goes through the blob store, outside Prisma's transaction.)
         await prisma.$transaction([
           prisma.epochMetric.upsert({ where: { runId_epoch: { runId: run.id, epoch: metrics.epoch } }, create: { runId: run.id, ...metrics }, update: metrics }),
-          saveCheckpoint(prisma, run.id, metrics.epoch, trainer.checkpoint()),
           prisma.run.update({ where: { id: run.id }, data: { epochsDone: metrics.epoch, trainAccuracy: metrics.trainAccuracy, testAccuracy: metrics.testAccuracy } }),
         ]);
+        await blobs.writeCheckpoint(run.id, metrics.epoch, trainer.checkpoint());
         await progress.report(metrics.epoch / params.epochs, { epoch: metrics.epoch, totalEpochs: params.epochs }, true);
       },
     },
   }).catch(async (error: unknown) => {
     // A worker shutting down: keep the epoch's finished batches for whoever resumes the job.
-    if (error instanceof TrainingPaused) await saveCheckpoint(prisma, run.id, error.epochsDone, error.checkpoint);
+    if (error instanceof TrainingPaused) await blobs.writeCheckpoint(run.id, error.epochsDone, error.checkpoint);
     throw error;
   });
   const final = trained.history[trained.history.length - 1] as EpochMetrics | undefined;
@@ -102,12 +106,6 @@ export async function trainPhase(
     prisma.checkpoint.deleteMany({ where: { runId: run.id } }),
   ]);
   return { runId: run.id, model: trained.model, dataset };
-}
-
-/** The run's one resumable state: `epoch` counts completed epochs; a paused epoch's batches are in `state`. */
-function saveCheckpoint(prisma: PrismaClient, runId: string, epoch: number, bytes: Uint8Array) {
-  const state = Buffer.from(bytes);
-  return prisma.checkpoint.upsert({ where: { runId }, create: { runId, epoch, state }, update: { epoch, state } });
 }
 
 function resumeMessage(state: Uint8Array): string {

@@ -1,0 +1,36 @@
+/**
+ * Queues stored jobs in BullMQ, under their row ids (the worker finds the row, and DELETE finds the
+ * BullMQ job). If Redis does not take them, the rows are marked failed: never leave a "queued" row
+ * that no worker will ever see.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { Job } from '@mwt/db';
+import { fromDbJobType } from '@mwt/shared';
+import type { AppDeps } from '../deps.js';
+import { HttpError } from '../errors.js';
+import { withTimeout } from '../timeout.js';
+
+const ENQUEUE_TIMEOUT_MS = 5_000;
+
+/** Resolves once every job is queued; otherwise resolves to the reason, with the rows recorded as failed. */
+export async function enqueueJobs({ prisma, queue }: AppDeps, jobs: Pick<Job, 'id' | 'type'>[], log: FastifyBaseLogger): Promise<string | null> {
+  try {
+    // One round trip for the lot.
+    const bulk = jobs.map(({ id, type }) => ({ name: fromDbJobType(type), data: { jobId: id }, opts: { jobId: id } }));
+    await withTimeout(queue.addBulk(bulk), ENQUEUE_TIMEOUT_MS, 'enqueue');
+    return null;
+  } catch (err) {
+    const reason = (err as Error).message;
+    const ids = jobs.map((j) => j.id);
+    log.error({ err, jobIds: ids }, 'enqueue failed');
+    // Only rows still queued: a worker's reconciler may have enqueued and started one meanwhile.
+    await prisma.job.updateMany({
+      where: { id: { in: ids }, state: 'queued' },
+      data: { state: 'failed', error: `could not be queued: ${reason}`, finishedAt: new Date() },
+    });
+    return reason;
+  }
+}
+
+/** What the caller of a job that could not be queued is told. */
+export const notQueued = (id: string, reason: string) => new HttpError(503, `job ${id} could not be queued (${reason}); it is recorded as failed`);

@@ -1,0 +1,149 @@
+/**
+ * The large bytea columns (Artifact.bytes, Checkpoint.state), written and read with node-postgres
+ * on the Prisma client's own pool instead of through Prisma: @prisma/adapter-pg turns every bytea
+ * into an array of numbers, one per byte, and sends writes as base64, a few MB/s either way.
+ *
+ * Writes pass the bytes as one Buffer parameter (sent in binary). Reads fetch CHUNK_BYTES at a time
+ * with substring(): the columns are STORAGE EXTERNAL (uncompressed, see the migration), so
+ * PostgreSQL reads only the TOAST chunks a slice covers, memory stays bounded and a byte range costs
+ * what it covers; one huge result message, by contrast, parses slowly in node-postgres. Chunks
+ * travel base64-encoded: pg would parse a bytea from hex, which Node decodes 3-4 times slower than
+ * base64 (whose line breaks, as PostgreSQL writes it, Buffer.from skips).
+ */
+import type pg from 'pg';
+import type { ArtifactKind } from './generated/client.js';
+
+export const CHUNK_BYTES = 1 << 20;
+/** Chunks a streaming read fetches ahead of the one it hands out. */
+const READ_AHEAD = 2;
+
+/** A bytea column and the key of its row; identifiers are quoted here, never taken from input. */
+interface BlobColumn {
+  table: string;
+  key: string;
+  column: string;
+}
+
+const ARTIFACT_BYTES: BlobColumn = { table: '"Artifact"', key: '"id"', column: '"bytes"' };
+const CHECKPOINT_STATE: BlobColumn = { table: '"Checkpoint"', key: '"runId"', column: '"state"' };
+
+export interface ArtifactUpload {
+  id: string;
+  jobId: string | null;
+  kind: ArtifactKind;
+  fileName: string;
+  contentType: string;
+  sha256: string;
+  bytes: Uint8Array;
+}
+
+export interface StoredCheckpoint {
+  epoch: number;
+  state: Buffer;
+}
+
+/** The row was rewritten (or deleted) while it was being read in chunks. */
+export class BlobChanged extends Error {
+  override name = 'BlobChanged';
+}
+
+const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+function chunkSql({ table, key, column }: BlobColumn, guard = ''): string {
+  // substring() counts from 1.
+  return `SELECT encode(substring(${column} from $2 for $3), 'base64') AS chunk FROM ${table} WHERE ${key} = $1 ${guard}`;
+}
+
+export class BlobStore {
+  constructor(
+    private readonly pool: pg.Pool,
+    readonly chunkBytes = CHUNK_BYTES,
+  ) {}
+
+  /** Inserts or overwrites the artifact row `id` (ids are derived from the job: a retried phase rewrites it). */
+  async writeArtifact(a: ArtifactUpload): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO "Artifact" ("id", "jobId", "kind", "fileName", "contentType", "bytes", "sha256", "size")
+       VALUES ($1, $2, $3::"ArtifactKind", $4, $5, $6, $7, $8)
+       ON CONFLICT ("id") DO UPDATE SET "jobId" = EXCLUDED."jobId", "kind" = EXCLUDED."kind", "fileName" = EXCLUDED."fileName",
+         "contentType" = EXCLUDED."contentType", "bytes" = EXCLUDED."bytes", "sha256" = EXCLUDED."sha256", "size" = EXCLUDED."size"`,
+      [a.id, a.jobId, a.kind, a.fileName, a.contentType, asBuffer(a.bytes), a.sha256, a.bytes.byteLength],
+    );
+  }
+
+  /** The run's one resumable state, overwritten each time; `updatedAt` is Prisma's @updatedAt, so set here. */
+  async writeCheckpoint(runId: string, epoch: number, state: Uint8Array): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO "Checkpoint" ("runId", "epoch", "state", "updatedAt") VALUES ($1, $2, $3, now())
+       ON CONFLICT ("runId") DO UPDATE SET "epoch" = EXCLUDED."epoch", "state" = EXCLUDED."state", "updatedAt" = EXCLUDED."updatedAt"`,
+      [runId, epoch, asBuffer(state)],
+    );
+  }
+
+  /** The whole artifact, or null if there is none. */
+  async readArtifact(id: string): Promise<Buffer | null> {
+    return (await this.readWhole(ARTIFACT_BYTES, id))?.bytes ?? null;
+  }
+
+  async readCheckpoint(runId: string): Promise<StoredCheckpoint | null> {
+    const read = await this.readWhole<{ epoch: number }>(CHECKPOINT_STATE, runId, ['"epoch"']);
+    return read && { epoch: read.row.epoch, state: read.bytes };
+  }
+
+  /**
+   * Bytes [start, end) of artifact `id`, chunk by chunk as the caller asks for them, with up to
+   * READ_AHEAD chunks fetched ahead on other connections, so that PostgreSQL, node-postgres and the
+   * caller work at once (one at a time, a 32 MB read took twice as long). Each chunk is a query of
+   * its own on any pooled connection (a slow client holds none), guarded by the sha256 the caller
+   * knows: if the row changes meanwhile the read fails (BlobChanged) rather than mix two versions.
+   */
+  async *artifactChunks(id: string, sha256: string, start: number, end: number): AsyncGenerator<Buffer> {
+    const sql = chunkSql(ARTIFACT_BYTES, 'AND "sha256" = $4');
+    const fetch = async (offset: number): Promise<Buffer> => {
+      const length = Math.min(this.chunkBytes, end - offset);
+      const { rows } = await this.pool.query<{ chunk: string }>(sql, [id, offset + 1, length, sha256]);
+      const chunk = rows[0] ? Buffer.from(rows[0].chunk, 'base64') : null;
+      if (chunk?.length !== length) throw new BlobChanged(`artifact ${id} changed while it was being read`);
+      return chunk;
+    };
+    const pending: Promise<Buffer>[] = [];
+    let next = start;
+    try {
+      while (next < end || pending.length > 0) {
+        for (; next < end && pending.length <= READ_AHEAD; next += this.chunkBytes) pending.push(fetch(next));
+        yield await pending.shift()!;
+      }
+    } finally {
+      // The caller stopped early (a client went away): the fetches ahead have no one to fail to.
+      for (const fetching of pending) fetching.catch(() => undefined);
+    }
+  }
+
+  /**
+   * A whole value and `columns` of its row, in chunks on one connection within one snapshot
+   * (REPEATABLE READ), so that a concurrent rewrite is never read half old, half new.
+   */
+  private async readWhole<Row>(blob: BlobColumn, key: string, columns: string[] = []): Promise<{ row: Row; bytes: Buffer } | null> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const fields = [`octet_length(${blob.column}) AS size`, ...columns].join(', ');
+      const head = await client.query<Row & { size: number }>(`SELECT ${fields} FROM ${blob.table} WHERE ${blob.key} = $1`, [key]);
+      const row = head.rows[0];
+      const bytes = row ? Buffer.allocUnsafe(row.size) : null;
+      const sql = chunkSql(blob);
+      for (let offset = 0; bytes && offset < bytes.length; offset += this.chunkBytes) {
+        const { rows } = await client.query<{ chunk: string }>(sql, [key, offset + 1, this.chunkBytes]);
+        // Decoded straight into place: no chunk is held twice.
+        bytes.write(rows[0]!.chunk, offset, 'base64');
+      }
+      await client.query('COMMIT');
+      client.release();
+      return row && bytes ? { row, bytes } : null;
+    } catch (error) {
+      // The connection may be broken or mid-transaction: close it rather than pool it.
+      client.release(true);
+      throw error;
+    }
+  }
+}
