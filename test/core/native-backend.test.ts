@@ -172,6 +172,26 @@ describe('native backend', { skip }, () => {
     wasm.updates.forEach((expected, i) => assertClose(native.updates[i], expected, `update of parameter ${i}`, 1e-3));
   });
 
+  test('is deterministic: threads add partial sums in a fixed order, so two runs agree bit for bit', async () => {
+    assert.ok(await tf.setBackend(NATIVE_BACKEND));
+    const dataset = await loadDataset('mnist', { seed: 0, trainLimit: 128, testLimit: 10 });
+    const arch = buildArchitecture('simcnn-small', dataset.inputShape, dataset.numClasses, { modular: true });
+    const { images, labels } = gatherBatch(dataset.train, Array.from({ length: 128 }, (_, i) => i), arch.inputShape);
+    const run = () => {
+      const model = createModel(arch, 5);
+      const optimizer = new Sgd(model.params, { momentum: 0.9, nesterov: true, weightDecay: 0 });
+      const names = new Map([...model.params].map(([name, v]) => [v.name, name]));
+      for (let i = 0; i < 2; i++) trainStep(model, optimizer, names, { images, labels, lr: 0.05, dropoutSeed: 1, alpha: 0.5, beta: 1.5, modular: true });
+      const params = [...model.params.values()].map((v) => Float32Array.from(v.dataSync()));
+      optimizer.dispose();
+      disposeModel(model);
+      return params;
+    };
+    const first = run();
+    const second = run();
+    first.forEach((values, i) => assert.deepEqual(second[i], values, `parameter ${i}`));
+  });
+
   test('recycled output arrays never reach a caller: dataSync results and a caller’s own arrays stay intact', async () => {
     assert.ok(await tf.setBackend(NATIVE_BACKEND));
     const own = Float32Array.from({ length: 4096 }, (_, i) => i);

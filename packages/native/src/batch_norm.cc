@@ -1,7 +1,7 @@
 // Training-mode BatchNorm fused with the MwT mask and the ReLU that follows it (see
 // packages/core/src/ops/batch-norm.ts for the formulation). Work is split by image; each image's
-// per-channel sums are taken in float vectors and added to per-thread double accumulators, since
-// a channel sums batch * pixels values.
+// per-channel sums are taken in float vectors and added to per-chunk double accumulators, since a
+// channel sums batch * pixels values.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -13,19 +13,21 @@
 namespace mwt {
 namespace {
 
-// Per-thread-slot, per-series, per-channel double accumulators, added up after a parallel pass.
+// Per-chunk, per-series, per-channel double accumulators, added up in chunk order after a parallel
+// pass (so the totals do not depend on which thread ran which chunk).
 class ChannelSums {
  public:
-  ChannelSums(int series, int channels)
-      : series_(series), channels_(channels), data_(static_cast<size_t>(threadCount()) * series * channels, 0.0) {}
-  double* slot(int slot, int series) { return data_.data() + (static_cast<size_t>(slot) * series_ + series) * channels_; }
+  ChannelSums(int64_t chunks, int series, int channels)
+      : chunks_(chunks), series_(series), channels_(channels), data_(static_cast<size_t>(chunks) * series * channels, 0.0) {}
+  double* chunk(int64_t chunk, int series) { return data_.data() + (static_cast<size_t>(chunk) * series_ + series) * channels_; }
   double total(int series, int channel) const {
     double sum = 0;
-    for (int slot = 0; slot < threadCount(); slot++) sum += data_[(static_cast<size_t>(slot) * series_ + series) * channels_ + channel];
+    for (int64_t chunk = 0; chunk < chunks_; chunk++) sum += data_[(static_cast<size_t>(chunk) * series_ + series) * channels_ + channel];
     return sum;
   }
 
  private:
+  int64_t chunks_;
   int series_, channels_;
   std::vector<double> data_;
 };
@@ -133,11 +135,12 @@ void batchNormTrain(const float* z, const float* gamma, const float* beta, const
   const int C = s.channels;
   const int64_t imageSize = static_cast<int64_t>(s.pixels) * C;
   const double count = static_cast<double>(s.batch) * s.pixels;
-  ChannelSums sums(2, C);
-  parallelForSlots(s.batch, 2.0 * imageSize, [&](int slot, int64_t begin, int64_t end) {
+  const int64_t chunks = chunkCount(s.batch, 2.0 * imageSize);
+  ChannelSums sums(chunks, 2, C);
+  parallelForChunks(s.batch, chunks, [&](int64_t part, int64_t begin, int64_t end) {
     for (int64_t b = begin; b < end; b++) {
       forEachChunk(C, [&](int c, auto chunk) {
-        statsChunk<decltype(chunk)::value>(z + b * imageSize, s.pixels, C, c, sums.slot(slot, 0), sums.slot(slot, 1));
+        statsChunk<decltype(chunk)::value>(z + b * imageSize, s.pixels, C, c, sums.chunk(part, 0), sums.chunk(part, 1));
       });
     }
   });
@@ -167,13 +170,14 @@ void batchNormTrainGrad(const float* dOut, const float* z, const float* gamma, c
   const float count = static_cast<float>(static_cast<double>(s.batch) * s.pixels);
   std::vector<float> invStd(C);
   for (int c = 0; c < C; c++) invStd[c] = 1.0f / std::sqrt(variance[c] + s.epsilon);
-  ChannelSums sums(2, C);
-  parallelForSlots(s.batch, 8.0 * imageSize, [&](int slot, int64_t begin, int64_t end) {
+  const int64_t chunks = chunkCount(s.batch, 8.0 * imageSize);
+  ChannelSums sums(chunks, 2, C);
+  parallelForChunks(s.batch, chunks, [&](int64_t part, int64_t begin, int64_t end) {
     for (int64_t b = begin; b < end; b++) {
       forEachChunk(C, [&](int c, auto chunk) {
         gradientChunk<decltype(chunk)::value>(dOut + b * imageSize, z + b * imageSize, dz + b * imageSize, mask != nullptr ? mask + b * C : nullptr,
                                               dMask != nullptr ? dMask + b * C : nullptr, s.pixels, C, c, mean, invStd.data(), gamma, beta,
-                                              s.relu, sums.slot(slot, 0), sums.slot(slot, 1));
+                                              s.relu, sums.chunk(part, 0), sums.chunk(part, 1));
       });
     }
   });

@@ -221,14 +221,11 @@ void conv2dBackpropFilter(const float* x, const float* dy, float* dFilter, const
   const PaddedView in = padInput(x, g);
   const int64_t size = static_cast<int64_t>(g.kH) * g.kW * g.inC * g.outC;
   const int64_t rows = static_cast<int64_t>(g.batch) * g.outH;
-  // One accumulator per thread slot (slot 0 writes straight into the output), summed at the end.
-  std::vector<std::vector<float>> partials(threadCount() - 1);
-  std::vector<char> used(threadCount(), 0);  // not vector<bool>: slots write it concurrently
-  parallelForSlots(rows, macsPerOutputRow(g), [&](int slot, int64_t begin, int64_t end) {
-    // A slot may run several chunks: its accumulator is zeroed on its first one only.
-    if (slot > 0 && !used[slot]) partials[slot - 1].assign(static_cast<size_t>(size), 0.0f);
-    used[slot] = 1;
-    float* acc = slot > 0 ? partials[slot - 1].data() : dFilter;
+  // One accumulator per chunk (chunk 0 writes straight into the output), added up in chunk order.
+  const int64_t chunks = chunkCount(rows, macsPerOutputRow(g));
+  std::vector<std::vector<float>> partials(chunks - 1, std::vector<float>(static_cast<size_t>(size), 0.0f));
+  parallelForChunks(rows, chunks, [&](int64_t part, int64_t begin, int64_t end) {
+    float* acc = part > 0 ? partials[part - 1].data() : dFilter;
     for (int64_t row = begin; row < end; row++) {
       const int64_t b = row / g.outH;
       const int oh = static_cast<int>(row % g.outH);
@@ -237,11 +234,8 @@ void conv2dBackpropFilter(const float* x, const float* dy, float* dFilter, const
       forEachChunk(g.outC, [&](int co, auto chunk) { filterRow<decltype(chunk)::value>(xRow, dyRow, acc, co, g, in.rowStride); });
     }
   });
-  for (size_t slot = 1; slot < used.size(); slot++) {
-    if (!used[slot]) continue;
-    const float* partial = partials[slot - 1].data();
+  for (const std::vector<float>& partial : partials)
     for (int64_t i = 0; i < size; i++) dFilter[i] += partial[i];
-  }
 }
 
 void conv2dBackpropInput(const float* dy, const float* filter, float* dx, const ConvGeometry& g) {

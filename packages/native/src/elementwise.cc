@@ -163,47 +163,52 @@ void unary(UnaryOp op, const float* x, float* out, int64_t size, float alpha) {
   });
 }
 
+namespace {
+
+// acc = acc (+ or max) value, where a NaN wins a max as in tfjs.
+inline void combine(double& acc, double value, bool isMax) {
+  acc = isMax ? (value > acc || std::isnan(value) ? value : acc) : acc + value;
+}
+
+inline void accumulate(double* acc, const float* row, int64_t rest, bool isMax) {
+  if (isMax) {
+    for (int64_t r = 0; r < rest; r++) combine(acc[r], row[r], true);
+  } else {
+    for (int64_t r = 0; r < rest; r++) acc[r] += row[r];
+  }
+}
+
+}  // namespace
+
 void reduce(ReduceOp op, const float* x, float* out, int64_t outer, int64_t inner, int64_t rest) {
   const bool isMax = op == ReduceOp::kMax;
   const double init = isMax ? -std::numeric_limits<double>::infinity() : 0.0;
   const double divisor = op == ReduceOp::kMean ? static_cast<double>(inner) : 1.0;
   // Many independent outputs: split them. Few (e.g. per-channel sums over a whole batch): split the
-  // reduced axis, one partial result per thread slot.
-  const bool splitOuter = outer >= threadCount();
-  const int64_t items = splitOuter ? outer : inner;
-  std::vector<double> partials(static_cast<size_t>(splitOuter ? 1 : threadCount()) * outer * rest, init);
-  std::vector<char> used(threadCount(), 0);
-  parallelForSlots(items, static_cast<double>(splitOuter ? inner * rest : outer * rest), [&](int slot, int64_t begin, int64_t end) {
-    used[slot] = 1;
-    std::vector<double> acc(static_cast<size_t>(rest));
-    for (int64_t o = splitOuter ? begin : 0; o < (splitOuter ? end : outer); o++) {
-      double* target = splitOuter ? nullptr : partials.data() + (static_cast<size_t>(slot) * outer + o) * rest;
-      std::fill(acc.begin(), acc.end(), init);
-      for (int64_t i = splitOuter ? 0 : begin; i < (splitOuter ? inner : end); i++) {
-        const float* row = x + (o * inner + i) * rest;
-        if (isMax) {
-          for (int64_t r = 0; r < rest; r++) acc[r] = row[r] > acc[r] || std::isnan(row[r]) ? row[r] : acc[r];
-        } else {
-          for (int64_t r = 0; r < rest; r++) acc[r] += row[r];
-        }
-      }
-      if (splitOuter) {
+  // reduced axis, one partial result per chunk, combined in chunk order.
+  if (outer >= threadCount()) {
+    parallelFor(outer, static_cast<double>(inner * rest), [&](int64_t begin, int64_t end) {
+      std::vector<double> acc(static_cast<size_t>(rest));
+      for (int64_t o = begin; o < end; o++) {
+        std::fill(acc.begin(), acc.end(), init);
+        for (int64_t i = 0; i < inner; i++) accumulate(acc.data(), x + (o * inner + i) * rest, rest, isMax);
         for (int64_t r = 0; r < rest; r++) out[o * rest + r] = static_cast<float>(acc[r] / divisor);
-      } else {
-        // Onto what this slot's earlier chunks left (the partials start at `init`).
-        for (int64_t r = 0; r < rest; r++) target[r] = isMax ? (acc[r] > target[r] || std::isnan(acc[r]) ? acc[r] : target[r]) : target[r] + acc[r];
       }
+    });
+    return;
+  }
+  const int64_t chunks = chunkCount(inner, static_cast<double>(outer * rest));
+  std::vector<double> partials(static_cast<size_t>(chunks) * outer * rest, init);
+  parallelForChunks(inner, chunks, [&](int64_t part, int64_t begin, int64_t end) {
+    for (int64_t o = 0; o < outer; o++) {
+      double* acc = partials.data() + (static_cast<size_t>(part) * outer + o) * rest;
+      for (int64_t i = begin; i < end; i++) accumulate(acc, x + (o * inner + i) * rest, rest, isMax);
     }
   });
-  if (splitOuter) return;
   for (int64_t o = 0; o < outer; o++) {
     for (int64_t r = 0; r < rest; r++) {
       double value = init;
-      for (int slot = 0; slot < threadCount(); slot++) {
-        if (!used[slot]) continue;
-        const double part = partials[(static_cast<size_t>(slot) * outer + o) * rest + r];
-        value = isMax ? (part > value || std::isnan(part) ? part : value) : value + part;
-      }
+      for (int64_t part = 0; part < chunks; part++) combine(value, partials[(static_cast<size_t>(part) * outer + o) * rest + r], isMax);
       out[o * rest + r] = static_cast<float>(value / divisor);
     }
   }

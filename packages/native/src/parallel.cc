@@ -13,8 +13,9 @@ namespace {
 
 // Below this many operations a job is not worth handing to another thread.
 constexpr double kMinParallelWork = 100000;
-// Chunks per thread: enough that the calling thread can finish a job alone when the others are
-// late (descheduled on a busy machine) without waiting for them, few enough to keep chunks large.
+// Chunks per thread in parallelFor: enough that the calling thread can finish a job alone when the
+// others are late (descheduled on a busy machine) without waiting for them, few enough to keep
+// chunks large.
 constexpr int kChunksPerThread = 4;
 
 void spinPause() {
@@ -103,24 +104,43 @@ Pool& pool() {
 
 int threadCount() { return pool().size(); }
 
-void parallelForSlots(int64_t n, double cost, const std::function<void(int, int64_t, int64_t)>& body) {
-  if (n <= 0) return;
-  const int threads = threadCount();
-  if (threads <= 1 || n == 1 || static_cast<double>(n) * cost < kMinParallelWork) {
-    body(0, 0, n);
-    return;
-  }
-  const int64_t chunks = std::min<int64_t>(n, static_cast<int64_t>(threads) * kChunksPerThread);
+namespace {
+
+// Runs chunk(i) for i in [0, chunks) on the pool, each index claimed by whichever thread is free.
+void runChunks(int64_t chunks, const std::function<void(int64_t)>& chunk) {
   std::atomic<int64_t> next{0};
-  pool().run([&](int slot) {
-    for (int64_t chunk = next.fetch_add(1, std::memory_order_relaxed); chunk < chunks; chunk = next.fetch_add(1, std::memory_order_relaxed)) {
-      body(slot, chunk * n / chunks, (chunk + 1) * n / chunks);
-    }
+  pool().run([&](int) {
+    for (int64_t i = next.fetch_add(1, std::memory_order_relaxed); i < chunks; i = next.fetch_add(1, std::memory_order_relaxed)) chunk(i);
   });
 }
 
+bool worthThreads(int64_t n, double cost) {
+  return threadCount() > 1 && n > 1 && static_cast<double>(n) * cost >= kMinParallelWork;
+}
+
+}  // namespace
+
 void parallelFor(int64_t n, double cost, const std::function<void(int64_t, int64_t)>& body) {
-  parallelForSlots(n, cost, [&](int, int64_t begin, int64_t end) { body(begin, end); });
+  if (n <= 0) return;
+  if (!worthThreads(n, cost)) {
+    body(0, n);
+    return;
+  }
+  const int64_t chunks = std::min<int64_t>(n, static_cast<int64_t>(threadCount()) * kChunksPerThread);
+  runChunks(chunks, [&](int64_t i) { body(i * n / chunks, (i + 1) * n / chunks); });
+}
+
+int64_t chunkCount(int64_t n, double cost) {
+  return worthThreads(n, cost) ? std::min<int64_t>(n, threadCount()) : 1;
+}
+
+void parallelForChunks(int64_t n, int64_t chunks, const std::function<void(int64_t, int64_t, int64_t)>& body) {
+  if (n <= 0) return;
+  if (chunks <= 1) {
+    body(0, 0, n);
+    return;
+  }
+  runChunks(chunks, [&](int64_t i) { body(i, i * n / chunks, (i + 1) * n / chunks); });
 }
 
 }  // namespace mwt

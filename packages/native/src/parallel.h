@@ -13,11 +13,16 @@ int threadCount();
 
 // Calls body(begin, end) on disjoint chunks covering [0, n), in parallel when the work is worth it:
 // `cost` is a rough count of operations per item; small jobs run inline on the calling thread.
+// For bodies whose result does not depend on how [0, n) is cut.
 void parallelFor(int64_t n, double cost, const std::function<void(int64_t, int64_t)>& body);
 
-// Like parallelFor, but tells the body which thread slot (0..threadCount()-1) runs it, so that a
-// kernel can give each slot its own accumulator (e.g. the filter gradient). A slot may run several
-// chunks, one after the other: its accumulator must add up, not be reset per chunk.
-void parallelForSlots(int64_t n, double cost, const std::function<void(int, int64_t, int64_t)>& body);
+// How many chunks parallelForChunks cuts [0, n) into for this cost: 1 when not worth threads, else
+// one per thread (at most n). A function of the sizes only, so results are reproducible run to run.
+int64_t chunkCount(int64_t n, double cost);
+
+// Calls body(chunk, begin, end) for chunk = 0 .. chunks-1 with fixed bounds, each chunk on whichever
+// thread is free. For kernels with an accumulator per chunk, added up in chunk order afterwards: the
+// sum then does not depend on which thread ran what (floating-point addition is not associative).
+void parallelForChunks(int64_t n, int64_t chunks, const std::function<void(int64_t, int64_t, int64_t)>& body);
 
 }  // namespace mwt
