@@ -94,7 +94,7 @@ const rows: [string, string][] = [
   ['module FLOPs vs full', ratio(module.flops, module.fullFlops)],
   ['wall time: standard / modular training', `${((standard.wallMs ?? 0) / 1000).toFixed(1)} s / ${((modular.wallMs ?? 0) / 1000).toFixed(1)} s`],
   ['wall time: modularization', `${(modularization.wallMs / 1000).toFixed(1)} s`],
-  ['download the module', `curl -o module.tar${process.env.MWT_KEY ? ' -H "authorization: Bearer $MWT_KEY"' : ''} ${base}/modules/${r.moduleId}/download`],
+  ['module id', `${r.moduleId} (GET /modules/<id>/download while an API runs; the demo's stops with it)`],
 ];
 const width = Math.max(...rows.map(([k]) => k.length));
 console.log('');

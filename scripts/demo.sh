@@ -2,7 +2,7 @@
 # One command, fresh machine to result: installs, brings up PostgreSQL and Redis, migrates, starts
 # the API and one worker, submits a pipeline job on MNIST, follows its progress and prints the
 # result table, then stops the API and the worker. Options go to the client, e.g.
-#   npm run demo -- --epochs 5 --train-limit 8000
+#   npm run demo -- --epochs 25 --classes 2,5,7
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DATABASE_URL="${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/mwt}"
@@ -15,9 +15,11 @@ export HOST="${HOST:-127.0.0.1}"
 source scripts/prepare.sh
 prepare_database
 mkdir -p .data
-npm run --silent start:api >.data/api.log 2>&1 &
+# The entry points themselves (what `npm run start:api` / `start:worker` run), not through npm: npm
+# would not pass the signal on, and the API and worker would outlive the demo.
+node --import tsx apps/api/src/main.ts >.data/api.log 2>&1 &
 api=$!
-npm run --silent start:worker >.data/worker.log 2>&1 &
+node --import tsx apps/worker/src/main.ts >.data/worker.log 2>&1 &
 worker=$!
 trap 'kill $api $worker 2>/dev/null; wait 2>/dev/null || true' EXIT
 echo "[demo] API on http://127.0.0.1:$PORT (Swagger UI: /docs), logs in .data/"
