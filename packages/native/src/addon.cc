@@ -96,28 +96,48 @@ napi_value guarded(napi_env env, Body&& body) {
   return nullptr;
 }
 
-napi_value Conv2d(napi_env env, napi_callback_info info) {
+// The kernels over two input arrays and one output array, each sized by the conv geometry.
+enum class Extent { kInput, kOutput, kFilter };
+using GeometryKernel = void (*)(const float*, const float*, float*, const ConvGeometry&);
+
+int64_t sizeOf(Extent extent, const ConvGeometry& g) {
+  switch (extent) {
+    case Extent::kInput: return inputSize(g);
+    case Extent::kOutput: return outputSize(g);
+    case Extent::kFilter: return filterSize(g);
+  }
+  return 0;
+}
+
+struct GeometryBinding {
+  GeometryKernel kernel;
+  Extent extents[3];
+  const char* names[3];
+};
+
+napi_value runGeometryKernel(napi_env env, napi_callback_info info, const GeometryBinding& b) {
   return guarded(env, [&] {
     Call c(env, info, 4);
     const ConvGeometry g = geometry(c, 3);
-    conv2d(c.floats(0, inputSize(g), "x"), c.floats(1, filterSize(g), "filter"), c.floats(2, outputSize(g), "out"), g);
+    b.kernel(c.floats(0, sizeOf(b.extents[0], g), b.names[0]), c.floats(1, sizeOf(b.extents[1], g), b.names[1]),
+             c.floats(2, sizeOf(b.extents[2], g), b.names[2]), g);
   });
+}
+
+napi_value Conv2d(napi_env env, napi_callback_info info) {
+  return runGeometryKernel(env, info, {conv2d, {Extent::kInput, Extent::kFilter, Extent::kOutput}, {"x", "filter", "out"}});
 }
 
 napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    Call c(env, info, 4);
-    const ConvGeometry g = geometry(c, 3);
-    conv2dBackpropInput(c.floats(0, outputSize(g), "dy"), c.floats(1, filterSize(g), "filter"), c.floats(2, inputSize(g), "dx"), g);
-  });
+  return runGeometryKernel(env, info, {conv2dBackpropInput, {Extent::kOutput, Extent::kFilter, Extent::kInput}, {"dy", "filter", "dx"}});
 }
 
 napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    Call c(env, info, 4);
-    const ConvGeometry g = geometry(c, 3);
-    conv2dBackpropFilter(c.floats(0, inputSize(g), "x"), c.floats(1, outputSize(g), "dy"), c.floats(2, filterSize(g), "dFilter"), g);
-  });
+  return runGeometryKernel(env, info, {conv2dBackpropFilter, {Extent::kInput, Extent::kOutput, Extent::kFilter}, {"x", "dy", "dFilter"}});
+}
+
+napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
+  return runGeometryKernel(env, info, {maxPoolGrad, {Extent::kOutput, Extent::kInput, Extent::kInput}, {"dy", "x", "dx"}});
 }
 
 napi_value MaxPool(napi_env env, napi_callback_info info) {
@@ -125,14 +145,6 @@ napi_value MaxPool(napi_env env, napi_callback_info info) {
     Call c(env, info, 3);
     const ConvGeometry g = geometry(c, 2);
     maxPool(c.floats(0, inputSize(g), "x"), c.floats(1, outputSize(g), "out"), g);
-  });
-}
-
-napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    Call c(env, info, 4);
-    const ConvGeometry g = geometry(c, 3);
-    maxPoolGrad(c.floats(0, outputSize(g), "dy"), c.floats(1, inputSize(g), "x"), c.floats(2, inputSize(g), "dx"), g);
   });
 }
 
