@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { PrismaClient } from '@mwt/db';
-import { fromDbJobType, type QueuedJob } from '@mwt/shared';
+import { queueEntry, type QueuedJob } from '@mwt/shared';
 import { finish } from './finish';
 
 /** Rows one pass looks at; a larger backlog is swept over several passes (see `after`). */
@@ -36,8 +36,8 @@ export async function reconcile(prisma: PrismaClient, queue: Queue<QueuedJob>, s
   for (const row of rows) {
     const state = await queue.getJobState(row.id);
     if (state === 'unknown') {
-      // The BullMQ job id is the row's id, as the API enqueues it.
-      await queue.add(fromDbJobType(row.type), { jobId: row.id }, { jobId: row.id });
+      const { name, data, opts } = queueEntry(row.id, row.type);
+      await queue.add(name, data, opts);
       result.requeued += 1;
     } else if (state === 'failed') {
       // E.g. a job whose workers died more often than BullMQ's stalled limit allows.

@@ -221,6 +221,15 @@ export interface QueuedJob {
 }
 
 /**
+ * A job row's BullMQ entry, as the API enqueues it and a worker's reconciler enqueues it again: named
+ * by its type and keyed by the row's id, so the worker finds the row, DELETE finds the entry, and
+ * BullMQ ignores a second add of the same job.
+ */
+export function queueEntry(id: string, type: DbJobType): { name: JobType; data: QueuedJob; opts: { jobId: string } } {
+  return { name: fromDbJobType(type), data: { jobId: id }, opts: { jobId: id } };
+}
+
+/**
  * BullMQ options of every queued job: transient failures (a database blip, a killed worker) are
  * retried with exponential backoff; phases are idempotent, so a retry resumes from the last
  * checkpoint. Invalid input fails once (the worker throws UnrecoverableError). Finished jobs are

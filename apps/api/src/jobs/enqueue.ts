@@ -5,7 +5,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { Job } from '@mwt/db';
-import { fromDbJobType } from '@mwt/shared';
+import { queueEntry } from '@mwt/shared';
 import type { AppDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
 import { withTimeout } from '../timeout.js';
@@ -16,8 +16,7 @@ const ENQUEUE_TIMEOUT_MS = 5_000;
 export async function enqueueJobs({ prisma, queue }: AppDeps, jobs: Pick<Job, 'id' | 'type'>[], log: FastifyBaseLogger): Promise<string | null> {
   try {
     // One round trip for the lot.
-    const bulk = jobs.map(({ id, type }) => ({ name: fromDbJobType(type), data: { jobId: id }, opts: { jobId: id } }));
-    await withTimeout(queue.addBulk(bulk), ENQUEUE_TIMEOUT_MS, 'enqueue');
+    await withTimeout(queue.addBulk(jobs.map(({ id, type }) => queueEntry(id, type))), ENQUEUE_TIMEOUT_MS, 'enqueue');
     return null;
   } catch (err) {
     const reason = (err as Error).message;
