@@ -6,11 +6,12 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { addonPath } from '@mwt/native';
-import { buildArchitecture, createModel, disposeModel, gatherBatch, loadDataset, Sgd, trainStep } from '@mwt/core';
+import { buildArchitecture, createModel, disposeModel, gatherBatch, loadDataset, pairWeights, Sgd, trainStep } from '@mwt/core';
 import { initBackend } from '../../packages/core/src/backend/select';
 import { NATIVE_BACKEND, registerNativeBackend } from '../../packages/core/src/backend/native/backend';
 import { nativeKernels } from '../../packages/core/src/backend/native/addon';
 import { globalAvgPool } from '../../packages/core/src/ops/global-avg-pool';
+import { maskJaccardMetrics, pairSimilaritySums } from '../../packages/core/src/ops/mask-pairs';
 
 const built = existsSync(addonPath);
 const skip = built ? false : `native kernels not built (${addonPath}); run npm run build:native`;
@@ -138,6 +139,29 @@ describe('native backend', { skip }, () => {
       const ours = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(globalAvgPool(t as tf.Tensor4D), weights)))(x);
       const theirs = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.mean(t, [1, 2]), weights)))(x);
       return [globalAvgPool(x), tf.mean(x, [1, 2]), ours, theirs];
+    });
+  });
+
+  test('MwT pair statistics: similarity sums and their gradient, Jaccard metrics; empty and one-kernel rows, >64 kernels', async () => {
+    // Labels with same-label and different-label pairs; 70 kernels span two 64-bit words of the bitsets.
+    const pairs = pairWeights([0, 1, 0, 2, 1, 1, 0, 3, 2]);
+    const oneHot = (kernel: number, value: number) => tf.mul(tf.oneHot([kernel], 70), value);
+    await assertSame('pair statistics', () => {
+      // Two all-off rows (Jaccard 1 with each other), rows with one kernel on (unions of 1), random rows.
+      const rows = [tf.zeros([2, 70]), oneHot(3, 0.7), oneHot(3, 0.2), oneHot(66, 1), tf.relu(normal([4, 70], 1))];
+      const mask = tf.concat(rows) as tf.Tensor2D;
+      const positive = tf.tensor2d(pairs.positive, [pairs.size, pairs.size]);
+      const negative = tf.tensor2d(pairs.negative, [pairs.size, pairs.size]);
+      return [pairSimilaritySums(mask, positive, negative), maskJaccardMetrics(mask, positive, negative)];
+    });
+    // The gradient on rows that are not all off: at an all-off row it is ~1e6 times larger (1 / sqrt(epsilon)),
+    // which would hide every other row's error under the relative tolerance.
+    await assertSame('pair similarity gradient', () => {
+      const mask = tf.add(tf.relu(normal([9, 70], 1)), tf.mul(tf.oneHot(tf.range(0, 9, 1, 'int32'), 70), 0.5)) as tf.Tensor2D;
+      const positive = tf.tensor2d(pairs.positive, [pairs.size, pairs.size]);
+      const negative = tf.tensor2d(pairs.negative, [pairs.size, pairs.size]);
+      const upstream = normal([2], 2);
+      return tf.grad((m: tf.Tensor) => tf.sum(tf.mul(pairSimilaritySums(m as tf.Tensor2D, positive, negative), upstream)))(mask);
     });
   });
 

@@ -257,6 +257,43 @@ napi_value SgdUpdate(napi_env env, napi_callback_info info) {
   });
 }
 
+// The pair kernels' [batch, kernels] argument, and the epsilon argument where the kernel has one.
+PairShape pairShape(Call& c, size_t shapeArg, float epsilon) {
+  const std::vector<int> d = c.ints(shapeArg, 2, "shape");
+  if (d[0] < 1 || d[1] < 1) throw ArgumentError("pair kernels need a non-empty [batch, kernels] mask");
+  return PairShape{d[0], d[1], epsilon};
+}
+
+int64_t pairsSize(const PairShape& s) { return static_cast<int64_t>(s.batch) * s.batch; }
+int64_t maskSize(const PairShape& s) { return static_cast<int64_t>(s.batch) * s.kernels; }
+
+napi_value PairSimilaritySums(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Call c(env, info, 6);
+    const PairShape s = pairShape(c, 4, static_cast<float>(c.number(5)));
+    pairSimilaritySums(c.floats(0, maskSize(s), "mask"), c.floats(1, pairsSize(s), "positive"), c.floats(2, pairsSize(s), "negative"),
+                       c.floats(3, 2, "sums"), s);
+  });
+}
+
+napi_value PairSimilaritySumsGrad(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Call c(env, info, 7);
+    const PairShape s = pairShape(c, 5, static_cast<float>(c.number(6)));
+    pairSimilaritySumsGrad(c.floats(0, 2, "dSums"), c.floats(1, maskSize(s), "mask"), c.floats(2, pairsSize(s), "positive"),
+                           c.floats(3, pairsSize(s), "negative"), c.floats(4, maskSize(s), "dMask"), s);
+  });
+}
+
+napi_value MaskJaccardMetrics(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Call c(env, info, 5);
+    const PairShape s = pairShape(c, 4, 0.0f);
+    maskJaccardMetrics(c.floats(0, maskSize(s), "mask"), c.floats(1, pairsSize(s), "positive"), c.floats(2, pairsSize(s), "negative"),
+                       c.floats(3, 3, "out"), s);
+  });
+}
+
 napi_value Threads(napi_env env, napi_callback_info) {
   napi_value result;
   napi_create_int32(env, threadCount(), &result);
@@ -279,6 +316,9 @@ napi_value Init(napi_env env, napi_value exports) {
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, kMethod, nullptr},
       {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, kMethod, nullptr},
       {"sgdUpdate", nullptr, SgdUpdate, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"pairSimilaritySums", nullptr, PairSimilaritySums, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"pairSimilaritySumsGrad", nullptr, PairSimilaritySumsGrad, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"maskJaccardMetrics", nullptr, MaskJaccardMetrics, nullptr, nullptr, nullptr, kMethod, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, kMethod, nullptr},
   };
   napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);

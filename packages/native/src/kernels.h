@@ -70,4 +70,18 @@ struct SgdConfig {
 void sgdUpdate(const float* param, const float* velocity, const float* grad, float* newParam, float* newVelocity,
                int64_t size, const SgdConfig& c);
 
+// MwT's pairwise statistics of one layer's [batch, kernels] mask, over the pairs weighted by two
+// [batch, batch] matrices (positive: same-label pairs, negative: the others):
+//   sums = { sum P[i,j] S[i,j], sum N[i,j] S[i,j] },  S = n n^T,  n[i] = mask[i] / sqrt(|mask[i]|^2 + epsilon)
+// its gradient with respect to the mask given dSums[2], and the Jaccard metrics of mask > 0:
+//   out = { fraction of kernels on, sum P[i,j] J[i,j], sum N[i,j] J[i,j] }  (J = 1 for two empty rows).
+struct PairShape {
+  int batch, kernels;
+  float epsilon;
+};
+void pairSimilaritySums(const float* mask, const float* positive, const float* negative, float* sums, const PairShape& s);
+void pairSimilaritySumsGrad(const float* dSums, const float* mask, const float* positive, const float* negative, float* dMask,
+                            const PairShape& s);
+void maskJaccardMetrics(const float* mask, const float* positive, const float* negative, float* out, const PairShape& s);
+
 }  // namespace mwt

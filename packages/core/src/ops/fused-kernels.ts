@@ -5,12 +5,18 @@
  *   MwtBatchNormTrain      { z, gamma, beta, mask? } { relu, epsilon } -> [out, mean, variance]
  *   MwtBatchNormTrainGrad  { dOut, z, gamma, beta, mask?, mean, variance } { relu, epsilon } -> [dz, dGamma, dBeta, dMask?]
  *   MwtSgdUpdate           { param, velocity, grad } { lr, momentum, weightDecay, nesterov } -> [param', velocity']
+ *   MwtPairSimilarity      { mask, positive, negative } { epsilon } -> [sums]            (see ops/mask-pairs.ts)
+ *   MwtPairSimilarityGrad  { dSums, mask, positive, negative } { epsilon } -> [dMask]
+ *   MwtMaskJaccard         { mask, positive, negative } -> [metrics]
  */
 import * as tf from '@tensorflow/tfjs';
 
 export const MWT_BATCH_NORM_TRAIN = 'MwtBatchNormTrain';
 export const MWT_BATCH_NORM_TRAIN_GRAD = 'MwtBatchNormTrainGrad';
 export const MWT_SGD_UPDATE = 'MwtSgdUpdate';
+export const MWT_PAIR_SIMILARITY = 'MwtPairSimilarity';
+export const MWT_PAIR_SIMILARITY_GRAD = 'MwtPairSimilarityGrad';
+export const MWT_MASK_JACCARD = 'MwtMaskJaccard';
 
 export function hasFusedKernel(kernelName: string): boolean {
   return tf.getKernel(kernelName, tf.getBackend()) !== undefined;

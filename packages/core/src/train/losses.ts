@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { maskJaccardMetrics, pairSimilaritySums } from '../ops/mask-pairs';
 
 /**
  * Weights over the strict upper triangle (pairs i < j) of a batch: same-label pairs P+ and
@@ -29,16 +30,6 @@ export function pairWeights(labels: ArrayLike<number>): PairWeights {
   return { size, positive, negative, positiveCount, negativeCount };
 }
 
-/** Row-normalized cosine similarity S = n n^T of a [batch, kernels] mask; an all-zero row stays zero. */
-export function cosineSimilarity(mask: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => {
-    // sqrt(x + eps) instead of a plain norm: the norm's gradient at an all-off mask would be 0/0.
-    const norms = tf.sqrt(tf.add(tf.sum(tf.square(mask), 1, true), 1e-12));
-    const normalized = tf.div(mask, norms) as tf.Tensor2D;
-    return tf.matMul(normalized, normalized, false, true);
-  });
-}
-
 export interface MwtLosses {
   /** mean over layers of (1 - mean S over same-label pairs); a layer term is 0 when the batch has no such pair. */
   cohesion: tf.Scalar;
@@ -50,17 +41,18 @@ export interface MwtLosses {
 export function mwtLosses(masks: tf.Tensor2D[], pairs: PairWeights): MwtLosses {
   return tf.tidy(() => {
     if (masks.length === 0) return { cohesion: tf.scalar(0), coupling: tf.scalar(0) };
-    const positive = tf.tensor2d(pairs.positive, [pairs.size, pairs.size]);
-    const negative = tf.tensor2d(pairs.negative, [pairs.size, pairs.size]);
-    const cohesionTerms: tf.Scalar[] = [];
-    const couplingTerms: tf.Scalar[] = [];
-    for (const mask of masks) {
-      const similarity = cosineSimilarity(mask);
-      cohesionTerms.push(pairs.positiveCount > 0 ? tf.sub(1, tf.sum(tf.mul(similarity, positive))) : tf.scalar(0));
-      couplingTerms.push(pairs.negativeCount > 0 ? tf.sum(tf.mul(similarity, negative)) : tf.scalar(0));
-    }
-    return { cohesion: tf.mean(tf.stack(cohesionTerms)) as tf.Scalar, coupling: tf.mean(tf.stack(couplingTerms)) as tf.Scalar };
+    const [positive, negative] = pairWeightTensors(pairs);
+    // [2]: the mean over layers of the mean similarity over same-label and over different-label pairs.
+    const [same, different] = tf.unstack(tf.mean(tf.stack(masks.map((mask) => pairSimilaritySums(mask, positive, negative))), 0));
+    return {
+      cohesion: pairs.positiveCount > 0 ? (tf.sub(1, same) as tf.Scalar) : tf.scalar(0),
+      coupling: pairs.negativeCount > 0 ? (different as tf.Scalar) : tf.scalar(0),
+    };
   });
+}
+
+function pairWeightTensors(pairs: PairWeights): [tf.Tensor2D, tf.Tensor2D] {
+  return [tf.tensor2d(pairs.positive, [pairs.size, pairs.size]), tf.tensor2d(pairs.negative, [pairs.size, pairs.size])];
 }
 
 /** Mean cross-entropy of integer labels. */
@@ -83,27 +75,9 @@ export interface BatchMaskMetrics {
 export function batchMaskMetrics(masks: tf.Tensor2D[], pairs: PairWeights): BatchMaskMetrics {
   return tf.tidy(() => {
     if (masks.length === 0) return { kernelRate: tf.scalar(1), cohesion: tf.scalar(0), coupling: tf.scalar(0) };
-    const positive = tf.tensor2d(pairs.positive, [pairs.size, pairs.size]);
-    const negative = tf.tensor2d(pairs.negative, [pairs.size, pairs.size]);
-    const rates: tf.Scalar[] = [];
-    const cohesion: tf.Scalar[] = [];
-    const coupling: tf.Scalar[] = [];
-    for (const mask of masks) {
-      const on = tf.cast(tf.greater(mask, 0), 'float32') as tf.Tensor2D;
-      rates.push(tf.mean(on));
-      const jaccard = jaccardMatrix(on);
-      cohesion.push(tf.sum(tf.mul(jaccard, positive)));
-      coupling.push(tf.sum(tf.mul(jaccard, negative)));
-    }
-    const layerMean = (terms: tf.Scalar[]) => tf.mean(tf.stack(terms)) as tf.Scalar;
-    return { kernelRate: layerMean(rates), cohesion: layerMean(cohesion), coupling: layerMean(coupling) };
+    const [positive, negative] = pairWeightTensors(pairs);
+    // [3]: layer means of the kernel rate and of the weighted Jaccard sums.
+    const [kernelRate, cohesion, coupling] = tf.unstack(tf.mean(tf.stack(masks.map((mask) => maskJaccardMetrics(mask, positive, negative))), 0));
+    return { kernelRate: kernelRate as tf.Scalar, cohesion: cohesion as tf.Scalar, coupling: coupling as tf.Scalar };
   });
-}
-
-/** Pairwise Jaccard indices of the rows of a 0/1 matrix. */
-function jaccardMatrix(on: tf.Tensor2D): tf.Tensor2D {
-  const intersection = tf.matMul(on, on, false, true);
-  const sizes = tf.sum(on, 1, true);
-  const union = tf.sub(tf.add(sizes, tf.transpose(sizes)), intersection);
-  return tf.where(tf.greater(union, 0), tf.div(intersection, tf.maximum(union, 1)), tf.onesLike(union)) as tf.Tensor2D;
 }

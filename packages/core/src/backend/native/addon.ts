@@ -35,6 +35,13 @@ export interface NativeKernels {
     param: Float32Array, velocity: Float32Array, grad: Float32Array, newParam: Float32Array, newVelocity: Float32Array,
     lr: number, momentum: number, weightDecay: number, nesterov: boolean,
   ): void;
+  /** shape: [batch, kernels]; positive, negative: [batch, batch]; sums: 2 */
+  pairSimilaritySums(mask: Float32Array, positive: Float32Array, negative: Float32Array, sums: Float32Array, shape: Int32Array, epsilon: number): void;
+  pairSimilaritySumsGrad(
+    dSums: Float32Array, mask: Float32Array, positive: Float32Array, negative: Float32Array, dMask: Float32Array, shape: Int32Array, epsilon: number,
+  ): void;
+  /** out: [kernel rate, sum P * Jaccard, sum N * Jaccard] */
+  maskJaccardMetrics(mask: Float32Array, positive: Float32Array, negative: Float32Array, out: Float32Array, shape: Int32Array): void;
   threads(): number;
 }
 

@@ -1,6 +1,8 @@
 /** The native implementations of MwT's fused kernels (see ops/fused-kernels.ts for their contracts). */
 import * as tf from '@tensorflow/tfjs';
-import { MWT_BATCH_NORM_TRAIN, MWT_BATCH_NORM_TRAIN_GRAD, MWT_SGD_UPDATE } from '../../ops/fused-kernels';
+import {
+  MWT_BATCH_NORM_TRAIN, MWT_BATCH_NORM_TRAIN_GRAD, MWT_MASK_JACCARD, MWT_PAIR_SIMILARITY, MWT_PAIR_SIMILARITY_GRAD, MWT_SGD_UPDATE,
+} from '../../ops/fused-kernels';
 import { nativeKernels } from './addon';
 import type { NativeKernel, NativeKernelArgs } from './backend';
 
@@ -80,8 +82,44 @@ const sgdUpdate: NativeKernel = (args) => {
   return [args.backend.output(param.shape, newParam), args.backend.output(param.shape, newVelocity)];
 };
 
+/** [batch, kernels] of a pair kernel's mask, or undefined where it is not a float32 matrix. */
+function pairShape(args: NativeKernelArgs): Int32Array | undefined {
+  const mask = args.inputs.mask;
+  if (!mask || mask.shape.length !== 2) return undefined;
+  return Int32Array.from(mask.shape);
+}
+
+const pairSimilarity: NativeKernel = (args) => {
+  const shape = pairShape(args);
+  if (!shape) return undefined;
+  const sums = args.backend.allocate(2);
+  const { epsilon } = args.attrs as unknown as { epsilon: number };
+  nativeKernels().pairSimilaritySums(floats(args, 'mask'), floats(args, 'positive'), floats(args, 'negative'), sums, shape, epsilon);
+  return [args.backend.output([2], sums)];
+};
+
+const pairSimilarityGrad: NativeKernel = (args) => {
+  const shape = pairShape(args);
+  if (!shape) return undefined;
+  const dMask = args.backend.allocate(shape[0] * shape[1]);
+  const { epsilon } = args.attrs as unknown as { epsilon: number };
+  nativeKernels().pairSimilaritySumsGrad(floats(args, 'dSums'), floats(args, 'mask'), floats(args, 'positive'), floats(args, 'negative'), dMask, shape, epsilon);
+  return [args.backend.output([shape[0], shape[1]], dMask)];
+};
+
+const maskJaccard: NativeKernel = (args) => {
+  const shape = pairShape(args);
+  if (!shape) return undefined;
+  const metrics = args.backend.allocate(3);
+  nativeKernels().maskJaccardMetrics(floats(args, 'mask'), floats(args, 'positive'), floats(args, 'negative'), metrics, shape);
+  return [args.backend.output([3], metrics)];
+};
+
 export const MWT_KERNELS: Record<string, NativeKernel> = {
   [MWT_BATCH_NORM_TRAIN]: batchNormTrain,
   [MWT_BATCH_NORM_TRAIN_GRAD]: batchNormTrainGrad,
   [MWT_SGD_UPDATE]: sgdUpdate,
+  [MWT_PAIR_SIMILARITY]: pairSimilarity,
+  [MWT_PAIR_SIMILARITY_GRAD]: pairSimilarityGrad,
+  [MWT_MASK_JACCARD]: maskJaccard,
 };
