@@ -67,6 +67,11 @@ describe('native backend', { skip }, () => {
     { x: [3, 6, 6, 16], f: [1, 1, 16, 36], stride: 2, pad: 'same' },
     { x: [1, 7, 5, 70], f: [2, 3, 70, 66], stride: 1, pad: 'same' },
     { x: [2, 9, 9, 4], f: [3, 3, 4, 4], stride: 1, pad: 'same', dilation: 2 },
+    // Images smaller than the window: some taps only ever read padding (skipped), pixel blocks span images.
+    { x: [5, 1, 1, 12], f: [3, 3, 12, 20], stride: 1, pad: 'same' },
+    { x: [3, 2, 3, 6], f: [5, 5, 6, 9], stride: 1, pad: 'same' },
+    // Enough work to be split across threads, with pixel blocks that cross rows within each part.
+    { x: [6, 5, 5, 24], f: [3, 3, 24, 40], stride: 1, pad: 'same' },
   ];
   for (const c of convs) {
     test(`conv2d and both gradients: x=${c.x} f=${c.f} stride ${c.stride} ${c.pad}${c.dilation ? ` dilation ${c.dilation}` : ''}`, async () => {

@@ -4,6 +4,7 @@
 // pixels at a time to reuse every weight load.
 #pragma once
 
+#include <cstdint>
 #include <cstring>
 #include <type_traits>
 
@@ -88,12 +89,13 @@ inline void forEachChunk(int channels, Body&& body) {
   }
 }
 
-// Calls block(first, std::integral_constant<int, P>{}) over [0, n) in blocks of P pixels, then the
-// remainder in blocks of P/2, P/4 ... 1, so that no pixel runs through the slowest path needlessly.
+// Calls block(first, std::integral_constant<int, P>{}) over [first, end) in blocks of P pixels, in
+// order, then the remainder in blocks of P/2, P/4 ... 1, so that no pixel runs through the slowest
+// path needlessly.
 template <int P, typename Block>
-inline void forEachPixelBlock(int n, int first, Block&& block) {
-  for (; first + P <= n; first += P) block(first, std::integral_constant<int, P>{});
-  if constexpr (P > 1) forEachPixelBlock<P / 2>(n, first, block);
+inline void forEachPixelBlock(int64_t first, int64_t end, Block&& block) {
+  for (; first + P <= end; first += P) block(first, std::integral_constant<int, P>{});
+  if constexpr (P > 1) forEachPixelBlock<P / 2>(first, end, block);
 }
 
 }  // namespace mwt

@@ -70,16 +70,88 @@ PaddedView padInput(const float* x, const ConvGeometry& g) {
   return view;
 }
 
+// The filter taps that read some input pixel. The others only ever see padding (e.g. all but the
+// centre tap of a 3x3 'same' conv over a 1x1 image), so skipping them is exact.
+struct TapRange {
+  int khBegin, khEnd, kwBegin, kwEnd;
+};
+
+// [begin, end) of the taps k for which some output position o reads input o * stride + k * dilation - pad in [0, size).
+void usedTaps(int taps, int outSize, int stride, int dilation, int pad, int inSize, int& begin, int& end) {
+  begin = taps;
+  end = 0;
+  for (int k = 0; k < taps; k++) {
+    for (int o = 0; o < outSize; o++) {
+      const int i = o * stride + k * dilation - pad;
+      if (i >= 0 && i < inSize) {
+        begin = std::min(begin, k);
+        end = k + 1;
+        break;
+      }
+    }
+  }
+  if (begin > end) begin = end;
+}
+
+TapRange usedTaps(const ConvGeometry& g) {
+  TapRange t{};
+  usedTaps(g.kH, g.outH, g.strideH, g.dilationH, g.padTop, g.inH, t.khBegin, t.khEnd);
+  usedTaps(g.kW, g.outW, g.strideW, g.dilationW, g.padLeft, g.inW, t.kwBegin, t.kwEnd);
+  return t;
+}
+
+// Walks output pixels in order (numbered b * outH * outW + oh * outW + ow), giving where each one's
+// window starts in a padded image batch. Blocks of pixels may span rows and images, so that small
+// images (3x3, 1x1) still fill the register blocks.
+class PixelWalk {
+ public:
+  PixelWalk(const ConvGeometry& g, int64_t rowStride, int64_t imageStride, int64_t first)
+      : g_(g), rowStride_(rowStride), imageStride_(imageStride) {
+    const int64_t perImage = static_cast<int64_t>(g.outH) * g.outW;
+    b_ = first / perImage;
+    oh_ = static_cast<int>((first % perImage) / g.outW);
+    ow_ = static_cast<int>(first % g.outW);
+  }
+
+  // Offset of the current pixel's window in the padded batch; then moves to the next pixel.
+  int64_t next() {
+    const int64_t offset = b_ * imageStride_ + static_cast<int64_t>(oh_) * g_.strideH * rowStride_ + static_cast<int64_t>(ow_) * g_.strideW * g_.inC;
+    if (++ow_ == g_.outW) {
+      ow_ = 0;
+      if (++oh_ == g_.outH) {
+        oh_ = 0;
+        b_++;
+      }
+    }
+    return offset;
+  }
+
+ private:
+  const ConvGeometry& g_;
+  int64_t rowStride_, imageStride_;
+  int64_t b_;
+  int oh_, ow_;
+};
+
+// Pixels per tile: the channel chunks of a tile run over the same few windows while they are in cache.
+constexpr int64_t kTilePixels = 64;
+
+// Calls tile(begin, end) over [first, last) in tiles of kTilePixels.
+template <typename Tile>
+inline void forEachTile(int64_t first, int64_t last, Tile&& tile) {
+  for (int64_t begin = first; begin < last; begin += kTilePixels) tile(begin, std::min(last, begin + kTilePixels));
+}
+
 // ---- forward: out[p, co] = sum over (kh, kw, ci) of x[p's window pixel, ci] * f[kh, kw, ci, co]
 
 template <int CT, int P>
-inline void forwardPixels(const float* const* xs, const float* f, float* const* outs, const ConvGeometry& g,
+inline void forwardPixels(const float* const* xs, const float* f, float* const* outs, const ConvGeometry& g, const TapRange& taps,
                           int64_t rowStride) {
   using L = ChunkLayout<CT>;
   using V = typename L::Vector;
   V acc[P][L::count] = {};
-  for (int kh = 0; kh < g.kH; kh++) {
-    for (int kw = 0; kw < g.kW; kw++) {
+  for (int kh = taps.khBegin; kh < taps.khEnd; kh++) {
+    for (int kw = taps.kwBegin; kw < taps.kwEnd; kw++) {
       const int64_t offset = kh * g.dilationH * rowStride + static_cast<int64_t>(kw) * g.dilationW * g.inC;
       const float* w = f + static_cast<int64_t>(kh * g.kW + kw) * g.inC * g.outC;
       for (int ci = 0; ci < g.inC; ci++, w += g.outC) {
@@ -96,33 +168,35 @@ inline void forwardPixels(const float* const* xs, const float* f, float* const* 
     for (int j = 0; j < L::count; j++) store(outs[p] + j * L::lanes, acc[p][j]);
 }
 
+// Output channels [co, co + CT) of pixels [begin, end).
 template <int CT>
-void forwardRow(const float* xRow, const float* f, float* outRow, int co, const ConvGeometry& g, int64_t rowStride) {
-  const int64_t colStep = static_cast<int64_t>(g.strideW) * g.inC;
-  forEachPixelBlock<ChunkLayout<CT>::pixels>(g.outW, 0, [&](int ow, auto block) {
+void forwardPixelRange(const PaddedView& in, const float* f, float* out, int co, const ConvGeometry& g, const TapRange& taps,
+                       int64_t begin, int64_t end) {
+  PixelWalk walk(g, in.rowStride, in.imageStride, begin);
+  forEachPixelBlock<ChunkLayout<CT>::pixels>(begin, end, [&](int64_t q, auto block) {
     constexpr int P = decltype(block)::value;
     const float* xs[P];
     float* outs[P];
     for (int p = 0; p < P; p++) {
-      xs[p] = xRow + (ow + p) * colStep;
-      outs[p] = outRow + static_cast<int64_t>(ow + p) * g.outC + co;
+      xs[p] = in.data + walk.next();
+      outs[p] = out + (q + p) * g.outC + co;
     }
-    forwardPixels<CT, P>(xs, f + co, outs, g, rowStride);
+    forwardPixels<CT, P>(xs, f + co, outs, g, taps, in.rowStride);
   });
 }
 
 // ---- filter gradient: dF[kh, kw, ci, co] = sum over pixels p of x[p's window pixel, ci] * dy[p, co]
 
 template <int CT, int P>
-inline void filterPixels(const float* const* xs, const float* const* dys, float* dF, const ConvGeometry& g,
+inline void filterPixels(const float* const* xs, const float* const* dys, float* dF, const ConvGeometry& g, const TapRange& taps,
                          int64_t rowStride) {
   using L = ChunkLayout<CT>;
   using V = typename L::Vector;
   V d[P][L::count];
   for (int p = 0; p < P; p++)
     for (int j = 0; j < L::count; j++) d[p][j] = load<V>(dys[p] + j * L::lanes);
-  for (int kh = 0; kh < g.kH; kh++) {
-    for (int kw = 0; kw < g.kW; kw++) {
+  for (int kh = taps.khBegin; kh < taps.khEnd; kh++) {
+    for (int kw = taps.kwBegin; kw < taps.kwEnd; kw++) {
       const int64_t offset = kh * g.dilationH * rowStride + static_cast<int64_t>(kw) * g.dilationW * g.inC;
       float* row = dF + static_cast<int64_t>(kh * g.kW + kw) * g.inC * g.outC;
       for (int ci = 0; ci < g.inC; ci++, row += g.outC) {
@@ -139,30 +213,33 @@ inline void filterPixels(const float* const* xs, const float* const* dys, float*
 }
 
 template <int CT>
-void filterRow(const float* xRow, const float* dyRow, float* dF, int co, const ConvGeometry& g, int64_t rowStride) {
-  const int64_t colStep = static_cast<int64_t>(g.strideW) * g.inC;
-  forEachPixelBlock<ChunkLayout<CT>::pixels>(g.outW, 0, [&](int ow, auto block) {
+void filterPixelRange(const PaddedView& in, const float* dy, float* dF, int co, const ConvGeometry& g, const TapRange& taps,
+                      int64_t begin, int64_t end) {
+  PixelWalk walk(g, in.rowStride, in.imageStride, begin);
+  forEachPixelBlock<ChunkLayout<CT>::pixels>(begin, end, [&](int64_t q, auto block) {
     constexpr int P = decltype(block)::value;
     const float* xs[P];
     const float* dys[P];
     for (int p = 0; p < P; p++) {
-      xs[p] = xRow + (ow + p) * colStep;
-      dys[p] = dyRow + static_cast<int64_t>(ow + p) * g.outC + co;
+      xs[p] = in.data + walk.next();
+      dys[p] = dy + (q + p) * g.outC + co;
     }
-    filterPixels<CT, P>(xs, dys, dF + co, g, rowStride);
+    filterPixels<CT, P>(xs, dys, dF + co, g, taps, in.rowStride);
   });
 }
 
 // ---- input gradient: dx[p's window pixel (kh, kw), ci] += sum over co of dy[p, co] * f[kh, kw, ci, co],
-// with the filter transposed to [kh, kw, co, ci] so that the inner loop runs along ci.
+// with the filter transposed to [kh, kw, co, ci] so that the inner loop runs along ci. The pixels of a
+// block never write the same element for one tap (their windows start at distinct pixels), so a
+// block may span rows; windows of different blocks overlap, so threads split the work by image.
 
 template <int CT, int P>
-inline void inputPixels(float* const* dxs, const float* const* dys, const float* ft, const ConvGeometry& g,
+inline void inputPixels(float* const* dxs, const float* const* dys, const float* ft, const ConvGeometry& g, const TapRange& taps,
                         int64_t rowStride) {
   using L = ChunkLayout<CT>;
   using V = typename L::Vector;
-  for (int kh = 0; kh < g.kH; kh++) {
-    for (int kw = 0; kw < g.kW; kw++) {
+  for (int kh = taps.khBegin; kh < taps.khEnd; kh++) {
+    for (int kw = taps.kwBegin; kw < taps.kwEnd; kw++) {
       const int64_t offset = kh * g.dilationH * rowStride + static_cast<int64_t>(kw) * g.dilationW * g.inC;
       V acc[P][L::count];
       for (int p = 0; p < P; p++)
@@ -183,17 +260,18 @@ inline void inputPixels(float* const* dxs, const float* const* dys, const float*
 }
 
 template <int CT>
-void inputRow(float* dxRow, const float* dyRow, const float* ft, int ci, const ConvGeometry& g, int64_t rowStride) {
-  const int64_t colStep = static_cast<int64_t>(g.strideW) * g.inC;
-  forEachPixelBlock<ChunkLayout<CT>::pixels>(g.outW, 0, [&](int ow, auto block) {
+void inputPixelRange(float* target, int64_t rowStride, int64_t imageStride, const float* dy, const float* ft, int ci,
+                     const ConvGeometry& g, const TapRange& taps, int64_t begin, int64_t end) {
+  PixelWalk walk(g, rowStride, imageStride, begin);
+  forEachPixelBlock<ChunkLayout<CT>::pixels>(begin, end, [&](int64_t q, auto block) {
     constexpr int P = decltype(block)::value;
     float* dxs[P];
     const float* dys[P];
     for (int p = 0; p < P; p++) {
-      dxs[p] = dxRow + (ow + p) * colStep + ci;
-      dys[p] = dyRow + static_cast<int64_t>(ow + p) * g.outC;
+      dxs[p] = target + walk.next() + ci;
+      dys[p] = dy + (q + p) * g.outC;
     }
-    inputPixels<CT, P>(dxs, dys, ft + ci, g, rowStride);
+    inputPixels<CT, P>(dxs, dys, ft + ci, g, taps, rowStride);
   });
 }
 
@@ -205,20 +283,18 @@ double macsPerOutputRow(const ConvGeometry& g) {
 
 void conv2d(const float* x, const float* filter, float* out, const ConvGeometry& g) {
   const PaddedView in = padInput(x, g);
+  const TapRange taps = usedTaps(g);
   const int64_t rows = static_cast<int64_t>(g.batch) * g.outH;
   parallelFor(rows, macsPerOutputRow(g), [&](int64_t begin, int64_t end) {
-    for (int64_t row = begin; row < end; row++) {
-      const int64_t b = row / g.outH;
-      const int oh = static_cast<int>(row % g.outH);
-      const float* xRow = in.data + b * in.imageStride + static_cast<int64_t>(oh) * g.strideH * in.rowStride;
-      float* outRow = out + row * g.outW * g.outC;
-      forEachChunk(g.outC, [&](int co, auto chunk) { forwardRow<decltype(chunk)::value>(xRow, filter, outRow, co, g, in.rowStride); });
-    }
+    forEachTile(begin * g.outW, end * g.outW, [&](int64_t first, int64_t last) {
+      forEachChunk(g.outC, [&](int co, auto chunk) { forwardPixelRange<decltype(chunk)::value>(in, filter, out, co, g, taps, first, last); });
+    });
   });
 }
 
 void conv2dBackpropFilter(const float* x, const float* dy, float* dFilter, const ConvGeometry& g) {
   const PaddedView in = padInput(x, g);
+  const TapRange taps = usedTaps(g);
   const int64_t size = static_cast<int64_t>(g.kH) * g.kW * g.inC * g.outC;
   const int64_t rows = static_cast<int64_t>(g.batch) * g.outH;
   // One accumulator per chunk (chunk 0 writes straight into the output), added up in chunk order.
@@ -226,13 +302,9 @@ void conv2dBackpropFilter(const float* x, const float* dy, float* dFilter, const
   std::vector<std::vector<float>> partials(chunks - 1, std::vector<float>(static_cast<size_t>(size), 0.0f));
   parallelForChunks(rows, chunks, [&](int64_t part, int64_t begin, int64_t end) {
     float* acc = part > 0 ? partials[part - 1].data() : dFilter;
-    for (int64_t row = begin; row < end; row++) {
-      const int64_t b = row / g.outH;
-      const int oh = static_cast<int>(row % g.outH);
-      const float* xRow = in.data + b * in.imageStride + static_cast<int64_t>(oh) * g.strideH * in.rowStride;
-      const float* dyRow = dy + row * g.outW * g.outC;
-      forEachChunk(g.outC, [&](int co, auto chunk) { filterRow<decltype(chunk)::value>(xRow, dyRow, acc, co, g, in.rowStride); });
-    }
+    forEachTile(begin * g.outW, end * g.outW, [&](int64_t first, int64_t last) {
+      forEachChunk(g.outC, [&](int co, auto chunk) { filterPixelRange<decltype(chunk)::value>(in, dy, acc, co, g, taps, first, last); });
+    });
   });
   for (const std::vector<float>& partial : partials)
     for (int64_t i = 0; i < size; i++) dFilter[i] += partial[i];
@@ -245,6 +317,7 @@ void conv2dBackpropInput(const float* dy, const float* filter, float* dx, const 
     for (int ci = 0; ci < g.inC; ci++)
       for (int co = 0; co < g.outC; co++)
         transposed[(static_cast<size_t>(k) * g.outC + co) * g.inC + ci] = filter[(static_cast<size_t>(k) * g.inC + ci) * g.outC + co];
+  const TapRange taps = usedTaps(g);
 
   // Accumulate into a padded buffer (or dx itself when the windows stay inside it), then crop.
   const bool padded = needsPadding(g);
@@ -256,14 +329,13 @@ void conv2dBackpropInput(const float* dy, const float* filter, float* dx, const 
   float* target = padded ? storage.data() : dx;
 
   // Windows of neighbouring rows overlap, so the work is split by image.
+  const int64_t pixelsPerImage = static_cast<int64_t>(g.outH) * g.outW;
   parallelFor(g.batch, macsPerOutputRow(g) * g.outH, [&](int64_t begin, int64_t end) {
-    for (int64_t b = begin; b < end; b++) {
-      for (int oh = 0; oh < g.outH; oh++) {
-        float* dxRow = target + b * imageStride + static_cast<int64_t>(oh) * g.strideH * rowStride;
-        const float* dyRow = dy + (b * g.outH + oh) * static_cast<int64_t>(g.outW) * g.outC;
-        forEachChunk(g.inC, [&](int ci, auto chunk) { inputRow<decltype(chunk)::value>(dxRow, dyRow, transposed.data(), ci, g, rowStride); });
-      }
-    }
+    forEachTile(begin * pixelsPerImage, end * pixelsPerImage, [&](int64_t first, int64_t last) {
+      forEachChunk(g.inC, [&](int ci, auto chunk) {
+        inputPixelRange<decltype(chunk)::value>(target, rowStride, imageStride, dy, transposed.data(), ci, g, taps, first, last);
+      });
+    });
   });
   if (!padded) return;
   const int firstCol = std::max(0, g.padLeft);
