@@ -11,6 +11,7 @@ import { initBackend } from '../../packages/core/src/backend/select';
 import { NATIVE_BACKEND, registerNativeBackend } from '../../packages/core/src/backend/native/backend';
 import { nativeKernels } from '../../packages/core/src/backend/native/addon';
 import { globalAvgPool } from '../../packages/core/src/ops/global-avg-pool';
+import { maskGate } from '../../packages/core/src/ops/mask-gate';
 import { maskJaccardMetrics, pairSimilaritySums } from '../../packages/core/src/ops/mask-pairs';
 
 const built = existsSync(addonPath);
@@ -167,6 +168,18 @@ describe('native backend', { skip }, () => {
       const negative = tf.tensor2d(pairs.negative, [pairs.size, pairs.size]);
       const upstream = normal([2], 2);
       return tf.grad((m: tf.Tensor) => tf.sum(tf.mul(pairSimilaritySums(m as tf.Tensor2D, positive, negative), upstream)))(mask);
+    });
+  });
+
+  test('the MwT mask gate and the gradients of all its inputs, hidden units and kernels switched off included', async () => {
+    await assertSame('mask gate', () => {
+      const pooled = normal([13, 10], 1) as tf.Tensor2D;
+      // b2 from -2 to 2: some kernels' logits stay negative (mask 0, no gradient), some saturate.
+      const weights = { w1: normal([10, 7], 2) as tf.Tensor2D, w2: normal([7, 20], 3) as tf.Tensor2D, b2: tf.linspace(-2, 2, 20) as tf.Tensor1D };
+      const upstream = normal([13, 20], 4);
+      const gate = (p: tf.Tensor, w1: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor) => maskGate(p as tf.Tensor2D, { w1: w1 as tf.Tensor2D, w2: w2 as tf.Tensor2D, b2: b2 as tf.Tensor1D });
+      const grads = tf.grads((p: tf.Tensor, w1: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor) => tf.sum(tf.mul(gate(p, w1, w2, b2), upstream)))([pooled, weights.w1, weights.w2, weights.b2]);
+      return [maskGate(pooled, weights), ...grads];
     });
   });
 

@@ -294,6 +294,37 @@ napi_value MaskJaccardMetrics(napi_env env, napi_callback_info info) {
   });
 }
 
+GateShape gateShape(Call& c, size_t shapeArg) {
+  const std::vector<int> d = c.ints(shapeArg, 4, "shape");
+  for (int v : d) if (v < 1) throw ArgumentError("the mask gate needs non-empty [batch, inputs, hidden, kernels]");
+  return GateShape{d[0], d[1], d[2], d[3]};
+}
+
+// (pooled, w1, w2, b2, mask, [batch, inputs, hidden, kernels])
+napi_value MaskGate(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Call c(env, info, 6);
+    const GateShape s = gateShape(c, 5);
+    maskGate(c.floats(0, static_cast<int64_t>(s.batch) * s.inputs, "pooled"), c.floats(1, static_cast<int64_t>(s.inputs) * s.hidden, "w1"),
+             c.floats(2, static_cast<int64_t>(s.hidden) * s.kernels, "w2"), c.floats(3, s.kernels, "b2"),
+             c.floats(4, static_cast<int64_t>(s.batch) * s.kernels, "mask"), s);
+  });
+}
+
+// (dMask, pooled, w1, w2, b2, dPooled, dW1, dW2, dB2, [batch, inputs, hidden, kernels])
+napi_value MaskGateGrad(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Call c(env, info, 10);
+    const GateShape s = gateShape(c, 9);
+    const int64_t pooledSize = static_cast<int64_t>(s.batch) * s.inputs;
+    const int64_t w1Size = static_cast<int64_t>(s.inputs) * s.hidden;
+    const int64_t w2Size = static_cast<int64_t>(s.hidden) * s.kernels;
+    maskGateGrad(c.floats(0, static_cast<int64_t>(s.batch) * s.kernels, "dMask"), c.floats(1, pooledSize, "pooled"), c.floats(2, w1Size, "w1"),
+                 c.floats(3, w2Size, "w2"), c.floats(4, s.kernels, "b2"), c.floats(5, pooledSize, "dPooled"), c.floats(6, w1Size, "dW1"),
+                 c.floats(7, w2Size, "dW2"), c.floats(8, s.kernels, "dB2"), s);
+  });
+}
+
 napi_value Threads(napi_env env, napi_callback_info) {
   napi_value result;
   napi_create_int32(env, threadCount(), &result);
@@ -319,6 +350,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"pairSimilaritySums", nullptr, PairSimilaritySums, nullptr, nullptr, nullptr, kMethod, nullptr},
       {"pairSimilaritySumsGrad", nullptr, PairSimilaritySumsGrad, nullptr, nullptr, nullptr, kMethod, nullptr},
       {"maskJaccardMetrics", nullptr, MaskJaccardMetrics, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"maskGate", nullptr, MaskGate, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"maskGateGrad", nullptr, MaskGateGrad, nullptr, nullptr, nullptr, kMethod, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, kMethod, nullptr},
   };
   napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);

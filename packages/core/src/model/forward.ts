@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { batchNormTrain } from '../ops/batch-norm';
 import { conv2d } from '../ops/conv2d';
 import { globalAvgPool } from '../ops/global-avg-pool';
+import { maskGate } from '../ops/mask-gate';
 import type { Architecture, ResidualBlock } from './architecture';
 import { BN_EPSILON, param, type ParamStore } from './params';
 
@@ -106,10 +107,11 @@ class ForwardPass {
 
   /** The mask generator of MWT.md section 1 on the block input x; records the mask for the losses. */
   private maskOf(prefix: string, x: tf.Tensor4D): tf.Tensor2D {
-    const pooled = globalAvgPool(x);
-    const hidden = tf.relu(tf.matMul(pooled, param<tf.Rank.R2>(this.params, `${prefix}/gate/w1`)));
-    const gateLogits = tf.add(tf.matMul(hidden, param<tf.Rank.R2>(this.params, `${prefix}/gate/w2`)), param(this.params, `${prefix}/gate/b2`));
-    const mask = tf.relu(tf.tanh(gateLogits)) as tf.Tensor2D;
+    const mask = maskGate(globalAvgPool(x), {
+      w1: param<tf.Rank.R2>(this.params, `${prefix}/gate/w1`),
+      w2: param<tf.Rank.R2>(this.params, `${prefix}/gate/w2`),
+      b2: param<tf.Rank.R1>(this.params, `${prefix}/gate/b2`),
+    });
     this.masks.push(mask);
     return mask;
   }

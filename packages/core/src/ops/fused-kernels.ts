@@ -8,6 +8,8 @@
  *   MwtPairSimilarity      { mask, positive, negative } { epsilon } -> [sums]            (see ops/mask-pairs.ts)
  *   MwtPairSimilarityGrad  { dSums, mask, positive, negative } { epsilon } -> [dMask]
  *   MwtMaskJaccard         { mask, positive, negative } -> [metrics]
+ *   MwtMaskGate            { pooled, w1, w2, b2 } -> [mask]                              (see ops/mask-gate.ts)
+ *   MwtMaskGateGrad        { dMask, pooled, w1, w2, b2 } -> [dPooled, dW1, dW2, dB2]
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -17,6 +19,8 @@ export const MWT_SGD_UPDATE = 'MwtSgdUpdate';
 export const MWT_PAIR_SIMILARITY = 'MwtPairSimilarity';
 export const MWT_PAIR_SIMILARITY_GRAD = 'MwtPairSimilarityGrad';
 export const MWT_MASK_JACCARD = 'MwtMaskJaccard';
+export const MWT_MASK_GATE = 'MwtMaskGate';
+export const MWT_MASK_GATE_GRAD = 'MwtMaskGateGrad';
 
 export function hasFusedKernel(kernelName: string): boolean {
   return tf.getKernel(kernelName, tf.getBackend()) !== undefined;

@@ -42,6 +42,12 @@ export interface NativeKernels {
   ): void;
   /** out: [kernel rate, sum P * Jaccard, sum N * Jaccard] */
   maskJaccardMetrics(mask: Float32Array, positive: Float32Array, negative: Float32Array, out: Float32Array, shape: Int32Array): void;
+  /** shape: [batch, inputs, hidden, kernels] */
+  maskGate(pooled: Float32Array, w1: Float32Array, w2: Float32Array, b2: Float32Array, mask: Float32Array, shape: Int32Array): void;
+  maskGateGrad(
+    dMask: Float32Array, pooled: Float32Array, w1: Float32Array, w2: Float32Array, b2: Float32Array,
+    dPooled: Float32Array, dW1: Float32Array, dW2: Float32Array, dB2: Float32Array, shape: Int32Array,
+  ): void;
   threads(): number;
 }
 

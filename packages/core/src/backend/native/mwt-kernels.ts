@@ -1,7 +1,8 @@
 /** The native implementations of MwT's fused kernels (see ops/fused-kernels.ts for their contracts). */
 import * as tf from '@tensorflow/tfjs';
 import {
-  MWT_BATCH_NORM_TRAIN, MWT_BATCH_NORM_TRAIN_GRAD, MWT_MASK_JACCARD, MWT_PAIR_SIMILARITY, MWT_PAIR_SIMILARITY_GRAD, MWT_SGD_UPDATE,
+  MWT_BATCH_NORM_TRAIN, MWT_BATCH_NORM_TRAIN_GRAD, MWT_MASK_GATE, MWT_MASK_GATE_GRAD, MWT_MASK_JACCARD, MWT_PAIR_SIMILARITY,
+  MWT_PAIR_SIMILARITY_GRAD, MWT_SGD_UPDATE,
 } from '../../ops/fused-kernels';
 import { nativeKernels } from './addon';
 import type { NativeKernel, NativeKernelArgs } from './backend';
@@ -115,6 +116,32 @@ const maskJaccard: NativeKernel = (args) => {
   return [args.backend.output([3], metrics)];
 };
 
+/** [batch, inputs, hidden, kernels] of the mask gate, or undefined where the inputs are not matrices. */
+function gateShape(args: NativeKernelArgs): Int32Array | undefined {
+  const { pooled, w1, w2 } = args.inputs;
+  if (!pooled || !w1 || !w2 || pooled.shape.length !== 2 || w1.shape.length !== 2 || w2.shape.length !== 2) return undefined;
+  return Int32Array.from([pooled.shape[0], pooled.shape[1], w1.shape[1], w2.shape[1]]);
+}
+
+const maskGate: NativeKernel = (args) => {
+  const shape = gateShape(args);
+  if (!shape) return undefined;
+  const [batch, , , kernels] = shape;
+  const mask = args.backend.allocate(batch * kernels);
+  nativeKernels().maskGate(floats(args, 'pooled'), floats(args, 'w1'), floats(args, 'w2'), floats(args, 'b2'), mask, shape);
+  return [args.backend.output([batch, kernels], mask)];
+};
+
+const maskGateGrad: NativeKernel = (args) => {
+  const shape = gateShape(args);
+  if (!shape) return undefined;
+  const [batch, inputs, hidden, kernels] = shape;
+  const { backend } = args;
+  const [dPooled, dW1, dW2, dB2] = [batch * inputs, inputs * hidden, hidden * kernels, kernels].map((size) => backend.allocate(size));
+  nativeKernels().maskGateGrad(floats(args, 'dMask'), floats(args, 'pooled'), floats(args, 'w1'), floats(args, 'w2'), floats(args, 'b2'), dPooled, dW1, dW2, dB2, shape);
+  return [backend.output([batch, inputs], dPooled), backend.output([inputs, hidden], dW1), backend.output([hidden, kernels], dW2), backend.output([kernels], dB2)];
+};
+
 export const MWT_KERNELS: Record<string, NativeKernel> = {
   [MWT_BATCH_NORM_TRAIN]: batchNormTrain,
   [MWT_BATCH_NORM_TRAIN_GRAD]: batchNormTrainGrad,
@@ -122,4 +149,6 @@ export const MWT_KERNELS: Record<string, NativeKernel> = {
   [MWT_PAIR_SIMILARITY]: pairSimilarity,
   [MWT_PAIR_SIMILARITY_GRAD]: pairSimilarityGrad,
   [MWT_MASK_JACCARD]: maskJaccard,
+  [MWT_MASK_GATE]: maskGate,
+  [MWT_MASK_GATE_GRAD]: maskGateGrad,
 };
