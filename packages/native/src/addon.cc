@@ -311,17 +311,18 @@ napi_value MaskGate(napi_env env, napi_callback_info info) {
   });
 }
 
-// (dMask, pooled, w1, w2, b2, dPooled, dW1, dW2, dB2, [batch, inputs, hidden, kernels])
+// (dMask, mask, pooled, w1, w2, dPooled, dW1, dW2, dB2, [batch, inputs, hidden, kernels])
 napi_value MaskGateGrad(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Call c(env, info, 10);
     const GateShape s = gateShape(c, 9);
+    const int64_t maskSize = static_cast<int64_t>(s.batch) * s.kernels;
     const int64_t pooledSize = static_cast<int64_t>(s.batch) * s.inputs;
     const int64_t w1Size = static_cast<int64_t>(s.inputs) * s.hidden;
     const int64_t w2Size = static_cast<int64_t>(s.hidden) * s.kernels;
-    maskGateGrad(c.floats(0, static_cast<int64_t>(s.batch) * s.kernels, "dMask"), c.floats(1, pooledSize, "pooled"), c.floats(2, w1Size, "w1"),
-                 c.floats(3, w2Size, "w2"), c.floats(4, s.kernels, "b2"), c.floats(5, pooledSize, "dPooled"), c.floats(6, w1Size, "dW1"),
-                 c.floats(7, w2Size, "dW2"), c.floats(8, s.kernels, "dB2"), s);
+    maskGateGrad(c.floats(0, maskSize, "dMask"), c.floats(1, maskSize, "mask"), c.floats(2, pooledSize, "pooled"), c.floats(3, w1Size, "w1"),
+                 c.floats(4, w2Size, "w2"), c.floats(5, pooledSize, "dPooled"), c.floats(6, w1Size, "dW1"), c.floats(7, w2Size, "dW2"),
+                 c.floats(8, s.kernels, "dB2"), s);
   });
 }
 

@@ -86,12 +86,12 @@ void maskJaccardMetrics(const float* mask, const float* positive, const float* n
 
 // The MwT mask generator after its global average pool: pooled [batch, inputs], w1 [inputs, hidden],
 // w2 [hidden, kernels], b2 [kernels];  mask = ReLU(tanh(ReLU(pooled @ w1) @ w2 + b2)), and the
-// gradients of all four inputs given dMask.
+// gradients of its four inputs given dMask (and the mask it computed).
 struct GateShape {
   int batch, inputs, hidden, kernels;
 };
 void maskGate(const float* pooled, const float* w1, const float* w2, const float* b2, float* mask, const GateShape& s);
-void maskGateGrad(const float* dMask, const float* pooled, const float* w1, const float* w2, const float* b2, float* dPooled,
+void maskGateGrad(const float* dMask, const float* mask, const float* pooled, const float* w1, const float* w2, float* dPooled,
                   float* dW1, float* dW2, float* dB2, const GateShape& s);
 
 }  // namespace mwt

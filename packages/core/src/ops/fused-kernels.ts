@@ -9,7 +9,7 @@
  *   MwtPairSimilarityGrad  { dSums, mask, positive, negative } { epsilon } -> [dMask]
  *   MwtMaskJaccard         { mask, positive, negative } -> [metrics]
  *   MwtMaskGate            { pooled, w1, w2, b2 } -> [mask]                              (see ops/mask-gate.ts)
- *   MwtMaskGateGrad        { dMask, pooled, w1, w2, b2 } -> [dPooled, dW1, dW2, dB2]
+ *   MwtMaskGateGrad        { dMask, mask, pooled, w1, w2 } -> [dPooled, dW1, dW2, dB2]
  */
 import * as tf from '@tensorflow/tfjs';
 

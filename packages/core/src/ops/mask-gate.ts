@@ -28,10 +28,10 @@ export function maskGate(pooled: tf.Tensor2D, { w1, w2, b2 }: GateWeights): tf.T
     if (!(p instanceof tf.Tensor && a instanceof tf.Tensor && b instanceof tf.Tensor && c instanceof tf.Tensor) || typeof save !== 'function') {
       throw new Error('maskGate: bad custom-gradient inputs');
     }
-    save([p, a, b, c]);
     const [mask] = runFusedKernel(MWT_MASK_GATE, { pooled: p, w1: a, w2: b, b2: c }, {});
-    const gradFunc = (dMask: tf.Tensor, [sPooled, sW1, sW2, sB2]: tf.Tensor[]) =>
-      runFusedKernel(MWT_MASK_GATE_GRAD, { dMask, pooled: sPooled, w1: sW1, w2: sW2, b2: sB2 }, {});
+    save([mask, p, a, b]);
+    const gradFunc = (dMask: tf.Tensor, [sMask, sPooled, sW1, sW2]: tf.Tensor[]) =>
+      runFusedKernel(MWT_MASK_GATE_GRAD, { dMask, mask: sMask, pooled: sPooled, w1: sW1, w2: sW2 }, {});
     return { value: mask as tf.Tensor2D, gradFunc };
   });
   return op(pooled, w1, w2, b2);

@@ -45,7 +45,7 @@ export interface NativeKernels {
   /** shape: [batch, inputs, hidden, kernels] */
   maskGate(pooled: Float32Array, w1: Float32Array, w2: Float32Array, b2: Float32Array, mask: Float32Array, shape: Int32Array): void;
   maskGateGrad(
-    dMask: Float32Array, pooled: Float32Array, w1: Float32Array, w2: Float32Array, b2: Float32Array,
+    dMask: Float32Array, mask: Float32Array, pooled: Float32Array, w1: Float32Array, w2: Float32Array,
     dPooled: Float32Array, dW1: Float32Array, dW2: Float32Array, dB2: Float32Array, shape: Int32Array,
   ): void;
   threads(): number;

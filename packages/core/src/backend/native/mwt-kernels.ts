@@ -138,7 +138,7 @@ const maskGateGrad: NativeKernel = (args) => {
   const [batch, inputs, hidden, kernels] = shape;
   const { backend } = args;
   const [dPooled, dW1, dW2, dB2] = [batch * inputs, inputs * hidden, hidden * kernels, kernels].map((size) => backend.allocate(size));
-  nativeKernels().maskGateGrad(floats(args, 'dMask'), floats(args, 'pooled'), floats(args, 'w1'), floats(args, 'w2'), floats(args, 'b2'), dPooled, dW1, dW2, dB2, shape);
+  nativeKernels().maskGateGrad(floats(args, 'dMask'), floats(args, 'mask'), floats(args, 'pooled'), floats(args, 'w1'), floats(args, 'w2'), dPooled, dW1, dW2, dB2, shape);
   return [backend.output([batch, inputs], dPooled), backend.output([inputs, hidden], dW1), backend.output([hidden, kernels], dW2), backend.output([kernels], dB2)];
 };
 
