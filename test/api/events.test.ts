@@ -1,12 +1,24 @@
-/** GET /jobs/:id/events: Server-Sent Events from the row and from BullMQ progress. */
+/** GET /jobs/:id/events: Server-Sent Events from the row and from BullMQ progress; streams of revoked keys end. */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { revokeApiKey } from '../../apps/api/src/auth/api-keys.js';
 import type { JobView } from '../../apps/api/src/schemas/job.js';
-import { startApp, type Harness } from './helpers.js';
+import type { ApiKeyView } from '../../apps/api/src/schemas/keys.js';
+import { startApp, type Caller, type Harness } from './helpers.js';
+
+/** Short, so that a revocation made elsewhere reaches this process in a second (the harness polls every 100 ms). */
+const CACHE_TTL_MS = 1_000;
+/**
+ * How soon after a revocation a stream must have ended: the TTL, a poll, and a wide margin for
+ * a busy machine. Without the re-check a stream never ends, so any bound tells the two apart.
+ */
+const REVOCATION_BOUND_MS = CACHE_TTL_MS + 2_000;
+/** How long to wait for an event that should come, before failing rather than hanging. */
+const DEADLINE_MS = 20_000;
 
 let h: Harness;
 before(async () => {
-  h = await startApp('events');
+  h = await startApp('events', { keyCacheTtlMs: CACHE_TTL_MS });
 });
 after(() => h.close());
 
@@ -16,9 +28,9 @@ interface SseEvent {
 }
 
 /** Reads events as they arrive; `next()` resolves with the next one, or null once the stream ends. */
-async function openEvents(path: string) {
+async function openEvents(path: string, as: Caller = 'admin', harness: Harness = h) {
   const abort = new AbortController();
-  const res = await h.fetch(path, { signal: abort.signal });
+  const res = await harness.fetch(path, { signal: abort.signal }, as);
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
@@ -123,4 +135,96 @@ test('a client that disconnects leaves nothing behind that blocks shutdown', asy
   // A second stream, left open: app.close() in after() must end it rather than hang.
   const open = await openEvents(`/jobs/${job.id}/events`);
   assert.equal((await open.next())?.event, 'state');
+});
+
+/** `promise`, or a failure naming `what` once `ms` have passed. */
+async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolves once `ms` have passed since `since` (at once if they already have). */
+const until = (since: number, ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, since + ms - Date.now())));
+
+/** A fresh key (read, submit) with one queued job of its own and an open stream of that job's events. */
+async function keyWithStream(name: string) {
+  const { body: key } = await h.request<ApiKeyView & { key: string }>('POST', '/keys', { name, scopes: ['read', 'submit'] });
+  const as = { secret: key.key };
+  const { body: job } = await h.request<JobView>('POST', '/jobs', { type: 'train-modular' }, { as });
+  const events = await openEvents(`/jobs/${job.id}/events`, as);
+  assert.equal((await events.next())?.data.state, 'queued');
+  return { key, job, events };
+}
+
+const REVOKED_EVENT: SseEvent = { event: 'error', data: { statusCode: 401, error: 'Unauthorized', message: 'the API key was revoked' } };
+
+/** Asserts the stream's next event is the revocation and then it ends; returns ms since `revokedAt`. */
+async function expectRevoked(events: Awaited<ReturnType<typeof openEvents>>, revokedAt: number): Promise<number> {
+  assert.deepEqual(await within(DEADLINE_MS, 'the revocation event', events.next()), REVOKED_EVENT);
+  assert.equal(await within(DEADLINE_MS, 'the end of the stream', events.next()), null, 'server closed the stream');
+  return Date.now() - revokedAt;
+}
+
+test("a key revoked elsewhere (the CLI, another API process) ends its streams within the cache TTL and a poll; another key's stream stays open", async (t) => {
+  const doomed = await keyWithStream('events doomed');
+  const kept = await keyWithStream('events kept');
+  try {
+    const revokedAt = Date.now();
+    await revokeApiKey(h.prisma, doomed.key.id); // what `npm run keys -- revoke` runs; this process's cache still holds the key
+    const took = await expectRevoked(doomed.events, revokedAt);
+    t.diagnostic(`revocation to end of stream: ${took} ms (cache TTL ${CACHE_TTL_MS} ms, poll 100 ms)`);
+    assert.ok(took <= REVOCATION_BOUND_MS, `took ${took} ms`);
+
+    // The other key's stream outlives the whole window (its own cache entry expired and was re-read
+    // meanwhile) and is still live: it reports a row change.
+    await until(revokedAt, REVOCATION_BOUND_MS);
+    await h.prisma.job.update({ where: { id: kept.job.id }, data: { state: 'running', startedAt: new Date() } });
+    const running = await within(DEADLINE_MS, 'the kept stream to report the change', kept.events.next());
+    assert.equal(running?.event, 'state');
+    assert.equal(running?.data.state, 'running');
+  } finally {
+    doomed.events.close();
+    kept.events.close();
+  }
+});
+
+test('a key revoked through DELETE /keys/:id ends its streams at their next poll', async (t) => {
+  const doomed = await keyWithStream('events doomed by admin');
+  try {
+    const revokedAt = Date.now();
+    assert.equal((await h.request('DELETE', `/keys/${doomed.key.id}`)).status, 200);
+    const took = await expectRevoked(doomed.events, revokedAt);
+    t.diagnostic(`revocation to end of stream: ${took} ms (this process forgot the key; poll 100 ms)`);
+    assert.ok(took <= REVOCATION_BOUND_MS, `took ${took} ms`);
+  } finally {
+    doomed.events.close();
+  }
+});
+
+test('with MWT_AUTH=disabled a stream has no key to revoke: it stays open across polls', async () => {
+  const open = await startApp('events-noauth', { env: { MWT_AUTH: 'disabled' }, keyCacheTtlMs: CACHE_TTL_MS });
+  try {
+    const { body: job } = await open.request<JobView>('POST', '/jobs', { type: 'train-modular' }, { as: null });
+    const events = await openEvents(`/jobs/${job.id}/events`, null, open);
+    try {
+      assert.equal((await events.next())?.data.state, 'queued');
+      const opened = Date.now();
+      // Past a cache TTL and many polls: a stream that took "no key" for "revoked" would be gone.
+      await until(opened, REVOCATION_BOUND_MS);
+      await open.prisma.job.update({ where: { id: job.id }, data: { state: 'running', startedAt: new Date() } });
+      const running = await within(DEADLINE_MS, 'the stream to report the change', events.next());
+      assert.equal(running?.data.state, 'running');
+    } finally {
+      events.close();
+    }
+  } finally {
+    await open.close();
+  }
 });

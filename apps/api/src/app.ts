@@ -95,7 +95,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const artifactCache = new ArtifactCache(deps.config.artifactCacheMb * 1024 * 1024);
   await app.register(async (api) => {
     requireApiKeys(api, deps.config, keyCache);
-    for (const routes of [jobRoutes, jobEventRoutes, runRoutes]) await api.register(routes, deps);
+    await api.register(jobRoutes, deps);
+    await api.register(jobEventRoutes, { ...deps, keyCache });
+    await api.register(runRoutes, deps);
     for (const routes of [moduleRoutes, artifactRoutes]) await api.register(routes, { ...deps, artifactCache });
     await api.register(keyRoutes, { ...deps, keyCache });
   });

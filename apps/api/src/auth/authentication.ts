@@ -59,8 +59,9 @@ export function requireApiKeys(api: FastifyInstance, config: Config, keys: KeyCa
     const secret = bearerSecret(request.headers.authorization);
     if (!secret) return;
     // PostgreSQL down: the error handler's 503, never a 401 that would make a client drop a good key.
-    const key = await keys.lookup(hashSecret(secret));
-    request.principal = key && { keyId: key.id, scopes: key.scopes };
+    const secretHash = hashSecret(secret);
+    const key = await keys.lookup(secretHash);
+    request.principal = key && { keyId: key.id, secretHash, scopes: key.scopes };
   });
 
   api.addHook('preParsing', async (request) => {

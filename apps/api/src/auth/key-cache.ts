@@ -1,12 +1,15 @@
 /**
  * Key lookups by secret hash, remembered for a few seconds so that authentication costs no
  * PostgreSQL round trip per request. The price: a key revoked through another API process (or
- * the CLI) keeps working here until its entry expires, at most ttlMs later. Unknown keys are
+ * the CLI) keeps working here until its entry expires, at most ttlMs later; open event streams,
+ * which re-check their key through isActive() at each poll, end at most ttlMs plus a poll
+ * later (a poll later when revoked through this process, which forgets the key). Unknown keys are
  * remembered too (a client retrying a bad key costs one query per TTL), and the map is bounded
  * so that a flood of random keys cannot grow it without end.
  */
 import type { PrismaClient } from '@mwt/db';
 import type { Scope } from './api-keys.js';
+import type { Principal } from './principal.js';
 
 export const KEY_CACHE_TTL_MS = 5_000;
 const MAX_ENTRIES = 10_000;
@@ -45,6 +48,16 @@ export class KeyCache {
       if (this.entries.get(secretHash)?.key === key) this.entries.delete(secretHash);
     });
     return key;
+  }
+
+  /**
+   * Whether the key a principal was authenticated with is still active, for responses that
+   * outlive their request (event streams): the same cached lookup, so asking at every poll costs
+   * no query beyond one per TTL. Without a key (MWT_AUTH=disabled) there is nothing to revoke.
+   */
+  async isActive({ keyId, secretHash }: Principal): Promise<boolean> {
+    if (keyId === null || secretHash === null) return true;
+    return (await this.lookup(secretHash))?.id === keyId;
   }
 
   /** Drops a key at once (revocation through this process). */

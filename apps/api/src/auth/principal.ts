@@ -12,11 +12,16 @@ import type { Scope } from './api-keys.js';
 export interface Principal {
   /** The API key's id; null when MWT_AUTH=disabled. */
   keyId: string | null;
+  /**
+   * What KeyCache looks the key up by (sha256 of its secret; null when MWT_AUTH=disabled): a
+   * response that outlives its request (an event stream) re-checks the key with it.
+   */
+  secretHash: string | null;
   scopes: readonly Scope[];
 }
 
 /** Every request when MWT_AUTH=disabled. */
-export const UNAUTHENTICATED_ADMIN: Principal = { keyId: null, scopes: ['admin'] };
+export const UNAUTHENTICATED_ADMIN: Principal = { keyId: null, secretHash: null, scopes: ['admin'] };
 
 const isAdmin = (p: Principal) => p.scopes.includes('admin');
 

@@ -47,7 +47,7 @@ async function revoke(prisma: PrismaClient, id: string | undefined) {
   if (!id || !UUID.test(id)) throw new UsageError('revoke needs the key id (a UUID; see `list`)');
   const key = await revokeApiKey(prisma, id);
   if (!key?.revokedAt) throw new Error(`no API key ${id}`);
-  console.log(`revoked API key ${key.id} "${key.name}" at ${key.revokedAt.toISOString()}; API processes stop accepting it within 5 s`);
+  console.log(`revoked API key ${key.id} "${key.name}" at ${key.revokedAt.toISOString()}; API processes stop accepting it within 5 s, and end its open event streams within 6 s`);
 }
 
 function parseCommandLine() {

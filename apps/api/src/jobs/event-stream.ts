@@ -2,12 +2,15 @@
  * One Server-Sent Events stream of one job. The Job row is the truth (a worker, another API
  * instance or a cancel may change it), so it is re-read every pollMs and at once when BullMQ
  * reports the job finished; BullMQ progress events are forwarded as they come, for a live
- * bar between row updates.
+ * bar between row updates. Authentication happened once, when the stream opened, so each poll
+ * also re-checks the caller's key: a revoked key gets a final `error` event (a 401 in the API's
+ * error shape) and the end of the stream, rather than the job's progress for as long as it runs.
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { PrismaClient } from '@mwt/db';
 import { FINISHED_STATES } from '@mwt/shared';
+import { errorBody } from '../errors.js';
 import type { JobStatus } from '../schemas/job.js';
 import { toJobStatus } from '../views.js';
 import type { ProgressHub } from './progress-hub.js';
@@ -21,10 +24,12 @@ export interface StreamOptions {
   log: FastifyBaseLogger;
   first: JobStatus;
   pollMs: number;
+  /** Whether the key that opened the stream is still active; asked at every poll, so it must be cheap (cached). */
+  keyActive: () => Promise<boolean>;
 }
 
 /** Starts streaming; returns a function that ends the stream (used on server shutdown). */
-export function streamJob({ res, prisma, hub, log, first, pollMs }: StreamOptions): () => void {
+export function streamJob({ res, prisma, hub, log, first, pollMs, keyActive }: StreamOptions): () => void {
   const jobId = first.id;
   let last = JSON.stringify(first);
   let closed = false;
@@ -51,6 +56,11 @@ export function streamJob({ res, prisma, hub, log, first, pollMs }: StreamOption
     if (closed || refreshing) return;
     refreshing = true;
     try {
+      // Before the row, so that nothing more is sent once the key is known to be revoked.
+      if (!(await keyActive())) {
+        send('error', errorBody(401, 'the API key was revoked'));
+        return close();
+      }
       const row = await prisma.job.findUnique({ where: { id: jobId } });
       if (!row) return end(JSON.parse(last) as JobStatus); // deleted under us: nothing more will come
       const status = toJobStatus(row);
@@ -59,7 +69,8 @@ export function streamJob({ res, prisma, hub, log, first, pollMs }: StreamOption
       if (key !== last) send('state', status);
       last = key;
     } catch (err) {
-      log.warn({ err, jobId }, 'events: reading the job failed; retrying at the next poll');
+      // PostgreSQL down: keep the stream (as authentication answers 503, never a 401) and retry.
+      log.warn({ err, jobId }, 'events: checking the key or reading the job failed; retrying at the next poll');
     } finally {
       refreshing = false;
     }

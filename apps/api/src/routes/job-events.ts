@@ -1,6 +1,7 @@
 /** GET /jobs/:id/events: a job's progress as Server-Sent Events. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import type { KeyCache } from '../auth/key-cache.js';
 import { principalOf, visibleJobs } from '../auth/principal.js';
 import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
@@ -10,7 +11,12 @@ import { IdParams, errors } from '../schemas/common.js';
 import { SseDescription } from '../schemas/job.js';
 import { toJobStatus } from '../views.js';
 
-const jobEventRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { prisma, queue, redis, ssePollMs = 1_000 }) => {
+export interface JobEventRouteOptions extends AppDeps {
+  /** The cache authentication uses: open streams re-check their key through it at each poll. */
+  keyCache: KeyCache;
+}
+
+const jobEventRoutes: FastifyPluginAsyncTypebox<JobEventRouteOptions> = async (app, { prisma, queue, redis, keyCache, ssePollMs = 1_000 }) => {
   const hub = new ProgressHub(queue, redis, app.log);
   const open = new Set<() => void>();
   // Open streams would keep server.close() waiting for ever.
@@ -40,7 +46,8 @@ const jobEventRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { prisma,
       },
     },
     async (request, reply) => {
-      const row = await prisma.job.findFirst({ where: { id: request.params.id, ...visibleJobs(principalOf(request)) } });
+      const principal = principalOf(request);
+      const row = await prisma.job.findFirst({ where: { id: request.params.id, ...visibleJobs(principal) } });
       if (!row) throw notFound('job', request.params.id);
       reply.hijack(); // from here on we own the socket; Fastify neither serializes nor ends it
       reply.raw.writeHead(200, {
@@ -49,7 +56,8 @@ const jobEventRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { prisma,
         connection: 'keep-alive',
         'x-accel-buffering': 'no', // nginx: do not buffer the stream
       });
-      const close = streamJob({ res: reply.raw, prisma, hub, log: request.log, first: toJobStatus(row), pollMs: ssePollMs });
+      const keyActive = () => keyCache.isActive(principal);
+      const close = streamJob({ res: reply.raw, prisma, hub, log: request.log, first: toJobStatus(row), pollMs: ssePollMs, keyActive });
       open.add(close);
       reply.raw.on('close', () => open.delete(close));
     },

@@ -45,7 +45,8 @@ const keyRoutes: FastifyPluginAsyncTypebox<KeyRouteOptions> = async (app, { pris
       schema: {
         tags: ['keys'],
         summary: 'Revoke an API key',
-        description: 'Takes effect at once in this API process, and in others within their key-cache TTL (5 s). Revoking twice keeps the first date.',
+        description:
+          "Takes effect at once in this API process, and in others within their key-cache TTL (5 s); the key's open event streams end with an `error` event at their next poll (1 s) after that. Revoking twice keeps the first date.",
         params: IdParams,
         response: { 200: ApiKeyView, ...errors(400, 404) },
       },

@@ -123,4 +123,8 @@ export const SseDescription = [
   'Server-Sent Events. The first event is `state` (a JobStatus: the row as it is now);',
   'then `progress` (a Progress, as the worker publishes it) and `state` whenever the row changes;',
   'finally `end` (the final JobStatus), after which the server closes the stream.',
+  'The stream re-checks its API key at every poll (1 s): once the key is revoked, it sends `error`',
+  '(an ErrorBody: `{"statusCode":401,"error":"Unauthorized","message":"the API key was revoked"}`) instead and closes,',
+  'within a poll when the key was revoked through this API process, and within its key-cache TTL (5 s) and a poll',
+  'when revoked elsewhere (the CLI, another API process).',
 ].join(' ');
