@@ -50,7 +50,7 @@ function load(options: autocannon.Options): Promise<autocannon.Result> {
 
 export async function benchService(): Promise<BenchRow[]> {
   const config = readConfig();
-  const prisma = createPrisma(config.databaseUrl);
+  const prisma = createPrisma(config.databaseUrl, { queryTimeoutMs: config.dbQueryTimeoutMs });
   const port = await freePort();
   const prefix = `mwt-bench-${randomUUID().slice(0, 8)}`;
   const { key, secret } = await createApiKey(prisma, { name: 'bench', scopes: ['read', 'submit'] });

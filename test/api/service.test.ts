@@ -127,6 +127,7 @@ test('readConfig: defaults', () => {
     port: 3000,
     host: '0.0.0.0',
     databaseUrl: 'postgresql://postgres@127.0.0.1:5432/mwt',
+    dbQueryTimeoutMs: 30_000,
     redisUrl: 'redis://127.0.0.1:6379',
     queueName: 'mwt-jobs',
     queuePrefix: 'bull',

@@ -3,7 +3,8 @@
  * killed and restarted empty (no persistence, as in CI) under a stream of submissions; every job
  * the API acknowledged must still complete. PostgreSQL: reached through a TCP proxy that the test
  * cuts; the API answers 503 on every route without hanging or dying, a worker waits, and both
- * recover by themselves once it is back.
+ * recover by themselves once it is back. PostgreSQL gone silent (half-open connections: the proxy
+ * stalls) must not hang the API either: its query timeout turns the silence into the same 503.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -48,6 +49,17 @@ async function startService(overrides: Record<string, string>, withWorker: boole
       await queue.close();
     },
   };
+}
+
+/** One request on each route that needs PostgreSQL, about job `id`. */
+function databaseRoutes(id: string): [string, string, unknown?][] {
+  return [
+    ['GET', '/jobs'],
+    ['GET', `/jobs/${id}`],
+    ['POST', '/jobs', { type: 'train-standard' }],
+    ['DELETE', `/jobs/${id}`],
+    ['GET', `/runs/${id}/metrics`],
+  ];
 }
 
 async function waitCompleted(http: Call, ids: string[], worker: ServiceProcess | undefined, timeoutMs: number): Promise<void> {
@@ -145,14 +157,7 @@ describe('PostgreSQL cut off from the API and a worker', () => {
     jobIds.push(created.body.id);
 
     await proxy.cut();
-    const routes: [string, string, unknown?][] = [
-      ['GET', '/jobs'],
-      ['GET', `/jobs/${created.body.id}`],
-      ['POST', '/jobs', { type: 'train-standard' }],
-      ['DELETE', `/jobs/${created.body.id}`],
-      ['GET', `/runs/${created.body.id}/metrics`],
-    ];
-    for (const [method, path, body] of routes) {
+    for (const [method, path, body] of databaseRoutes(created.body.id)) {
       const reply = await http<ErrorBody>(method, path, body);
       assert.equal(reply.status, 503, `${method} ${path}: ${JSON.stringify(reply.body)}`);
       assert.equal(reply.body.message, 'PostgreSQL is unavailable; retry later', `${method} ${path}`);
@@ -194,5 +199,59 @@ describe('PostgreSQL cut off from the API and a worker', () => {
     } finally {
       await worker.stop();
     }
+  });
+});
+
+describe('PostgreSQL gone silent under the API (half-open connections)', () => {
+  const target = new URL(databaseUrl);
+  /** Short, so that the test is quick, and well under the 10 s the replies are held to. */
+  const QUERY_TIMEOUT_MS = 1_500;
+  let proxy: TcpProxy;
+  let service: Awaited<ReturnType<typeof startService>>;
+
+  before(async () => {
+    proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });
+    const proxied = new URL(databaseUrl);
+    proxied.host = `127.0.0.1:${proxy.port}`;
+    service = await startService({ DATABASE_URL: proxied.toString(), MWT_DB_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS) }, false);
+  });
+  after(async () => {
+    await service?.stop();
+    await proxy?.cut();
+  });
+
+  it('answers 503 naming PostgreSQL within a bounded time instead of hanging, and recovers without a restart', { timeout: 180_000 }, async () => {
+    const { http, api } = service;
+    const created = await http<JobView>('POST', '/jobs', { type: 'train-standard', params: { epochs: 1, trainLimit: 100 } });
+    assert.equal(created.status, 201);
+    jobIds.push(created.body.id);
+
+    // The API's pooled connections stay open and silent: without a query timeout the first request
+    // would wait for ever (here, until the client gives up after 20 s).
+    proxy.stall();
+    const timings: string[] = [];
+    for (const [method, path, body] of databaseRoutes(created.body.id)) {
+      const reply = await http<ErrorBody>(method, path, body).catch((error: Error) =>
+        assert.fail(`${method} ${path}: no answer (${error.name}); the API hangs on the silent connection`),
+      );
+      timings.push(`${method} ${path} ${reply.ms} ms`);
+      assert.equal(reply.status, 503, `${method} ${path}: ${JSON.stringify(reply.body)}`);
+      assert.equal(reply.body.message, 'PostgreSQL is unavailable; retry later', `${method} ${path}`);
+      assert.equal(reply.headers.get('retry-after'), '5');
+      // On a pooled connection the API answers after the query timeout, on a new one after the 5 s connection timeout.
+      assert.ok(reply.ms < 10_000, `${method} ${path} took ${reply.ms} ms`);
+    }
+    console.log(`[outage] postgres silent, time to 503: ${timings.join(', ')}`);
+    const health = await http<{ postgres: string; redis: string }>('GET', '/healthz');
+    assert.equal(health.status, 503);
+    assert.deepEqual([health.body.postgres, health.body.redis], ['down', 'ok']);
+    assert.equal(api.child.exitCode, null, 'the API is still running');
+
+    // New connections get through again; the stalled ones stay silent, as half-open ones do.
+    await proxy.restore();
+    await waitFor('GET /jobs to answer again', async () => ((await http('GET', '/jobs')).status === 200 ? true : undefined), 30_000);
+    assert.equal((await http('GET', `/jobs/${created.body.id}`)).status, 200);
+    assert.equal((await http('GET', '/healthz')).status, 200);
+    assert.equal((await http('DELETE', `/jobs/${created.body.id}`)).status, 202);
   });
 });

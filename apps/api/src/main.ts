@@ -8,7 +8,7 @@ import { buildApp } from './app.js';
 const SHUTDOWN_GRACE_MS = 10_000;
 
 const config = readConfig();
-const prisma = createPrisma(config.databaseUrl);
+const prisma = createPrisma(config.databaseUrl, { queryTimeoutMs: config.dbQueryTimeoutMs });
 // Few retries per command: with Redis down, POST /jobs should answer 503 soon, not queue for ever.
 const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
 const queue = new Queue<QueuedJob>(config.queueName, { connection: redis, prefix: config.queuePrefix, defaultJobOptions: QUEUED_JOB_OPTIONS });

@@ -17,7 +17,7 @@ const SHUTDOWN_GRACE_MS = 30_000;
 
 const config = readConfig();
 const backend = await initBackend();
-const prisma = createPrisma(config.databaseUrl);
+const prisma = createPrisma(config.databaseUrl, { queryTimeoutMs: config.dbQueryTimeoutMs });
 /** Stored by BullMQ on every job this worker processes (`processedBy`), and in the job's message. */
 const name = `${hostname()}:${process.pid}`;
 // BullMQ workers block on Redis: they need their own connection, with no retry limit per request.

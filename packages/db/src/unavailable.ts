@@ -3,7 +3,7 @@
  * API answers 503 (retry later) instead of 500, and a worker waits for the database instead of
  * spending a job's retries on it. The shapes are those of Prisma 6.19 over @prisma/adapter-pg:
  * a PrismaClientKnownRequestError (P1001...) carrying the adapter's error kind, or pg's own Error
- * ("Connection terminated unexpectedly") passed through untouched.
+ * ("Connection terminated unexpectedly", "Query read timeout") passed through untouched.
  */
 
 /** Prisma's codes for an unreachable server, a dropped connection or an exhausted pool. */
@@ -23,6 +23,8 @@ const PG_MESSAGES = [
   /^timeout exceeded when trying to connect/m,
   /^Client has encountered a connection error/m,
   /^Connection ended unexpectedly/m,
+  // query_timeout (createPrisma): no answer in time, as from a half-open connection or a frozen server.
+  /^Query read timeout/m,
 ];
 
 interface ErrorFields {

@@ -8,6 +8,7 @@ export interface Config {
   port: number;
   host: string;
   databaseUrl: string;
+  dbQueryTimeoutMs: number;
   redisUrl: string;
   queueName: string;
   queuePrefix: string;
@@ -44,6 +45,13 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
     description: 'PostgreSQL connection URL (jobs, runs, metrics, modules, artifacts).',
   },
   { name: 'REDIS_URL', key: 'redisUrl', default: 'redis://127.0.0.1:6379', description: 'Redis URL (BullMQ queue, cancel channel).' },
+  {
+    name: 'MWT_DB_QUERY_TIMEOUT_MS',
+    key: 'dbQueryTimeoutMs',
+    default: '30000',
+    description:
+      'Longest a PostgreSQL query may wait for its answer (ms) before it fails and its connection is closed: a connection that went silent (dead host, dropped NAT entry, frozen server) then costs a request a 503 and a job a wait, not a hang. Keep it above the slowest legitimate query (1000..3600000).',
+  },
   { name: 'MWT_QUEUE', key: 'queueName', default: 'mwt-jobs', description: 'BullMQ queue name shared by API and workers.' },
   { name: 'MWT_QUEUE_PREFIX', key: 'queuePrefix', default: 'bull', description: 'BullMQ key prefix in Redis (isolates deployments and test runs).' },
   { name: 'WORKER_CONCURRENCY', key: 'workerConcurrency', default: '1', description: 'Jobs one worker process runs at once (1..64).' },
@@ -146,6 +154,7 @@ export function readConfig(env: Env = process.env): Config {
     stalledIntervalMs: intVar(...get('stalledIntervalMs'), 500, 3_600_000),
     reconcileIntervalMs: intVar(...get('reconcileIntervalMs'), 500, 3_600_000),
     logLevel: oneOf(...get('logLevel'), LOG_LEVELS),
+    dbQueryTimeoutMs: intVar(...get('dbQueryTimeoutMs'), 1_000, 3_600_000),
     auth: oneOf(...get('auth'), AUTH_MODES),
     rateLimit: intVar(...get('rateLimit'), 1, 10_000_000),
     artifactCacheMb: intVar(...get('artifactCacheMb'), 0, 65_536),

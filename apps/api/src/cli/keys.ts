@@ -58,7 +58,8 @@ function parseCommandLine() {
   }
 }
 
-const prisma = createPrisma(readConfig().databaseUrl);
+const config = readConfig();
+const prisma = createPrisma(config.databaseUrl, { queryTimeoutMs: config.dbQueryTimeoutMs });
 try {
   const { positionals, values } = parseCommandLine();
   const [command, ...rest] = positionals;
