@@ -135,6 +135,7 @@ test('readConfig: defaults', () => {
     logLevel: 'info',
     lockDurationMs: 60_000,
     stalledIntervalMs: 30_000,
+    maxStalledCount: 2,
     reconcileIntervalMs: 5_000,
     auth: 'enabled',
     rateLimit: 600,

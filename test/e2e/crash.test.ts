@@ -1,8 +1,8 @@
 /**
- * Workers that die or are stopped mid-training, as real processes: SIGKILL (another worker takes the
- * job over once its lock expires and resumes from the last epoch checkpoint) and SIGTERM (the job
- * pauses at a batch boundary, is checkpointed mid-epoch and goes back to the queue; the process
- * exits 0). Either way the job completes once, with one metric row per epoch and each module once.
+ * Workers that die or are stopped mid-training, as real processes: SIGKILL, twice (each time another
+ * worker takes the job over once its lock expires and resumes from the last epoch checkpoint, as
+ * MWT_MAX_STALLED_COUNT allows) and SIGTERM (the job pauses at a batch boundary, is checkpointed
+ * mid-epoch and goes back to the queue; the process exits 0). Either way the job completes once, with one metric row per epoch and each module once.
  * And a job that cannot work (its dataset files are missing) fails at once instead of retrying.
  */
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ import { checkpointPosition } from '@mwt/core';
 import { createPrisma, type PrismaClient } from '@mwt/db';
 import { readConfig, type QueuedJob } from '@mwt/shared';
 import { AUTH_ENV, apiClient, type Call, type JobView } from '../support/api-client';
-import { FAST_RECOVERY_ENV, freePort, serviceEnv, startProcess, startWorker, waitFor, type ServiceProcess } from '../support/processes';
+import { FAST_RECOVERY_ENV, freePort, GaveUp, serviceEnv, startProcess, startWorker, waitFor, type ServiceProcess } from '../support/processes';
 
 let env: Record<string, string>;
 /** An empty MWT_DATA_DIR: MNIST is bundled, CIFAR-10 and SVHN files are missing. */
@@ -75,7 +75,7 @@ async function completion(jobId: string, by: ServiceProcess): Promise<{ job: Job
     async () => {
       const { body } = await http<JobView>('GET', `/jobs/${jobId}`);
       if (body.message) messages.add(body.message);
-      if (body.state === 'failed') throw new Error(`job failed: ${body.error}`);
+      if (body.state === 'failed') throw new GaveUp(`job failed: ${body.error}`);
       return body.state === 'completed' ? body : undefined;
     },
     300_000,
@@ -93,31 +93,39 @@ async function runOf(jobId: string, kind: 'modular' | 'standard' | 'module') {
   return prisma.run.findUnique({ where: { jobId_kind: { jobId, kind } } });
 }
 
-describe('a worker killed with SIGKILL in the middle of a pipeline', () => {
-  it('loses at most the epoch it was in: another worker resumes, and every metric and module is stored once', async () => {
-    const params = { model: 'simcnn-small', epochs: 4, batchSize: 32, trainLimit: 400, testLimit: 100, seed: 11, targetClasses: [0, 1], reuseEpochs: 2 };
+describe('workers killed with SIGKILL in the middle of a pipeline, twice', () => {
+  it('each loses at most the epoch it was in: the next worker resumes, and every metric and module is stored once', async () => {
+    const params = { model: 'simcnn-small', epochs: 5, batchSize: 32, trainLimit: 400, testLimit: 100, seed: 11, targetClasses: [0, 1], reuseEpochs: 2 };
     const jobId = await submit('pipeline', params);
-    const first = await worker();
-    // In the second of the pipeline's two trainings, once its checkpoint of epoch 2 is stored (an
+    // In the second of the pipeline's two trainings, once its checkpoint of an epoch is stored (an
     // epoch's metrics are written just before its checkpoint: a kill in between redoes that epoch).
-    const modularCheckpoint = () => prisma.checkpoint.findFirst({ where: { run: { jobId, kind: 'modular' } }, select: { epoch: true } });
-    await waitFor('modular epoch 2', async () => ((await modularCheckpoint())?.epoch ?? 0) >= 2 || undefined, 300_000, 50);
-    await first.stop('SIGKILL');
-    const checkpoint = await modularCheckpoint();
-    assert.ok(checkpoint && checkpoint.epoch >= 2 && checkpoint.epoch < params.epochs, `killed after epoch ${checkpoint?.epoch}`);
-
+    const modularCheckpoint = async () => (await prisma.checkpoint.findFirst({ where: { run: { jobId, kind: 'modular' } }, select: { epoch: true } }))?.epoch ?? 0;
+    const killAfterEpoch = async (w: ServiceProcess, epoch: number): Promise<number> => {
+      await waitFor(`modular epoch ${epoch}`, async () => (await modularCheckpoint()) >= epoch || undefined, 300_000, 50);
+      await w.stop('SIGKILL');
+      const checkpoint = await modularCheckpoint();
+      assert.ok(checkpoint >= epoch && checkpoint < params.epochs, `killed after epoch ${checkpoint}`);
+      return checkpoint;
+    };
+    const first = await worker();
+    const firstCheckpoint = await killAfterEpoch(first, 2);
+    // The second loss of the same job: within MWT_MAX_STALLED_COUNT (2), so it is resumed again, not failed.
     const second = await worker();
-    const { job, messages } = await completion(jobId, second);
-    assert.ok(messages.has(`resuming after epoch ${checkpoint.epoch}`), `messages: ${[...messages].join(' | ')}`);
-    assert.equal(job.attempts, 2, 'one start per worker');
+    const secondCheckpoint = await killAfterEpoch(second, firstCheckpoint + 1);
+
+    const third = await worker();
+    const { job, messages } = await completion(jobId, third);
+    assert.ok(messages.has(`resuming after epoch ${secondCheckpoint}`), `messages: ${[...messages].join(' | ')}`);
+    assert.equal(job.attempts, 3, 'one start per worker');
     const bull = await queue.getJob(jobId);
-    assert.equal(bull?.processedBy, nameOf(second), 'BullMQ records the worker that finished it');
+    assert.equal(bull?.processedBy, nameOf(third), 'BullMQ records the worker that finished it');
     assert.match(first.output(), new RegExp(`job ${jobId} started`));
+    assert.match(second.output(), new RegExp(`job ${jobId} started`));
 
     const [standard, modular, module] = await Promise.all((['standard', 'modular', 'module'] as const).map((kind) => runOf(jobId, kind)));
     assert.ok(standard && modular && module);
-    assert.deepEqual(await epochsOf(standard.id), [1, 2, 3, 4]);
-    assert.deepEqual(await epochsOf(modular.id), [1, 2, 3, 4]);
+    assert.deepEqual(await epochsOf(standard.id), [1, 2, 3, 4, 5]);
+    assert.deepEqual(await epochsOf(modular.id), [1, 2, 3, 4, 5]);
     assert.deepEqual(await epochsOf(module.id), [1, 2]);
     assert.equal(await prisma.modularization.count({ where: { jobId } }), 1);
     assert.equal(await prisma.module.count({ where: { jobId, kind: 'class' } }), 10);

@@ -6,7 +6,7 @@ import { loadDataset, loadLayersModel, readJsonFile, subsetClasses, type Artifac
 import { unpackTar } from '@mwt/shared';
 import { AUTH_ENV, testApiKey } from '../support/api-client';
 import { setupBackend } from '../support/tf';
-import { freePort, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes';
+import { freePort, GaveUp, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes';
 
 interface JobView {
   id: string;
@@ -57,7 +57,7 @@ describe('a pipeline job end to end: HTTP -> Redis -> worker -> Postgres -> HTTP
       async () => {
         const { body } = await json<JobView>(`/jobs/${created.body.id}`);
         if (body.phase) seen.add(body.phase);
-        if (body.state === 'failed') throw new Error(`job failed: ${body.error}\n${worker.output()}`);
+        if (body.state === 'failed') throw new GaveUp(`job failed: ${body.error}`);
         return body.state === 'completed' ? body : undefined;
       },
       420_000,

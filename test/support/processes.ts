@@ -68,11 +68,22 @@ export async function startWorker(env: Record<string, string>): Promise<ServiceP
   return worker;
 }
 
-/** Polls until `check` returns a value, or fails with the last state after `timeoutMs`. */
+/** Thrown by a waitFor check when what it waits for can no longer happen (a job failed): waitFor stops at once. */
+export class GaveUp extends Error {
+  override name = 'GaveUp';
+}
+
+/**
+ * Polls until `check` returns a value, or fails after `timeoutMs`. Errors a check throws count as
+ * "not yet" (a service still starting, a connection refused), except GaveUp, which ends the wait.
+ */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 250): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = await check().catch(() => undefined);
+    const value = await check().catch((error: unknown) => {
+      if (error instanceof GaveUp) throw error;
+      return undefined;
+    });
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));

@@ -55,6 +55,7 @@ const worker = new Worker<QueuedJob>(config.queueName, processor, {
   // A training step can hold the event loop for a second on the embedded backend: keep it well above that.
   lockDuration: config.lockDurationMs,
   stalledInterval: config.stalledIntervalMs,
+  maxStalledCount: config.maxStalledCount,
 });
 worker.on('active', (job) => log(`job ${job.data.jobId} started (${job.name})`));
 worker.on('completed', (job) => log(`job ${job.data.jobId} finished`));

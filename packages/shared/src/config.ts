@@ -16,6 +16,7 @@ export interface Config {
   logLevel: LogLevel;
   lockDurationMs: number;
   stalledIntervalMs: number;
+  maxStalledCount: number;
   reconcileIntervalMs: number;
   auth: AuthMode;
   rateLimit: number;
@@ -44,7 +45,6 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
     default: 'postgresql://postgres@127.0.0.1:5432/mwt',
     description: 'PostgreSQL connection URL (jobs, runs, metrics, modules, artifacts).',
   },
-  { name: 'REDIS_URL', key: 'redisUrl', default: 'redis://127.0.0.1:6379', description: 'Redis URL (BullMQ queue, cancel channel).' },
   {
     name: 'MWT_DB_QUERY_TIMEOUT_MS',
     key: 'dbQueryTimeoutMs',
@@ -52,6 +52,7 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
     description:
       'Longest a PostgreSQL query may wait for its answer (ms) before it fails and its connection is closed: a connection that went silent (dead host, dropped NAT entry, frozen server) then costs a request a 503 and a job a wait, not a hang. Keep it above the slowest legitimate query (1000..3600000).',
   },
+  { name: 'REDIS_URL', key: 'redisUrl', default: 'redis://127.0.0.1:6379', description: 'Redis URL (BullMQ queue, cancel channel).' },
   { name: 'MWT_QUEUE', key: 'queueName', default: 'mwt-jobs', description: 'BullMQ queue name shared by API and workers.' },
   { name: 'MWT_QUEUE_PREFIX', key: 'queuePrefix', default: 'bull', description: 'BullMQ key prefix in Redis (isolates deployments and test runs).' },
   { name: 'WORKER_CONCURRENCY', key: 'workerConcurrency', default: '1', description: 'Jobs one worker process runs at once (1..64).' },
@@ -67,6 +68,13 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
     key: 'stalledIntervalMs',
     default: '30000',
     description: 'How often (ms) workers look for jobs whose lock expired and put them back in the queue (500..3600000).',
+  },
+  {
+    name: 'MWT_MAX_STALLED_COUNT',
+    key: 'maxStalledCount',
+    default: '2',
+    description:
+      'Times a job may lose its worker (killed, lost host, preempted) and be resumed by another; once more and it fails with BullMQ\'s reason, so that a job that kills every worker it meets does not go round for ever (0..100).',
   },
   {
     name: 'MWT_RECONCILE_INTERVAL_MS',
@@ -146,15 +154,16 @@ export function readConfig(env: Env = process.env): Config {
     port: intVar(...get('port'), 0, 65535),
     host: nonEmpty(...get('host')),
     databaseUrl: urlVar(...get('databaseUrl'), ['postgresql:', 'postgres:']),
+    dbQueryTimeoutMs: intVar(...get('dbQueryTimeoutMs'), 1_000, 3_600_000),
     redisUrl: urlVar(...get('redisUrl'), ['redis:', 'rediss:']),
     queueName: queueName(...get('queueName')),
     queuePrefix: nonEmpty(...get('queuePrefix')),
     workerConcurrency: intVar(...get('workerConcurrency'), 1, 64),
     lockDurationMs: intVar(...get('lockDurationMs'), 1_000, 3_600_000),
     stalledIntervalMs: intVar(...get('stalledIntervalMs'), 500, 3_600_000),
+    maxStalledCount: intVar(...get('maxStalledCount'), 0, 100),
     reconcileIntervalMs: intVar(...get('reconcileIntervalMs'), 500, 3_600_000),
     logLevel: oneOf(...get('logLevel'), LOG_LEVELS),
-    dbQueryTimeoutMs: intVar(...get('dbQueryTimeoutMs'), 1_000, 3_600_000),
     auth: oneOf(...get('auth'), AUTH_MODES),
     rateLimit: intVar(...get('rateLimit'), 1, 10_000_000),
     artifactCacheMb: intVar(...get('artifactCacheMb'), 0, 65_536),
