@@ -62,6 +62,48 @@ function databaseRoutes(id: string): [string, string, unknown?][] {
   ];
 }
 
+type Service = Awaited<ReturnType<typeof startService>>;
+
+/**
+ * Asserts that every route needing PostgreSQL answers 503 naming it, each within `maxMs`, that
+ * /healthz reports it down and that the API lives on; returns each route's time to answer.
+ */
+async function assertDatabaseUnavailable({ http, api }: Service, jobId: string, maxMs: number): Promise<string[]> {
+  const timings: string[] = [];
+  for (const [method, path, body] of databaseRoutes(jobId)) {
+    const reply = await http<ErrorBody>(method, path, body).catch((error: Error) =>
+      assert.fail(`${method} ${path}: no answer (${error.name}); the API hangs on PostgreSQL`),
+    );
+    timings.push(`${method} ${path} ${reply.ms} ms`);
+    assert.equal(reply.status, 503, `${method} ${path}: ${JSON.stringify(reply.body)}`);
+    assert.equal(reply.body.message, 'PostgreSQL is unavailable; retry later', `${method} ${path}`);
+    assert.equal(reply.headers.get('retry-after'), '5');
+    assert.ok(reply.ms < maxMs, `${method} ${path} took ${reply.ms} ms`);
+  }
+  const health = await http<{ postgres: string; redis: string }>('GET', '/healthz');
+  assert.equal(health.status, 503);
+  assert.deepEqual([health.body.postgres, health.body.redis], ['down', 'ok']);
+  assert.equal(api.child.exitCode, null, 'the API is still running');
+  return timings;
+}
+
+/** Once PostgreSQL is back, the same API process answers again: no restart needed. */
+async function assertRecovered({ http }: Service, jobId: string, timeoutMs: number): Promise<void> {
+  await waitFor('GET /jobs to answer again', async () => ((await http('GET', '/jobs')).status === 200 ? true : undefined), timeoutMs);
+  assert.equal((await http('GET', `/jobs/${jobId}`)).status, 200);
+  assert.equal((await http('GET', '/healthz')).status, 200);
+  assert.equal((await http('DELETE', `/jobs/${jobId}`)).status, 202);
+}
+
+/** An API (and no worker) whose PostgreSQL is reached through a proxy the test cuts or stalls. */
+async function startBehindProxy(overrides: Record<string, string> = {}): Promise<{ proxy: TcpProxy; service: Service }> {
+  const target = new URL(databaseUrl);
+  const proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });
+  const proxied = new URL(databaseUrl);
+  proxied.host = `127.0.0.1:${proxy.port}`;
+  return { proxy, service: await startService({ DATABASE_URL: proxied.toString(), ...overrides }, false) };
+}
+
 async function waitCompleted(http: Call, ids: string[], worker: ServiceProcess | undefined, timeoutMs: number): Promise<void> {
   await waitFor(
     `${ids.length} jobs to complete`,
@@ -81,7 +123,7 @@ async function waitCompleted(http: Call, ids: string[], worker: ServiceProcess |
 describe('Redis killed and restarted empty under a stream of submissions', () => {
   const missing = RedisServer.missing();
   let redis: RedisServer;
-  let service: Awaited<ReturnType<typeof startService>>;
+  let service: Service;
 
   before(async () => {
     if (missing) return;
@@ -139,15 +181,11 @@ describe('Redis killed and restarted empty under a stream of submissions', () =>
 });
 
 describe('PostgreSQL cut off from the API and a worker', () => {
-  const target = new URL(databaseUrl);
   let proxy: TcpProxy;
-  let service: Awaited<ReturnType<typeof startService>>;
+  let service: Service;
 
   before(async () => {
-    proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });
-    const proxied = new URL(databaseUrl);
-    proxied.host = `127.0.0.1:${proxy.port}`;
-    service = await startService({ DATABASE_URL: proxied.toString() }, false);
+    ({ proxy, service } = await startBehindProxy());
   });
   after(async () => {
     await service?.stop();
@@ -155,29 +193,14 @@ describe('PostgreSQL cut off from the API and a worker', () => {
   });
 
   it('answers 503 naming PostgreSQL on every route, within a bounded time, and recovers without a restart', async () => {
-    const { http, api } = service;
-    const created = await http<JobView>('POST', '/jobs', { type: 'train-standard', params: { epochs: 1, trainLimit: 100 } });
+    const created = await service.http<JobView>('POST', '/jobs', { type: 'train-standard', params: { epochs: 1, trainLimit: 100 } });
     assert.equal(created.status, 201);
     jobIds.push(created.body.id);
 
     await proxy.cut();
-    for (const [method, path, body] of databaseRoutes(created.body.id)) {
-      const reply = await http<ErrorBody>(method, path, body);
-      assert.equal(reply.status, 503, `${method} ${path}: ${JSON.stringify(reply.body)}`);
-      assert.equal(reply.body.message, 'PostgreSQL is unavailable; retry later', `${method} ${path}`);
-      assert.equal(reply.headers.get('retry-after'), '5');
-      assert.ok(reply.ms < 7_000, `${method} ${path} took ${reply.ms} ms`);
-    }
-    const health = await http<{ postgres: string; redis: string }>('GET', '/healthz');
-    assert.equal(health.status, 503);
-    assert.deepEqual([health.body.postgres, health.body.redis], ['down', 'ok']);
-    assert.equal(api.child.exitCode, null, 'the API is still running');
-
+    await assertDatabaseUnavailable(service, created.body.id, 7_000);
     await proxy.restore();
-    await waitFor('GET /jobs to answer again', async () => ((await http('GET', '/jobs')).status === 200 ? true : undefined), 15_000);
-    assert.equal((await http('GET', `/jobs/${created.body.id}`)).status, 200);
-    assert.equal((await http('GET', '/healthz')).status, 200);
-    assert.equal((await http('DELETE', `/jobs/${created.body.id}`)).status, 202);
+    await assertRecovered(service, created.body.id, 15_000);
   });
 
   it('lets a training worker wait for PostgreSQL and resume from its checkpoint', async () => {
@@ -207,17 +230,13 @@ describe('PostgreSQL cut off from the API and a worker', () => {
 });
 
 describe('PostgreSQL gone silent under the API (half-open connections)', () => {
-  const target = new URL(databaseUrl);
   /** Short, so that the test is quick, and well under the 10 s the replies are held to. */
   const QUERY_TIMEOUT_MS = 1_500;
   let proxy: TcpProxy;
-  let service: Awaited<ReturnType<typeof startService>>;
+  let service: Service;
 
   before(async () => {
-    proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });
-    const proxied = new URL(databaseUrl);
-    proxied.host = `127.0.0.1:${proxy.port}`;
-    service = await startService({ DATABASE_URL: proxied.toString(), MWT_DB_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS) }, false);
+    ({ proxy, service } = await startBehindProxy({ MWT_DB_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS) }));
   });
   after(async () => {
     await service?.stop();
@@ -225,37 +244,19 @@ describe('PostgreSQL gone silent under the API (half-open connections)', () => {
   });
 
   it('answers 503 naming PostgreSQL within a bounded time instead of hanging, and recovers without a restart', { timeout: 180_000 }, async () => {
-    const { http, api } = service;
-    const created = await http<JobView>('POST', '/jobs', { type: 'train-standard', params: { epochs: 1, trainLimit: 100 } });
+    const created = await service.http<JobView>('POST', '/jobs', { type: 'train-standard', params: { epochs: 1, trainLimit: 100 } });
     assert.equal(created.status, 201);
     jobIds.push(created.body.id);
 
     // The API's pooled connections stay open and silent: without a query timeout the first request
-    // would wait for ever (here, until the client gives up after 20 s).
+    // would wait for ever (here, until the client gives up after 20 s). On a pooled connection the
+    // API answers after the query timeout, on a new one after the 5 s connection timeout.
     proxy.stall();
-    const timings: string[] = [];
-    for (const [method, path, body] of databaseRoutes(created.body.id)) {
-      const reply = await http<ErrorBody>(method, path, body).catch((error: Error) =>
-        assert.fail(`${method} ${path}: no answer (${error.name}); the API hangs on the silent connection`),
-      );
-      timings.push(`${method} ${path} ${reply.ms} ms`);
-      assert.equal(reply.status, 503, `${method} ${path}: ${JSON.stringify(reply.body)}`);
-      assert.equal(reply.body.message, 'PostgreSQL is unavailable; retry later', `${method} ${path}`);
-      assert.equal(reply.headers.get('retry-after'), '5');
-      // On a pooled connection the API answers after the query timeout, on a new one after the 5 s connection timeout.
-      assert.ok(reply.ms < 10_000, `${method} ${path} took ${reply.ms} ms`);
-    }
+    const timings = await assertDatabaseUnavailable(service, created.body.id, 10_000);
     console.log(`[outage] postgres silent, time to 503: ${timings.join(', ')}`);
-    const health = await http<{ postgres: string; redis: string }>('GET', '/healthz');
-    assert.equal(health.status, 503);
-    assert.deepEqual([health.body.postgres, health.body.redis], ['down', 'ok']);
-    assert.equal(api.child.exitCode, null, 'the API is still running');
 
     // New connections get through again; the stalled ones stay silent, as half-open ones do.
     await proxy.restore();
-    await waitFor('GET /jobs to answer again', async () => ((await http('GET', '/jobs')).status === 200 ? true : undefined), 30_000);
-    assert.equal((await http('GET', `/jobs/${created.body.id}`)).status, 200);
-    assert.equal((await http('GET', '/healthz')).status, 200);
-    assert.equal((await http('DELETE', `/jobs/${created.body.id}`)).status, 202);
+    await assertRecovered(service, created.body.id, 30_000);
   });
 });
