@@ -1,0 +1,51 @@
+/**
+ * The native conv kernels on the layer shapes of simcnn-small at a training batch, each timed alone:
+ *   npx tsx bench/conv-layers.ts [--batch 128] [--repeat 20]
+ * Prints ms and GMAC/s (multiply-adds of the nominal 3x3 window, padding included) for the forward
+ * pass and both gradients, and their sum over one training step (the first layer's input gradient
+ * is never needed: its input is data).
+ */
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { buildArchitecture, initBackend, loadDataset } from '@mwt/core';
+import { traceShapes } from '../packages/core/src/model/shapes';
+
+const { values } = parseArgs({ options: { batch: { type: 'string', default: '128' }, repeat: { type: 'string', default: '20' } } });
+const batch = Number(values.batch);
+const repeat = Number(values.repeat);
+
+const backend = await initBackend('native');
+const dataset = await loadDataset('mnist', { seed: 0 });
+const arch = buildArchitecture('simcnn-small', dataset.inputShape, dataset.numClasses, { modular: true });
+
+function msPerCall(run: () => tf.Tensor): number {
+  for (let i = 0; i < 3; i++) run().dispose();
+  const started = performance.now();
+  for (let i = 0; i < repeat; i++) run().dispose();
+  return (performance.now() - started) / repeat;
+}
+
+console.log(`simcnn-small conv layers, batch ${batch}, ${backend.name} (${backend.threads} threads), ${repeat} calls each`);
+let stepMs = 0;
+const convs = traceShapes(arch).flatMap(({ block, input }) => (block.type === 'conv' ? [{ ...block, input }] : []));
+for (const [index, layer] of convs.entries()) {
+  const [height, width, inC] = layer.input;
+  const { kernelSize: k, filters: outC, stride } = layer;
+  const x = tf.randomNormal([batch, height, width, inC]) as tf.Tensor4D;
+  const filter = tf.randomNormal([k, k, inC, outC]) as tf.Tensor4D;
+  const y = tf.conv2d(x, filter, stride, 'same');
+  const dy = tf.randomNormal(y.shape) as tf.Tensor4D;
+  const forward = msPerCall(() => tf.conv2d(x, filter, stride, 'same'));
+  const dInput = index === 0 ? 0 : msPerCall(() => tf.conv2dTranspose(dy, filter, [batch, height, width, inC], stride, 'same'));
+  const attrs = { strides: stride, pad: 'same', dataFormat: 'NHWC', dilations: 1, filterShape: [k, k, inC, outC] };
+  const dFilter = msPerCall(() => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, attrs) as tf.Tensor);
+  const megaMacs = (tf.util.sizeFromShape(y.shape) * k * k * inC) / 1e6;
+  const rate = (ms: number) => (ms > 0 ? `${(megaMacs / ms).toFixed(0).padStart(4)} GMAC/s` : '    (not needed)');
+  console.log(
+    `${layer.name.padEnd(8)} ${`${height}x${width}x${inC} -> ${outC}`.padEnd(16)} forward ${forward.toFixed(2).padStart(6)} ms ${rate(forward)}   ` +
+      `dInput ${dInput.toFixed(2).padStart(6)} ms ${rate(dInput)}   dFilter ${dFilter.toFixed(2).padStart(6)} ms ${rate(dFilter)}`,
+  );
+  stepMs += forward + dInput + dFilter;
+  tf.dispose([x, filter, y, dy]);
+}
+console.log(`all conv work of one training step: ${stepMs.toFixed(1)} ms`);

@@ -1,0 +1,56 @@
+/**
+ * Where a training step's time goes on the native backend, per C++ kernel and outside them:
+ *   npx tsx bench/native-kernels.ts [--standard] [--batch 128] [--steps 30]
+ * Wraps every function of the addon with a timer (they are synchronous, so the times are real and,
+ * unlike tf.profile's, undisturbed); "outside" is the rest of the step: tfjs' engine and tape, the
+ * JS side of kernels, the cpu backend's own kernels.
+ */
+import { parseArgs } from 'node:util';
+import { buildArchitecture, createModel, disposeModel, gatherBatch, initBackend, loadDataset, Sgd, trainStep } from '@mwt/core';
+import { nativeKernels } from '../packages/core/src/backend/native/addon';
+
+const { values } = parseArgs({
+  options: {
+    standard: { type: 'boolean', default: false },
+    batch: { type: 'string', default: '128' },
+    steps: { type: 'string', default: '30' },
+  },
+});
+const modular = !values.standard;
+const batch = Number(values.batch);
+const steps = Number(values.steps);
+
+const backend = await initBackend('native');
+const dataset = await loadDataset('mnist', { seed: 0 });
+const arch = buildArchitecture('simcnn-small', dataset.inputShape, dataset.numClasses, { modular });
+const model = createModel(arch, 0);
+const optimizer = new Sgd(model.params, { momentum: 0.9, nesterov: true, weightDecay: 0 });
+const paramNameOf = new Map([...model.params].map(([name, v]) => [v.name, name]));
+const { images, labels } = gatherBatch(dataset.train, Array.from({ length: batch }, (_, i) => i), arch.inputShape);
+const input = { images, labels, lr: 0.05, dropoutSeed: 1, alpha: 0.5, beta: 1.5, modular };
+for (let i = 0; i < 5; i++) trainStep(model, optimizer, paramNameOf, input);
+
+// The addon's functions are writable properties (addon.cc), so that they can be wrapped here.
+const kernels = nativeKernels() as unknown as Record<string, (...args: unknown[]) => unknown>;
+const totals = new Map<string, { ms: number; calls: number }>();
+for (const [name, kernel] of Object.entries(kernels)) {
+  kernels[name] = (...args: unknown[]) => {
+    const started = performance.now();
+    const result = kernel(...args);
+    const entry = totals.get(name) ?? { ms: 0, calls: 0 };
+    entry.ms += performance.now() - started;
+    entry.calls += 1;
+    totals.set(name, entry);
+    return result;
+  };
+}
+const started = performance.now();
+for (let i = 0; i < steps; i++) trainStep(model, optimizer, paramNameOf, input);
+const wall = (performance.now() - started) / steps;
+const inKernels = [...totals.values()].reduce((sum, { ms }) => sum + ms, 0) / steps;
+console.log(`${modular ? 'modular' : 'standard'} step, batch ${batch}, ${backend.name} (${backend.threads} threads): ${wall.toFixed(1)} ms/step, ${inKernels.toFixed(1)} ms in native kernels, ${(wall - inKernels).toFixed(1)} ms outside`);
+for (const [name, { ms, calls }] of [...totals].sort((a, b) => b[1].ms - a[1].ms)) {
+  console.log(`${name.padEnd(24)} ${(ms / steps).toFixed(2).padStart(7)} ms ${((100 * ms) / steps / wall).toFixed(1).padStart(5)}%  ${(calls / steps).toFixed(0).padStart(4)} calls`);
+}
+optimizer.dispose();
+disposeModel(model);
