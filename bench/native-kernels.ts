@@ -6,8 +6,9 @@
  * JS side of kernels, the cpu backend's own kernels.
  */
 import { parseArgs } from 'node:util';
-import { buildArchitecture, createModel, disposeModel, gatherBatch, initBackend, loadDataset, Sgd, trainStep } from '@mwt/core';
+import { initBackend, loadDataset } from '@mwt/core';
 import { nativeKernels } from '../packages/core/src/backend/native/addon';
+import { fixedTrainStep } from './fixed-step';
 
 const { values } = parseArgs({
   options: {
@@ -22,13 +23,8 @@ const steps = Number(values.steps);
 
 const backend = await initBackend('native');
 const dataset = await loadDataset('mnist', { seed: 0 });
-const arch = buildArchitecture('simcnn-small', dataset.inputShape, dataset.numClasses, { modular });
-const model = createModel(arch, 0);
-const optimizer = new Sgd(model.params, { momentum: 0.9, nesterov: true, weightDecay: 0 });
-const paramNameOf = new Map([...model.params].map(([name, v]) => [v.name, name]));
-const { images, labels } = gatherBatch(dataset.train, Array.from({ length: batch }, (_, i) => i), arch.inputShape);
-const input = { images, labels, lr: 0.05, dropoutSeed: 1, alpha: 0.5, beta: 1.5, modular };
-for (let i = 0; i < 5; i++) trainStep(model, optimizer, paramNameOf, input);
+const step = fixedTrainStep(dataset, 'simcnn-small', modular, batch);
+for (let i = 0; i < 5; i++) step.run();
 
 // The addon's functions are writable properties (addon.cc), so that they can be wrapped here.
 const kernels = nativeKernels() as unknown as Record<string, (...args: unknown[]) => unknown>;
@@ -45,12 +41,11 @@ for (const [name, kernel] of Object.entries(kernels)) {
   };
 }
 const started = performance.now();
-for (let i = 0; i < steps; i++) trainStep(model, optimizer, paramNameOf, input);
+for (let i = 0; i < steps; i++) step.run();
 const wall = (performance.now() - started) / steps;
 const inKernels = [...totals.values()].reduce((sum, { ms }) => sum + ms, 0) / steps;
 console.log(`${modular ? 'modular' : 'standard'} step, batch ${batch}, ${backend.name} (${backend.threads} threads): ${wall.toFixed(1)} ms/step, ${inKernels.toFixed(1)} ms in native kernels, ${(wall - inKernels).toFixed(1)} ms outside`);
 for (const [name, { ms, calls }] of [...totals].sort((a, b) => b[1].ms - a[1].ms)) {
   console.log(`${name.padEnd(24)} ${(ms / steps).toFixed(2).padStart(7)} ms ${((100 * ms) / steps / wall).toFixed(1).padStart(5)}%  ${(calls / steps).toFixed(0).padStart(4)} calls`);
 }
-optimizer.dispose();
-disposeModel(model);
+step.dispose();

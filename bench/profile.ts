@@ -4,7 +4,8 @@
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { buildArchitecture, createModel, disposeModel, gatherBatch, initBackend, loadDataset, Sgd, trainStep } from '@mwt/core';
+import { initBackend, loadDataset } from '@mwt/core';
+import { fixedTrainStep } from './fixed-step';
 
 const { values } = parseArgs({
   options: {
@@ -22,18 +23,13 @@ const steps = Number(values.steps);
 
 await initBackend();
 const dataset = await loadDataset('mnist', { seed: 0 });
-const arch = buildArchitecture('simcnn-small', dataset.inputShape, dataset.numClasses, { modular });
-const model = createModel(arch, 0);
-const optimizer = new Sgd(model.params, { momentum: 0.9, nesterov: true, weightDecay: 0 });
-const paramNameOf = new Map([...model.params].map(([name, v]) => [v.name, name]));
-const { images, labels } = gatherBatch(dataset.train, Array.from({ length: batch }, (_, i) => i), arch.inputShape);
-const input = { images, labels, lr: 0.05, dropoutSeed: 1, alpha: 0.5, beta: 1.5, modular };
-trainStep(model, optimizer, paramNameOf, input);
+const step = fixedTrainStep(dataset, 'simcnn-small', modular, batch);
+step.run();
 
 const totals = new Map<string, { ms: number; calls: number }>();
 const started = performance.now();
 const info = await tf.profile(() => {
-  for (let i = 0; i < steps; i++) trainStep(model, optimizer, paramNameOf, input);
+  for (let i = 0; i < steps; i++) step.run();
 });
 const wall = (performance.now() - started) / steps;
 for (const kernel of info.kernels) {
@@ -50,5 +46,4 @@ const sorted = [...totals.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 
 for (const [name, { ms, calls }] of sorted) {
   console.log(`${name.padEnd(24)} ${(ms / steps).toFixed(1).padStart(8)} ms ${((100 * ms) / steps / sum).toFixed(1).padStart(5)}%  ${(calls / steps).toFixed(0).padStart(4)} calls`);
 }
-optimizer.dispose();
-disposeModel(model);
+step.dispose();

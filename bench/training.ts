@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { buildArchitecture, createModel, disposeModel, gatherBatch, Sgd, trainStep, type BackendName, type Dataset, type ModelName } from '@mwt/core';
+import type { BackendName, Dataset, ModelName } from '@mwt/core';
+import { fixedTrainStep } from './fixed-step';
 import { timeSteps, type BenchRow } from './table';
 
 export interface TrainingBenchOptions {
@@ -17,22 +18,15 @@ export interface TrainingBenchOptions {
 
 /** ms per step of one model variant at one batch size on the active backend, with tensor-leak detection. */
 export function msPerTrainStep(dataset: Dataset, model: ModelName, modular: boolean, batch: number, timing: { warmup: number; minSteps: number; minMs: number }): number {
-  const arch = buildArchitecture(model, dataset.inputShape, dataset.numClasses, { modular });
-  const built = createModel(arch, 0);
-  const optimizer = new Sgd(built.params, { momentum: 0.9, nesterov: true, weightDecay: 0 });
-  const paramNameOf = new Map([...built.params].map(([name, v]) => [v.name, name]));
-  const indices = Array.from({ length: batch }, (_, i) => i % dataset.train.count);
-  const { images, labels } = gatherBatch(dataset.train, indices, arch.inputShape);
-  const input = { images, labels, lr: 0.05, dropoutSeed: 1, alpha: 0.5, beta: 1.5, modular };
+  const step = fixedTrainStep(dataset, model, modular, batch);
   try {
-    trainStep(built, optimizer, paramNameOf, input);
+    step.run();
     const tensors = tf.memory().numTensors;
-    const ms = timeSteps(() => trainStep(built, optimizer, paramNameOf, input), timing);
+    const ms = timeSteps(step.run, timing);
     if (tf.memory().numTensors !== tensors) throw new Error(`training step leaks ${tf.memory().numTensors - tensors} tensors`);
     return ms;
   } finally {
-    optimizer.dispose();
-    disposeModel(built);
+    step.dispose();
   }
 }
 
