@@ -79,9 +79,11 @@ test('auto picks the native kernels where they are built and reports why the tfj
   assert.equal(chosen.package, '@mwt/native');
   assert.equal(typeof chosen.threads, 'number');
   const tried = chosen.fallbacksTried;
-  assert.deepEqual(tried.map((f) => f.name), ['tensorflow-gpu', 'tensorflow']);
+  assert.deepEqual(tried.map((f) => f.name), ['tensorflow-gpu', 'webgpu', 'tensorflow']);
   assert.match(tried[0].reason, /@tensorflow\/tfjs-node-gpu/);
-  assert.match(tried[1].reason, /@tensorflow\/tfjs-node/);
+  // No GPU here: Dawn finds no adapter, or only lavapipe (software), which auto must refuse.
+  assert.match(tried[1].reason, /no WebGPU adapter|only a software adapter is available: .*software adapter/);
+  assert.match(tried[2].reason, /@tensorflow\/tfjs-node/);
   assert.ok(result.cached, 'second initBackend() call must return the cached info');
   assert.match(result.stderr, /\[mwt\] tfjs backend: native \(@mwt\/native, \d+ threads?/);
 });
@@ -92,16 +94,17 @@ test('without the native kernels, auto falls back to wasm and says how to build 
   assert.equal(chosen.name, 'wasm');
   assert.equal(chosen.tfBackend, 'wasm');
   assert.equal(chosen.package, '@tensorflow/tfjs-backend-wasm');
-  assert.deepEqual(chosen.fallbacksTried.map((f) => f.name), ['tensorflow-gpu', 'tensorflow', 'native']);
-  assert.match(chosen.fallbacksTried[2].reason, /not built.*npm run build:native/);
-  assert.match(result.stderr, /\[mwt\] tfjs backend: wasm \(@tensorflow\/tfjs-backend-wasm, \d+ threads?; skipped tensorflow-gpu, tensorflow, native\)/);
+  assert.deepEqual(chosen.fallbacksTried.map((f) => f.name), ['tensorflow-gpu', 'webgpu', 'tensorflow', 'native']);
+  assert.match(chosen.fallbacksTried[3].reason, /not built.*npm run build:native/);
+  // The log line names each skipped backend with its reason.
+  assert.match(result.stderr, /\[mwt\] tfjs backend: wasm \(@tensorflow\/tfjs-backend-wasm, \d+ threads?; skipped tensorflow-gpu \(.+\), webgpu \(.+\), tensorflow \(.+\), native \(.*not built.*\)\)/);
 });
 
 test('MWT_BACKEND=bogus throws naming the variable and the allowed values', async () => {
   const result = await initInChild({ MWT_BACKEND: 'bogus' });
   assert.equal(result.ok, false);
   assert.match(String(result.value), /MWT_BACKEND/);
-  assert.match(String(result.value), /auto, tensorflow-gpu, tensorflow, native, wasm, cpu/);
+  assert.match(String(result.value), /auto, tensorflow-gpu, webgpu, tensorflow, native, wasm, cpu/);
 });
 
 test('MWT_BACKEND=cpu selects the pure-JS backend; MWT_QUIET=1 silences the log line', async () => {
@@ -117,4 +120,21 @@ test('an explicit backend that cannot load throws with the reason instead of fal
   const result = await initInChild({ MWT_QUIET: '1' }, "'tensorflow'");
   assert.equal(result.ok, false);
   assert.match(String(result.value), /'tensorflow'.*@tensorflow\/tfjs-node.*Cannot find package/);
+});
+
+test('MWT_BACKEND=webgpu takes the adapter Dawn has, a software one included, and logs vendor, architecture, device and driver', async (t) => {
+  const result = await initInChild({ MWT_BACKEND: 'webgpu' });
+  if (!result.ok && /no WebGPU adapter/.test(String(result.value))) {
+    t.skip(`Dawn finds no adapter here (${String(result.value)}); scripts/ensure-lavapipe.sh installs lavapipe`);
+    return;
+  }
+  const chosen = info(result);
+  assert.equal(chosen.name, 'webgpu');
+  assert.equal(chosen.tfBackend, 'webgpu');
+  assert.equal(chosen.package, '@tensorflow/tfjs-backend-webgpu');
+  const value = result.value as { adapter?: { vendor: unknown; architecture: unknown; device: unknown; driver: unknown; software: unknown } };
+  assert.ok(value.adapter, 'the adapter is reported');
+  for (const field of ['vendor', 'architecture', 'device', 'driver'] as const) assert.equal(typeof value.adapter[field], 'string', field);
+  assert.equal(typeof value.adapter.software, 'boolean');
+  assert.match(result.stderr, /\[mwt\] tfjs backend: webgpu \(@tensorflow\/tfjs-backend-webgpu, adapter .+ \(driver: .+\)\)/);
 });

@@ -4,9 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { NATIVE_BACKEND, registerNativeBackend } from './native/backend';
 import { nativeKernels } from './native/addon';
+import { formatAdapter, type AdapterDescription } from './webgpu/adapter';
 
 /** Which tfjs backend to run on; `auto` tries the fastest one that loads. */
-export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'native' | 'wasm' | 'cpu';
+export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'native' | 'wasm' | 'cpu';
 export type BackendName = Exclude<BackendPreference, 'auto'>;
 
 export interface FallbackAttempt {
@@ -22,19 +23,23 @@ export interface BackendInfo {
   package: string;
   /** Threads the kernels actually use (native and wasm). */
   threads?: number;
+  /** The GPU (webgpu): vendor, architecture, device, driver. */
+  adapter?: AdapterDescription;
   /** Faster backends that `auto` skipped, and why. */
   fallbacksTried: FallbackAttempt[];
 }
 
 const ENV_VAR = 'MWT_BACKEND';
-const PREFERENCES: readonly BackendPreference[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'];
+const PREFERENCES: readonly BackendPreference[] = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'native', 'wasm', 'cpu'];
 /**
- * Fastest first: libtensorflow on CUDA, libtensorflow on the CPU, our own C++ kernels (built at
- * install where a C++ compiler exists), wasm SIMD, pure JS.
+ * Fastest first: libtensorflow on CUDA, tfjs' WebGPU kernels on Dawn (Vulkan) on a real GPU,
+ * libtensorflow on the CPU, our own C++ kernels (built at install where a C++ compiler exists),
+ * wasm SIMD, pure JS.
  */
-const AUTO_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'];
+const AUTO_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'native', 'wasm', 'cpu'];
 const PACKAGES: Readonly<Record<BackendName, string>> = {
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  webgpu: '@tensorflow/tfjs-backend-webgpu',
   tensorflow: '@tensorflow/tfjs-node',
   native: '@mwt/native',
   wasm: '@tensorflow/tfjs-backend-wasm',
@@ -80,6 +85,17 @@ async function loadNativeKernels(): Promise<Loaded> {
   return { name: 'native', tfBackend: tf.getBackend(), package: PACKAGES.native, threads: nativeKernels().threads() };
 }
 
+/**
+ * Dawn and tfjs-backend-webgpu load only here. `auto` refuses a software adapter (lavapipe and the
+ * like are far slower than the CPU backends); an explicit MWT_BACKEND=webgpu takes whatever Dawn has.
+ */
+async function loadWebgpu(allowSoftware: boolean): Promise<Loaded> {
+  const { registerWebgpuBackend, WEBGPU_BACKEND } = await import('./webgpu/backend');
+  const { adapter } = await registerWebgpuBackend(allowSoftware);
+  await activate(WEBGPU_BACKEND, PACKAGES.webgpu);
+  return { name: 'webgpu', tfBackend: tf.getBackend(), package: PACKAGES.webgpu, adapter };
+}
+
 async function loadWasm(): Promise<Loaded> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   // In Node the .wasm binaries are read from disk, so point at the package's dist/.
@@ -98,8 +114,10 @@ async function loadCpu(): Promise<Loaded> {
   return { name: 'cpu', tfBackend: tf.getBackend(), package: PACKAGES.cpu };
 }
 
-function load(name: BackendName): Promise<Loaded> {
+function load(name: BackendName, explicit: boolean): Promise<Loaded> {
   switch (name) {
+    case 'webgpu':
+      return loadWebgpu(explicit);
     case 'tensorflow-gpu':
     case 'tensorflow':
       return loadNative(name);
@@ -120,7 +138,7 @@ function reasonOf(err: unknown): string {
 async function selectBackend(preference: BackendPreference): Promise<BackendInfo> {
   if (preference !== 'auto') {
     try {
-      return { ...(await load(preference)), fallbacksTried: [] };
+      return { ...(await load(preference, true)), fallbacksTried: [] };
     } catch (err) {
       // An explicit choice must not silently degrade to a slower backend.
       throw new Error(`tfjs backend '${preference}' requested but ${PACKAGES[preference]} cannot be used: ${reasonOf(err)}`);
@@ -129,7 +147,7 @@ async function selectBackend(preference: BackendPreference): Promise<BackendInfo
   const fallbacksTried: FallbackAttempt[] = [];
   for (const name of AUTO_ORDER) {
     try {
-      return { ...(await load(name)), fallbacksTried };
+      return { ...(await load(name, false)), fallbacksTried };
     } catch (err) {
       fallbacksTried.push({ name, reason: reasonOf(err) });
     }
@@ -140,8 +158,9 @@ async function selectBackend(preference: BackendPreference): Promise<BackendInfo
 
 function describe(info: BackendInfo): string {
   const threads = info.threads === undefined ? '' : `, ${info.threads} thread${info.threads === 1 ? '' : 's'}`;
-  const skipped = info.fallbacksTried.length === 0 ? '' : `; skipped ${info.fallbacksTried.map((f) => f.name).join(', ')}`;
-  return `[mwt] tfjs backend: ${info.name} (${info.package}${threads}${skipped})`;
+  const skipped = info.fallbacksTried.length === 0 ? '' : `; skipped ${info.fallbacksTried.map((f) => `${f.name} (${f.reason})`).join(', ')}`;
+  const adapter = info.adapter === undefined ? '' : `, adapter ${formatAdapter(info.adapter)}`;
+  return `[mwt] tfjs backend: ${info.name} (${info.package}${threads}${adapter}${skipped})`;
 }
 
 let cached: BackendInfo | undefined;

@@ -32,13 +32,41 @@ export interface StepInput {
  * One SGD step (forward, backward, update, BN running statistics). Its own function, rather than a
  * private method of the Trainer, so that the benchmark times exactly what training runs.
  * `paramNameOf` maps tfjs variable names to our parameter names (the keys of `grads`).
+ * Reads the step's scalars back synchronously: CPU backends only (see trainStepAsync).
  */
 export function trainStep(model: Model, optimizer: Sgd, paramNameOf: Map<string, string>, input: StepInput): StepResult {
+  const scalars = launchTrainStep(model, optimizer, paramNameOf, input);
+  const values = scalars.dataSync();
+  scalars.dispose();
+  return stepResult(values);
+}
+
+/**
+ * The same step with an asynchronous read of its scalars: what training runs on every backend. A GPU
+ * backend (webgpu) cannot read synchronously in Node, and an asynchronous read lets the event loop
+ * run while the device finishes the step.
+ */
+export async function trainStepAsync(model: Model, optimizer: Sgd, paramNameOf: Map<string, string>, input: StepInput): Promise<StepResult> {
+  const scalars = launchTrainStep(model, optimizer, paramNameOf, input);
+  try {
+    return stepResult(await scalars.data());
+  } finally {
+    scalars.dispose();
+  }
+}
+
+function stepResult(values: ArrayLike<number>): StepResult {
+  const [loss, ce, cohesion, coupling, correct, kernelRate, batchCohesion, batchCoupling] = Array.from(values);
+  return { loss, ce, cohesion, coupling, correct, kernelRate, batchCohesion, batchCoupling };
+}
+
+/** Queues the step's kernels; returns its reported scalars, still on the device. */
+function launchTrainStep(model: Model, optimizer: Sgd, paramNameOf: Map<string, string>, input: StepInput): tf.Tensor1D {
   const { arch, params } = model;
   const { labels, alpha, beta, modular } = input;
   const pairs = pairWeights(labels);
   const [h, w, c] = arch.inputShape;
-  const scalars = tf.tidy(() => {
+  return tf.tidy(() => {
     const x = tf.tensor4d(input.images, [labels.length, h, w, c]);
     const y = tf.tensor1d(labels, 'int32');
     let reported: tf.Tensor1D | undefined;
@@ -67,9 +95,6 @@ export function trainStep(model: Model, optimizer: Sgd, paramNameOf: Map<string,
     }
     return reported as tf.Tensor1D;
   });
-  const [loss, ce, cohesion, coupling, correct, kernelRate, batchCohesion, batchCoupling] = scalars.dataSync();
-  scalars.dispose();
-  return { loss, ce, cohesion, coupling, correct, kernelRate, batchCohesion, batchCoupling };
 }
 
 /** running = (1 - m) * running + m * batch, with the unbiased batch variance (PyTorch's convention). */

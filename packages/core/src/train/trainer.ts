@@ -6,7 +6,7 @@ import { isModular } from '../model/architecture';
 import type { Model } from '../model/model';
 import { evaluateAccuracy } from './evaluate';
 import { cosineLr, Sgd } from './sgd';
-import { trainStep, type StepResult } from './step';
+import { trainStepAsync, type StepResult } from './step';
 
 export interface TrainConfig {
   epochs: number;
@@ -219,7 +219,7 @@ export class Trainer {
       const { images, labels } = gatherBatch(train, indices, arch.inputShape);
       const { alpha, beta } = this.config;
       const dropoutSeed = seed * 100_003 + epoch * 1_000 + batch;
-      const step = trainStep(this.model, this.optimizer, this.paramNameOf, { images, labels, lr, dropoutSeed, alpha, beta, modular: this.modular });
+      const step = await trainStepAsync(this.model, this.optimizer, this.paramNameOf, { images, labels, lr, dropoutSeed, alpha, beta, modular: this.modular });
       const n = labels.length;
       sums.samples += n;
       sums.correct += step.correct;

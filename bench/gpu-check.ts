@@ -1,0 +1,70 @@
+/**
+ * The Node side of scripts/gpu-check.sh, bundled by scripts/gpu-pack.sh into one file that runs
+ * without node_modules on a machine that has no Node.js install (see the pack script):
+ *
+ *   gpu-check.mjs adapter                          the adapter Dawn picks, as JSON
+ *   gpu-check.mjs arch --model vgg16 --out DIR     modular.json and standard.json for the PyTorch peer
+ *   gpu-check.mjs step --backend webgpu|native --model vgg16 --variant modular|standard
+ *                      [--batch 128] [--warmup 3] [--min-steps 10] [--min-ms 3000]
+ *   gpu-check.mjs summary --results results.jsonl --out gpu-check.json
+ *                                                  the table of ms/step and ratios, and the JSON report
+ *
+ * Each prints one JSON line last; gpu-check.sh runs each in its own process under a timeout.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildArchitecture, initBackend, isModelName, readPreference } from '@mwt/core';
+import { summarize } from './gpu-summary';
+import { timeTrainStep } from './webgpu';
+
+/** The paper's setting: CIFAR-10's 32x32x3 inputs and 10 classes. */
+const INPUT_SHAPE: [number, number, number] = [32, 32, 3];
+const CLASSES = 10;
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    backend: { type: 'string', default: 'webgpu' },
+    model: { type: 'string', default: 'vgg16' },
+    variant: { type: 'string', default: 'modular' },
+    batch: { type: 'string', default: '128' },
+    warmup: { type: 'string', default: '3' },
+    'min-steps': { type: 'string', default: '10' },
+    'min-ms': { type: 'string', default: '3000' },
+    out: { type: 'string', default: '.' },
+    results: { type: 'string', default: 'results.jsonl' },
+  },
+});
+const command = positionals[0];
+if (!isModelName(values.model)) throw new Error(`--model: unknown model ${values.model}`);
+const model = values.model;
+
+if (command === 'adapter') {
+  const info = await initBackend('webgpu');
+  console.log(JSON.stringify({ adapter: info.adapter }));
+} else if (command === 'arch') {
+  mkdirSync(values.out, { recursive: true });
+  for (const modular of [true, false]) {
+    const arch = buildArchitecture(model, INPUT_SHAPE, CLASSES, { modular });
+    writeFileSync(join(values.out, `${modular ? 'modular' : 'standard'}.json`), JSON.stringify(arch));
+  }
+  console.log(JSON.stringify({ written: values.out }));
+} else if (command === 'step') {
+  const info = await initBackend(readPreference({ MWT_BACKEND: values.backend }));
+  const modular = values.variant === 'modular';
+  const batch = Number(values.batch);
+  const measured = await timeTrainStep(
+    { model, modular, batch, inputShape: INPUT_SHAPE, warmup: Number(values.warmup), minSteps: Number(values['min-steps']), minMs: Number(values['min-ms']) },
+    CLASSES,
+  );
+  console.log(JSON.stringify({ backend: info.name, adapter: info.adapter, threads: info.threads, cores: os.availableParallelism(), model, variant: values.variant, batch, ...measured }));
+} else if (command === 'summary') {
+  const lines = readFileSync(values.results, 'utf8').split('\n').filter((line) => line.trim() !== '');
+  const { table, report } = summarize(lines.map((line) => JSON.parse(line) as unknown));
+  console.log(table);
+  writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
+} else {
+  throw new Error(`unknown command ${String(command)} (adapter, arch, step, summary)`);
+}

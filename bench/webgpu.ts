@@ -1,0 +1,66 @@
+/**
+ * Training-step time on the active backend with an asynchronous read of each step's scalars (what
+ * the trainer runs; a GPU backend cannot read synchronously in Node), on synthetic data of any input
+ * shape: the rows of `npm run bench -- --backend webgpu` and of scripts/gpu-check.sh.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { buildArchitecture, createModel, disposeModel, Sgd, trainStepAsync, type ModelName } from '@mwt/core';
+
+export interface StepTiming {
+  model: ModelName;
+  modular: boolean;
+  batch: number;
+  inputShape: [number, number, number];
+  /** Untimed steps first (shader compilation, buffer pools). */
+  warmup: number;
+  minSteps: number;
+  minMs: number;
+}
+
+export interface StepMeasurement {
+  msPerStep: number;
+  steps: number;
+  /** The first warmup step alone: pipeline compilation included. */
+  firstStepMs: number;
+  loss: number;
+}
+
+/** Deterministic inputs in [-1, 1) and labels cycling over the classes (every pair kind present). */
+function syntheticBatch(batch: number, [h, w, c]: [number, number, number], classes: number): { images: Float32Array; labels: Int32Array } {
+  const images = new Float32Array(batch * h * w * c);
+  let state = 12345;
+  for (let i = 0; i < images.length; i++) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    images[i] = state / 2 ** 31 - 1;
+  }
+  return { images, labels: Int32Array.from({ length: batch }, (_, i) => i % classes) };
+}
+
+export async function timeTrainStep(options: StepTiming, classes = 10): Promise<StepMeasurement> {
+  const arch = buildArchitecture(options.model, options.inputShape, classes, { modular: options.modular });
+  const model = createModel(arch, 0);
+  const optimizer = new Sgd(model.params, { momentum: 0.9, nesterov: true, weightDecay: 0 });
+  const paramNameOf = new Map([...model.params].map(([name, v]) => [v.name, name]));
+  const input = { ...syntheticBatch(options.batch, options.inputShape, classes), lr: 0.05, dropoutSeed: 1, alpha: 0.5, beta: 1.5, modular: options.modular };
+  const step = () => trainStepAsync(model, optimizer, paramNameOf, input);
+  try {
+    let started = performance.now();
+    let result = await step();
+    const firstStepMs = performance.now() - started;
+    for (let i = 1; i < options.warmup; i++) result = await step();
+    const tensors = tf.memory().numTensors;
+    started = performance.now();
+    let steps = 0;
+    while (steps < options.minSteps || performance.now() - started < options.minMs) {
+      result = await step();
+      steps++;
+    }
+    const msPerStep = (performance.now() - started) / steps;
+    if (tf.memory().numTensors !== tensors) throw new Error(`training step leaks ${tf.memory().numTensors - tensors} tensors`);
+    if (!Number.isFinite(result.loss)) throw new Error(`training step gave a non-finite loss (${result.loss})`);
+    return { msPerStep, steps, firstStepMs, loss: result.loss };
+  } finally {
+    optimizer.dispose();
+    disposeModel(model);
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * tfjs-backend-webgpu on Dawn in Node. The package was written for browsers: its factory reads
+ * `navigator.gpu` and its synchronous read (dataSync) draws through an OffscreenCanvas. Here the
+ * factory is our own (the adapter that openAdapter chose, so a software adapter is never picked
+ * behind our back), and a synchronous read of GPU-resident data fails with a clear message instead
+ * of reaching for a canvas that Node does not have: callers use `await tensor.data()`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { DataId } from '@tensorflow/tfjs-core/dist/tensor_info';
+import { openAdapter, type AdapterDescription } from './adapter';
+import { registerWebgpuMwtKernels } from './mwt-kernels';
+
+export const WEBGPU_BACKEND = 'webgpu';
+
+export interface WebgpuBackendInfo {
+  adapter: AdapterDescription;
+}
+
+function exposeGpu(gpu: GPU): void {
+  // WebGPUBackend's constructor checks navigator.gpu. Node >= 21 has a navigator object (with a
+  // getter on globalThis); Node 20 has none.
+  const nav = (globalThis as { navigator?: object }).navigator;
+  if (nav === undefined) Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+  else Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
+}
+
+/** Limits the device must have for tfjs' kernels: the adapter's own, as tfjs' browser factory asks. */
+function deviceDescriptor(adapter: GPUAdapter): GPUDeviceDescriptor {
+  const limits = adapter.limits;
+  const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+  return {
+    requiredFeatures,
+    requiredLimits: {
+      maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+      maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+      maxBufferSize: limits.maxBufferSize,
+      maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
+      maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+    },
+  };
+}
+
+let registered: Promise<WebgpuBackendInfo> | undefined;
+
+/**
+ * Registers the 'webgpu' tfjs backend on Dawn's adapter (refusing a software one unless
+ * `allowSoftware`), with MwT's fused WGSL kernels. Call tf.setBackend('webgpu') afterwards.
+ */
+export function registerWebgpuBackend(allowSoftware: boolean): Promise<WebgpuBackendInfo> {
+  registered ??= (async () => {
+    const { gpu, adapter, description } = await openAdapter(allowSoftware);
+    // Imported before navigator.gpu exists, so the package's own browser factory stays unregistered.
+    const webgpu = await import('@tensorflow/tfjs-backend-webgpu');
+    exposeGpu(gpu);
+    const device = await adapter.requestDevice(deviceDescriptor(adapter));
+    class NodeWebGPUBackend extends webgpu.WebGPUBackend {
+      override readSync(dataId: DataId): tf.backend_util.BackendValues {
+        const held = this.tensorMap.get(dataId);
+        if (held?.values == null) {
+          throw new Error('webgpu backend: a synchronous read (dataSync/arraySync) of GPU data needs a browser canvas; use await tensor.data()');
+        }
+        return super.readSync(dataId);
+      }
+    }
+    if (tf.findBackendFactory(WEBGPU_BACKEND)) tf.removeBackend(WEBGPU_BACKEND);
+    tf.registerBackend(WEBGPU_BACKEND, () => new NodeWebGPUBackend(device, adapter.info), 0);
+    registerWebgpuMwtKernels();
+    return { adapter: description };
+  })();
+  return registered.catch((err: unknown) => {
+    registered = undefined;
+    throw err;
+  });
+}

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# The webgpu backend on a real GPU, measured against PyTorch on the same machine. Runs from the repo
+# root of a machine that has an NVIDIA GPU (or any Vulkan GPU), python3 with torch, and .gpu/ as
+# scripts/gpu-pack.sh made it; it needs no Node.js install, no node_modules and no network:
+#   1. unpacks node, Dawn's bindings and the native kernels from .gpu/; the Vulkan loader too if the
+#      system has none (dpkg -x into .gpu/vulkan, never into /);
+#   2. prints nvidia-smi, the Vulkan drivers (ICDs) present and the adapter Dawn sees;
+#   3. runs test/core/webgpu.test.ts on that adapter (gradient checks, one step vs native);
+#   4. times one modular and one standard training step of full-width vgg16 and resnet18 on 32x32x3
+#      at batch 128: ours on webgpu, PyTorch (CUDA if it has it, else CPU, and says so), ours on native.
+# Every part runs under `timeout` within one overall budget (GPU_CHECK_BUDGET_S, default 470 s).
+# Writes $OUT/gpu-check.log and $OUT/gpu-check.json ($OUT defaults to .gpu/out).
+#   bash scripts/gpu-check.sh
+#   GPU_CHECK_BATCH=8 GPU_CHECK_MODELS="vgg16" bash scripts/gpu-check.sh   (a quick run, e.g. on lavapipe)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+pack=$root/.gpu
+OUT=${OUT:-$pack/out}
+mkdir -p "$OUT"
+exec > >(tee "$OUT/gpu-check.log") 2>&1
+
+started=$(date +%s)
+budget=${GPU_CHECK_BUDGET_S:-470}
+batch=${GPU_CHECK_BATCH:-128}
+models=${GPU_CHECK_MODELS:-vgg16 resnet18}
+results=$OUT/results.jsonl
+: >"$results"
+say() { echo "[gpu-check] $*"; }
+left() { echo $((budget - ($(date +%s) - started))); }
+record() { echo "$1" >>"$results"; }
+failed() { record "{\"kind\":\"failed\",\"what\":\"$1\",\"reason\":\"$2\"}"; say "NOT MEASURED: $1: $2"; }
+
+# Runs a command under min(limit, what is left of the budget); 124 when cut off or skipped for time.
+bounded() {
+  local limit=$1; shift
+  local remaining; remaining=$(($(left) - 5))
+  [ "$remaining" -lt "$limit" ] && limit=$remaining
+  if [ "$limit" -lt 5 ]; then say "out of time, skipped: $*"; return 124; fi
+  timeout -k 5 "$limit" "$@"
+}
+
+[ -f "$pack/gpu-check.mjs" ] || { say ".gpu/ is missing or incomplete: run scripts/gpu-pack.sh on a machine with Node.js first"; exit 2; }
+say "commit packed: $(cat "$pack/commit" 2>/dev/null || echo unknown); host $(uname -srm); budget ${budget}s"
+
+# 1. Unpack.
+mkdir -p "$pack/bin"
+[ -x "$pack/bin/node" ] || xz -dc "$pack/node.xz" >"$pack/bin/node" && chmod +x "$pack/bin/node"
+[ -f "$pack/dist/linux-x64/dawn.node" ] || xz -dc "$pack/dist/linux-x64/dawn.node.xz" >"$pack/dist/linux-x64/dawn.node"
+[ -f "$pack/mwt_native.node" ] || xz -dc "$pack/mwt_native.node.xz" >"$pack/mwt_native.node"
+node=$pack/bin/node
+if ! version=$("$node" --version 2>&1); then
+  say "the packed node does not run here: $version"; ldd "$node" 2>&1 | sed 's/^/  /'
+  failed node "$version"; exit 3
+fi
+say "node $version (packed)"
+export MWT_NATIVE_ADDON=$pack/mwt_native.node MWT_QUIET=1
+
+# The NVIDIA driver's own libraries (its Vulkan ICD loads them) where the image keeps them.
+for dir in /usr/local/nvidia/lib64 /usr/local/nvidia/lib; do
+  [ -d "$dir" ] && export LD_LIBRARY_PATH="$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+done
+if ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; then
+  say "Vulkan loader: the system's ($(ldconfig -p | grep -m1 'libvulkan\.so\.1' | sed 's/.*=> //'))"
+else
+  deb=$(ls "$pack"/libvulkan1_*.deb 2>/dev/null | head -1)
+  if [ -n "$deb" ]; then
+    rm -rf "$pack/vulkan"
+    if command -v dpkg >/dev/null; then dpkg -x "$deb" "$pack/vulkan"
+    else mkdir -p "$pack/vulkan" && (cd "$pack/vulkan" && ar x "$deb" && tar -xf data.tar.*); fi
+    lib=$(dirname "$(find "$pack/vulkan" -name 'libvulkan.so.1*' | head -1)")
+    export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    say "Vulkan loader: none on the system; using $(basename "$deb") unpacked into $lib"
+  else
+    say "Vulkan loader: none on the system and none packed"
+  fi
+fi
+
+# 2. The GPU, its Vulkan drivers, and what Dawn sees.
+if command -v nvidia-smi >/dev/null; then
+  bounded 30 nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv
+  bounded 30 nvidia-smi | head -20
+else
+  say "no nvidia-smi: not an NVIDIA machine"
+fi
+say "Vulkan ICDs present:"
+for dir in /usr/local/nvidia/share/vulkan/icd.d /usr/share/vulkan/icd.d /etc/vulkan/icd.d /usr/local/share/vulkan/icd.d; do
+  for f in "$dir"/*.json; do [ -f "$f" ] && echo "  $f"; done
+done
+nvidia_icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+if [ -f "$nvidia_icd" ]; then
+  export VK_DRIVER_FILES=$nvidia_icd VK_ICD_FILENAMES=$nvidia_icd
+  say "VK_DRIVER_FILES=$nvidia_icd"
+fi
+adapter=$(bounded 60 "$node" "$pack/gpu-check.mjs" adapter 2> >(grep -v 'artificially reduced' >&2) | tail -1)
+if [ -z "$adapter" ]; then
+  failed adapter "Dawn found no adapter (see the log above)"
+else
+  say "Dawn's adapter: $adapter"
+  record "{\"kind\":\"adapter\",\"info\":$adapter}"
+  case "$adapter" in *'"software":true'*) say "WARNING: a software adapter (CPU): webgpu figures below are not a GPU's";; esac
+fi
+
+# 3. The webgpu tests on this adapter (gradient checks, one training step against native).
+say "test/core/webgpu.test.ts on this adapter:"
+bounded 150 "$node" --test-reporter=spec "$pack/webgpu.test.mjs" 2> >(grep -v 'artificially reduced' >&2)
+status=$?
+record "{\"kind\":\"tests\",\"exit\":$status}"
+[ "$status" = 0 ] && say "webgpu tests passed" || say "webgpu tests FAILED or timed out (exit $status)"
+
+# 4. Training steps: ours on webgpu and native, PyTorch on CUDA (or its CPU, said so).
+python=${GPU_CHECK_PYTHON:-python3}
+torch_device=$(bounded 60 "$python" -c 'import torch; print("cuda" if torch.cuda.is_available() else "cpu")' 2>/dev/null | tail -1)
+case "$torch_device" in
+  cuda) say "PyTorch: CUDA";;
+  cpu) say "PyTorch has no CUDA here: the peer runs on the CPU (ratios below are NOT against a GPU)";;
+  *) say "no PyTorch for $python: no peer"; torch_device="";;
+esac
+
+step() { # backend model variant limit steps min-ms warmup
+  local line
+  line=$(bounded "$4" "$node" "$pack/gpu-check.mjs" step --backend "$1" --model "$2" --variant "$3" --batch "$batch" \
+    --min-steps "$5" --min-ms "$6" --warmup "$7" 2> >(grep -v 'artificially reduced' >&2) | tail -1)
+  case "$line" in
+    '{'*) record "{\"kind\":\"step\",${line#\{}"; say "$1 $2 $3: $(echo "$line" | grep -o '"msPerStep":[0-9.]*')";;
+    *) failed "$1 $2 $3 step" "timed out or failed (limit $4 s)";;
+  esac
+}
+
+for model in $models; do
+  step webgpu "$model" modular 75 10 2000 2
+  step webgpu "$model" standard 60 10 2000 2
+  if [ -n "$torch_device" ]; then
+    archs=$OUT/arch-$model
+    bounded 30 "$node" "$pack/gpu-check.mjs" arch --model "$model" --out "$archs" >/dev/null
+    peer=$(bounded 90 "$python" bench/peer_torch_gpu.py --arch-modular "$archs/modular.json" --arch-standard "$archs/standard.json" \
+      --device "$torch_device" --batch "$batch" --min-steps 10 --min-seconds 2 | tail -1)
+    case "$peer" in
+      '{'*) record "{\"kind\":\"peer\",\"model\":\"$model\",${peer#\{}"; say "torch $model: $peer";;
+      *) failed "torch $model" "timed out or failed";;
+    esac
+    rm -rf "$archs"
+  fi
+  step native "$model" modular 60 2 0 1
+  step native "$model" standard 45 2 0 1
+done
+
+say "summary (ms per training step; webgpu/torch: target <= 3 for the modular step; native/webgpu: target >= 20):"
+if ! bounded 30 "$node" "$pack/gpu-check.mjs" summary --results "$results" --out "$OUT/gpu-check.json"; then
+  say "summary failed; raw results are in $results"
+  cp "$results" "$OUT/gpu-check.json"
+fi
+say "done in $(($(date +%s) - started)) s; log $OUT/gpu-check.log, report $OUT/gpu-check.json"

@@ -1,0 +1,162 @@
+// The webgpu backend (tfjs-backend-webgpu on Dawn): its gradients of conv, BatchNorm (+ mask + ReLU)
+// and the MwT mask kernels equal the cpu backend's, and a modular training step equals the native
+// backend's. Runs on whatever adapter Dawn finds: lavapipe (software Vulkan) in CI, the real GPU in
+// scripts/gpu-check.sh. Skips, saying why, where Dawn finds no adapter.
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { addonPath } from '@mwt/native';
+import { createModel, disposeModel, pairWeights, Sgd, trainStepAsync, type Architecture } from '@mwt/core';
+import { NATIVE_BACKEND, registerNativeBackend } from '../../packages/core/src/backend/native/backend';
+import { registerWebgpuBackend, WEBGPU_BACKEND } from '../../packages/core/src/backend/webgpu/backend';
+import { formatAdapter } from '../../packages/core/src/backend/webgpu/adapter';
+import { batchNormTrain } from '../../packages/core/src/ops/batch-norm';
+import { conv2d } from '../../packages/core/src/ops/conv2d';
+import { maskGate } from '../../packages/core/src/ops/mask-gate';
+import { maskJaccardMetrics, pairSimilaritySums } from '../../packages/core/src/ops/mask-pairs';
+
+process.env.MWT_QUIET ??= '1';
+const adapter = await registerWebgpuBackend(true).then(
+  (info) => info.adapter,
+  (err: unknown) => err instanceof Error ? err.message : String(err),
+);
+const skip = typeof adapter === 'string' ? `no WebGPU adapter (${adapter}); scripts/ensure-lavapipe.sh installs Mesa's lavapipe` : false;
+const nativeBuilt = existsSync(addonPath);
+
+before(() => {
+  if (typeof adapter !== 'string') console.log(`# webgpu adapter: ${formatAdapter(adapter)}`);
+  if (nativeBuilt) registerNativeBackend();
+});
+
+/** Deterministic values in [-1, 1): the same inputs on every backend. */
+function values(n: number, seed: number): Float32Array {
+  let state = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 31 - 1;
+  });
+}
+const input = (shape: number[], seed: number) => tf.tensor(values(shape.reduce((a, b) => a * b, 1), seed), shape);
+
+/** Runs `compute` on one backend; reads its outputs asynchronously (webgpu has no synchronous read in Node). */
+async function on(backend: string, compute: () => tf.Tensor[]): Promise<Float32Array[]> {
+  assert.ok(await tf.setBackend(backend), `tf.setBackend('${backend}')`);
+  const before = tf.memory().numTensors;
+  const outputs = tf.tidy(compute);
+  const read = await Promise.all(outputs.map(async (t) => Float32Array.from(await t.data())));
+  tf.dispose(outputs);
+  assert.equal(tf.memory().numTensors, before, `${backend}: tensors leaked`);
+  return read;
+}
+
+function assertClose(actual: Float32Array, expected: Float32Array, what: string, tolerance: number): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  let scale = 1e-3;
+  for (const v of expected) scale = Math.max(scale, Math.abs(v));
+  for (let i = 0; i < expected.length; i++) {
+    assert.ok(Math.abs(actual[i] - expected[i]) <= tolerance * scale, `${what}[${i}]: ${actual[i]} vs ${expected[i]} (scale ${scale})`);
+  }
+}
+
+/** webgpu against the cpu backend (plain JS, the reference), every output and gradient. */
+async function assertMatchesCpu(what: string, compute: () => tf.Tensor[], tolerance = 1e-4): Promise<void> {
+  const expected = await on('cpu', compute);
+  const actual = await on(WEBGPU_BACKEND, compute);
+  expected.forEach((e, i) => assertClose(actual[i], e, `${what} output ${i}`, tolerance));
+}
+
+describe('webgpu backend', { skip }, () => {
+  for (const [x, f, stride] of [[[2, 7, 7, 3], [3, 3, 3, 8], 1], [[2, 8, 8, 4], [3, 3, 4, 6], 2], [[2, 6, 6, 8], [1, 1, 8, 16], 2]] as const) {
+    test(`conv2d and both gradients: x=${x} f=${f} stride ${stride}`, async () => {
+      await assertMatchesCpu('conv2d', () => {
+        const [xs, fs, upstream] = [input([...x], 1), input([...f], 2), input([x[0], Math.ceil(x[1] / stride), Math.ceil(x[2] / stride), f[3]], 3)];
+        const conv = (a: tf.Tensor, b: tf.Tensor) => conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, 'same');
+        return [conv(xs, fs), ...tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv(a, b), upstream)))([xs, fs])];
+      });
+    });
+  }
+
+  for (const masked of [true, false]) {
+    test(`BatchNorm in training mode${masked ? ' with the MwT mask' : ''} and ReLU: output, statistics and every gradient`, async () => {
+      await assertMatchesCpu('batchNormTrain', () => {
+        const z = tf.mul(tf.add(input([3, 5, 5, 6], 1), 0.3), 2) as tf.Tensor4D;
+        const gamma = tf.add(input([6], 2), 1) as tf.Tensor1D;
+        const beta = input([6], 3) as tf.Tensor1D;
+        // Mask values in [0, 1] with some kernels switched off, as the gate produces them.
+        const mask = tf.relu(input([3, 6], 4)) as tf.Tensor2D;
+        const upstream = input([3, 5, 5, 6], 5);
+        const loss = (...args: tf.Tensor[]) => tf.sum(tf.mul(batchNormTrain(args[0] as tf.Tensor4D, args[1] as tf.Tensor1D, args[2] as tf.Tensor1D, masked ? (args[3] as tf.Tensor2D) : undefined, true).out, upstream));
+        const { out, mean, variance } = batchNormTrain(z, gamma, beta, masked ? mask : undefined, true);
+        return [out, mean, variance, ...tf.grads(loss)(masked ? [z, gamma, beta, mask] : [z, gamma, beta])];
+      }, 2e-4);
+    });
+  }
+
+  test('the MwT mask gate and its gradients, kernels switched off included', async () => {
+    await assertMatchesCpu('maskGate', () => {
+      const [pooled, w1, w2, upstream] = [input([9, 10], 1), input([10, 7], 2), input([7, 20], 3), input([9, 20], 4)];
+      const b2 = tf.linspace(-1.5, 1.5, 20);
+      const gate = (p: tf.Tensor, a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => maskGate(p as tf.Tensor2D, { w1: a as tf.Tensor2D, w2: b as tf.Tensor2D, b2: c as tf.Tensor1D });
+      return [gate(pooled, w1, w2, b2), ...tf.grads((p: tf.Tensor, a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(gate(p, a, b, c), upstream)))([pooled, w1, w2, b2])];
+    });
+  });
+
+  test('MwT pair statistics: similarity sums, their gradient, Jaccard metrics', async () => {
+    const pairs = pairWeights([0, 1, 0, 2, 1, 1, 0, 3]);
+    await assertMatchesCpu('pair statistics', () => {
+      // Rows with kernels on (a diagonal of 0.5) so that no row is all off (see native-backend.test.ts).
+      const mask = tf.add(tf.relu(input([8, 40], 1)), tf.mul(tf.oneHot(tf.range(0, 8, 1, 'int32'), 40), 0.5)) as tf.Tensor2D;
+      const positive = tf.tensor2d(pairs.positive, [pairs.size, pairs.size]);
+      const negative = tf.tensor2d(pairs.negative, [pairs.size, pairs.size]);
+      const upstream = tf.tensor1d([0.7, -1.3]);
+      const sums = (m: tf.Tensor) => pairSimilaritySums(m as tf.Tensor2D, positive, negative);
+      return [sums(mask), maskJaccardMetrics(mask, positive, negative), tf.grad((m: tf.Tensor) => tf.sum(tf.mul(sums(m), upstream)))(mask)];
+    });
+  });
+
+  test('a modular training step equals the native backend’s, and leaks nothing', { skip: nativeBuilt ? false : `native kernels not built (${addonPath})` }, async () => {
+    // A small network with every block kind of the zoo's models: plain and masked convs, a pool, a
+    // masked residual block with a projection shortcut, global average pooling, a dense layer.
+    const arch: Architecture = {
+      model: 'webgpu-test',
+      inputShape: [8, 8, 3],
+      outputs: 4,
+      blocks: [
+        { type: 'conv', name: 'conv1', filters: 8, kernelSize: 3, stride: 1, masked: false },
+        { type: 'conv', name: 'conv2', filters: 8, kernelSize: 3, stride: 1, masked: true },
+        { type: 'maxPool', name: 'pool1', size: 2 },
+        { type: 'residual', name: 'res1', filters: 12, innerFilters: 12, stride: 2, masked: true, projection: true },
+        { type: 'globalAvgPool', name: 'gap' },
+        { type: 'dense', name: 'fc1', units: 4, relu: false, dropout: 0 },
+      ],
+    };
+    const batch = 8;
+    const images = values(batch * 8 * 8 * 3, 7);
+    const labels = Int32Array.from({ length: batch }, (_, i) => i % 4);
+    const run = async (backend: string) => {
+      assert.ok(await tf.setBackend(backend));
+      const model = createModel(arch, 3);
+      const read = () => Promise.all([...model.params.values()].map(async (v) => Float32Array.from(await v.data())));
+      const initial = await read();
+      const optimizer = new Sgd(model.params, { momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
+      const names = new Map([...model.params].map(([name, v]) => [v.name, name]));
+      const step = () => trainStepAsync(model, optimizer, names, { images, labels, lr: 0.05, dropoutSeed: 1, alpha: 0.5, beta: 1.5, modular: true });
+      const first = await step();
+      const updates = (await read()).map((after, i) => after.map((value, j) => value - initial[i][j]));
+      const tensors = tf.memory().numTensors;
+      await step();
+      assert.equal(tf.memory().numTensors, tensors, `${backend}: a step leaked tensors`);
+      optimizer.dispose();
+      disposeModel(model);
+      return { first, updates };
+    };
+    const native = await run(NATIVE_BACKEND);
+    const webgpu = await run(WEBGPU_BACKEND);
+    for (const key of ['loss', 'ce', 'cohesion', 'coupling', 'kernelRate', 'batchCohesion', 'batchCoupling', 'correct'] as const) {
+      const expected = native.first[key];
+      assert.ok(Math.abs(webgpu.first[key] - expected) <= 1e-4 * Math.max(1, Math.abs(expected)), `${key}: ${webgpu.first[key]} vs ${expected}`);
+    }
+    native.updates.forEach((expected, i) => assertClose(webgpu.updates[i], expected, `update of parameter ${i}`, 1e-3));
+  });
+});
