@@ -119,7 +119,7 @@ export class TryIt {
     const best = ranked[0];
     return html`<p>
         Predicted class:
-        <output id="prediction" data-class=${outputClasses[best.i]}><strong>${outputClassNames[best.i] ?? outputClasses[best.i]}</strong></output>
+        <output id="prediction" data-class=${outputClasses[best.i]} data-score=${best.score}><strong>${outputClassNames[best.i] ?? outputClasses[best.i]}</strong></output>
         (${(best.score * 100).toFixed(1)} %)
       </p>
       <ol class="scores" aria-label="Score of each class">
