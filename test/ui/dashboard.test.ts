@@ -145,7 +145,9 @@ describe('the dashboard in headless Chromium', { skip: missing ?? false }, () =>
   it("draws every series' curve with the API's values, one line per run", async () => {
     const metrics = await Promise.all(job.runs.map(async (id) => (await call<{ metrics: Metric[] }>('GET', `/runs/${id}/metrics`)).body.metrics));
     const keys = ['trainAccuracy', 'testAccuracy', 'ceLoss', 'loss', 'cohesionLoss', 'couplingLoss', 'kernelRate', 'batchCohesion', 'batchCoupling'];
-    await page.waitForFunction(`document.querySelector('[data-chart="testAccuracy"]')?.uplot?.series.length === ${job.runs.length + 1}`);
+    // Polled with evaluate: waitForFunction's string form runs through eval, which the page's CSP forbids.
+    const drawn = `document.querySelector('[data-chart="testAccuracy"]')?.uplot?.series.length === ${job.runs.length + 1} || undefined`;
+    await waitFor('every run in the charts', () => page.evaluate<true | undefined>(drawn), 30_000);
     const charts = await page.evaluate<Record<string, (number | null)[][]>>(CHART_DATA);
     assert.deepEqual(Object.keys(charts).sort(), [...keys].sort(), 'one chart per series');
     for (const key of keys) {
