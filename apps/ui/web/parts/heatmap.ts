@@ -26,11 +26,18 @@ export function keptGrid(layers: LayerKernels[], modules: { classId: number; mas
   };
 }
 
-/** White (nothing kept) to a dark blue (all kept): readable in both themes' cells. */
-function cellColor(fraction: number): string {
+/** White (nothing kept) to a dark blue (all kept), as [r, g, b]. */
+function cellColor(fraction: number): [number, number, number] {
   const t = Math.min(1, Math.max(0, fraction));
   const mix = (a: number, b: number) => Math.round(a + (b - a) * t);
-  return `rgb(${mix(247, 8)}, ${mix(251, 48)}, ${mix(255, 107)})`;
+  return [mix(247, 8), mix(251, 48), mix(255, 107)];
+}
+
+/** Black or white, whichever keeps at least 4.5:1 contrast on the cell (WCAG relative luminance). */
+function textOn([r, g, b]: [number, number, number]): string {
+  const linear = (c: number) => (c / 255 <= 0.03928 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4);
+  const luminance = 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+  return luminance > 0.18 ? '#000000' : '#ffffff';
 }
 
 export function drawHeatmap(canvas: HTMLCanvasElement, grid: KeptGrid): void {
@@ -62,9 +69,10 @@ export function drawHeatmap(canvas: HTMLCanvasElement, grid: KeptGrid): void {
     ctx.textAlign = 'center';
     grid.kept[i].forEach((fraction, j) => {
       const x = rowLabel + cellWidth * j;
-      ctx.fillStyle = cellColor(fraction);
+      const color = cellColor(fraction);
+      ctx.fillStyle = `rgb(${color.join(', ')})`;
       ctx.fillRect(x + 1, y + 1, cellWidth - 2, cellHeight - 2);
-      ctx.fillStyle = fraction > 0.5 ? '#ffffff' : '#1f2933';
+      ctx.fillStyle = textOn(color);
       ctx.fillText(`${Math.round(fraction * 100)}%`, x + cellWidth / 2, y + cellHeight / 2);
     });
   });
