@@ -1,7 +1,8 @@
 /**
  * "New job": the form is built from the API's own job schemas (POST /jobs in /docs/json), so a new
  * field or bound shows up here without a change. Fields left empty take the API's defaults. A 400
- * is shown next to the field its message names (`body/params/epochs must be <= 500`).
+ * is shown next to the field its message names (`body/params/epochs must be <= 500`), as is a
+ * 404/409 about a referenced run (`params.runId: run … not found`).
  */
 import { html, nothing, render, type TemplateResult } from 'lit-html';
 import { ApiError, getJson, sendJson } from '../api';
@@ -158,7 +159,8 @@ export class JobForm {
       this.onCreated(job);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      const field = error instanceof ApiError && error.status === 400 ? fieldOfMessage(message, schema.fields.map(([n]) => n)) : null;
+      // A 400 (validation) or a 404/409 about a referenced run or modularization names its field.
+      const field = error instanceof ApiError && error.status < 500 ? fieldOfMessage(message, schema.fields.map(([n]) => n)) : null;
       if (field) this.errors.set(field, message);
       else this.formError = message;
     } finally {
