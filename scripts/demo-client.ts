@@ -99,3 +99,5 @@ const rows: [string, string][] = [
 const width = Math.max(...rows.map(([k]) => k.length));
 console.log('');
 for (const [key, value] of rows) console.log(`${key.padEnd(width)}  ${value}`);
+console.log('');
+console.log(`Dashboard: ${base}/ui/jobs/${job.id} (curves, modules, try a module in the browser)`);

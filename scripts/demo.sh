@@ -23,5 +23,11 @@ node --import tsx apps/worker/src/main.ts >.data/worker.log 2>&1 &
 worker=$!
 trap 'kill $api $worker 2>/dev/null; wait 2>/dev/null || true' EXIT
 echo "[demo] API on http://127.0.0.1:$PORT (Swagger UI: /docs), logs in .data/"
+echo "[demo] dashboard: http://127.0.0.1:$PORT/ui/ (follow the job live there)"
 echo "[demo] MWT_AUTH=disabled: authentication is OFF for this local demo (every request is admin)"
 npx tsx scripts/demo-client.ts --url "http://127.0.0.1:$PORT" "$@"
+# In a terminal, the API stays up for the dashboard link the client printed last; scripts end here.
+if [ -t 0 ] && [ -t 1 ]; then
+  echo "[demo] the API and worker keep running for the dashboard; Ctrl-C stops them"
+  wait $api || true
+fi

@@ -8,8 +8,9 @@ export REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 export MWT_QUIET=1
 source scripts/prepare.sh
 prepare_database --fresh
+ensure_chromium
 npx tsc --noEmit -p tsconfig.json
 echo "[test] running the suite"
 # One file at a time: training tests are CPU-bound and this machine has two cores.
 node --import tsx --test --test-concurrency=1 --test-reporter=spec \
-  test/core/*.test.ts test/db/*.test.ts test/api/*.test.ts test/e2e/*.test.ts test/deploy/*.test.ts "$@"
+  test/core/*.test.ts test/db/*.test.ts test/api/*.test.ts test/e2e/*.test.ts test/deploy/*.test.ts test/ui/*.test.ts "$@"

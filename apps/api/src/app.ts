@@ -21,6 +21,7 @@ import jobRoutes from './routes/jobs.js';
 import keyRoutes from './routes/keys.js';
 import moduleRoutes from './routes/modules.js';
 import runRoutes from './routes/runs.js';
+import uiRoutes from './routes/ui.js';
 import { ErrorBody } from './schemas/common.js';
 
 export type { AppDeps } from './deps.js';
@@ -90,6 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(healthRoutes, deps);
+  await app.register(uiRoutes);
 
   const keyCache = new KeyCache(deps.prisma, deps.keyCacheTtlMs);
   const artifactCache = new ArtifactCache(deps.config.artifactCacheMb * 1024 * 1024);
