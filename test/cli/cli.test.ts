@@ -85,6 +85,7 @@ describe('mwt', () => {
     assert.match(run.stderr, new RegExp(`job ${jobId} completed`));
     assert.match(run.stderr, /\[#+\.*\]\s+\d+\.\d%.*epoch 1\/1/, 'a progress line with the epoch');
     assert.match(run.stderr, /\[#{24}\] 100\.0%/);
+    assert.match(run.stderr, /\| e1 loss \d+\.\d{3} train \d+\.\d% test \d+\.\d%/, "the epoch's metrics, from the worker through the event stream");
     const job = await json<{ params: Record<string, unknown>; result: typeof result }>(`/jobs/${jobId}`);
     assert.equal(job.params.trainLimit, 200);
     assert.deepEqual(job.params.targetClasses, [0, 1]);
@@ -159,7 +160,8 @@ describe('mwt', () => {
   });
 
   it('keys: an admin creates, lists and revokes a key; MWT_URL/MWT_KEY override the stored login', async () => {
-    const created = await mwt(['keys', 'create', '--name', 'cli test', '--scopes', 'read']);
+    const name = `cli test ${process.pid}-${Date.now()}`;
+    const created = await mwt(['keys', 'create', '--name', name, '--scopes', 'read']);
     assert.equal(created.code, 0, created.stderr);
     const secret = created.stdout.trim();
     assert.match(secret, /^mwt_/);
@@ -170,7 +172,7 @@ describe('mwt', () => {
     assert.match(denied.stderr, /403/);
 
     const listed = JSON.parse((await mwt(['keys', 'list', '--json'])).stdout) as { id: string; name: string; revokedAt: string | null }[];
-    const key = listed.find((k) => k.name === 'cli test');
+    const key = listed.find((k) => k.name === name);
     assert.ok(key);
     assert.equal(key.revokedAt, null);
     const revoked = await mwt(['keys', 'revoke', key.id]);
