@@ -92,6 +92,14 @@ describe('mwt', () => {
     result = job.result;
   });
 
+  it("the worker's training samples/s reached GET /metrics through Redis (the same worker and API, seen by an operator)", async () => {
+    const response = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${testApiKey()}` } });
+    assert.equal(response.status, 200);
+    const line = (await response.text()).split('\n').find((l) => l.startsWith('mwt_worker_training_samples_per_second{worker='));
+    assert.ok(line, 'a samples/s series');
+    assert.ok(Number(line.split(' ').at(-1)) > 0, line);
+  });
+
   it('jobs lists it in a table', async () => {
     const run = await mwt(['jobs', '--type', 'pipeline']);
     assert.equal(run.code, 0, run.stderr);
