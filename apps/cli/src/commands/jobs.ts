@@ -68,12 +68,18 @@ function parseSubmitArgs(args: string[]): SubmitArgs {
   return parsed;
 }
 
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** `mwt submit`: prints the new job's id on stdout (for scripts); with --follow, watches it to its end. */
 export async function submit(args: string[]): Promise<number> {
   const parsed = parseSubmitArgs(args);
   let body = parsed.body;
   if (parsed.file) {
-    const text = parsed.file === '-' ? await new Response(process.stdin as unknown as ReadableStream).text() : await readFile(parsed.file, 'utf8');
+    const text = parsed.file === '-' ? await readStdin() : await readFile(parsed.file, 'utf8');
     const fromFile = JSON.parse(text) as SubmitArgs['body'];
     // Flags given next to the file override its fields.
     body = { type: body.type ?? fromFile.type, params: { ...fromFile.params, ...body.params } };
