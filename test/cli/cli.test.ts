@@ -1,6 +1,7 @@
 /** The `mwt` CLI end to end: the real bin against a real API process and worker, as a user runs it. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,6 +99,28 @@ describe('mwt', () => {
     const line = (await response.text()).split('\n').find((l) => l.startsWith('mwt_worker_training_samples_per_second{worker='));
     assert.ok(line, 'a samples/s series');
     assert.ok(Number(line.split(' ').at(-1)) > 0, line);
+  });
+
+  it("the worker logged the job in pino JSON lines, each naming the worker, the job's lines its jobId", async () => {
+    const lines = worker.output().split('\n').filter((line) => line.startsWith('{'));
+    const entries = lines.map((line) => JSON.parse(line) as { level: number; msg: string; worker: string; jobId?: string; time: string });
+    assert.ok(entries.some((e) => e.msg.startsWith('worker ready')));
+    for (const entry of entries) assert.match(entry.worker, /^.+:\d+$/, JSON.stringify(entry));
+    const started = entries.find((e) => e.msg === `job ${jobId} started (pipeline)`);
+    assert.equal(started?.jobId, jobId);
+    assert.equal(started?.level, 30, 'info');
+    assert.ok(entries.some((e) => e.jobId === jobId && e.msg === `job ${jobId} finished`));
+  });
+
+  it('the worker log honours LOG_LEVEL', async () => {
+    const script = "const { logger } = await import('./apps/worker/src/logger.ts'); logger.info('an info line'); logger.warn('a warning');";
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { ...process.env, LOG_LEVEL: 'warn' } });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number];
+    assert.equal(code, 0);
+    const messages = out.trim().split('\n').map((line) => (JSON.parse(line) as { msg: string }).msg);
+    assert.deepEqual(messages, ['a warning']);
   });
 
   it('jobs lists it in a table', async () => {

@@ -5,14 +5,12 @@
  * progress, these events are a courtesy: training neither waits for Redis nor fails with it (the
  * metric rows in PostgreSQL are the record).
  */
-import { hostname } from 'node:os';
 import { QueueEventsProducer } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { EpochMetrics } from '@mwt/core';
 import { EPOCH_METRICS_EVENT, readConfig, type EpochMetricsData, type EpochMetricsPayload } from '@mwt/shared';
+import { WORKER_NAME } from './identity';
 
-/** How the worker names itself (the same `host:pid` main.ts gives BullMQ). */
-export const WORKER_NAME = `${hostname()}:${process.pid}`;
 
 let producer: QueueEventsProducer | undefined;
 
