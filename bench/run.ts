@@ -1,6 +1,6 @@
 /**
  * npm run bench -- [--model simcnn-small] [--batches 64,128] [--cpu] [--reuse-epochs 1]
- *                  [--skip-training] [--skip-peer] [--skip-pipeline] [--skip-service]
+ *                  [--skip-training] [--skip-peer] [--skip-pipeline] [--skip-service] [--skip-streams]
  *
  * Sections live in their own files (training.ts, peer.ts, pipeline.ts, service.ts); this file only
  * runs them, prints one table and writes it to bench/results/latest.json. Each training backend runs
@@ -15,6 +15,7 @@ import { initBackend, isModelName, loadDataset, type BackendName } from '@mwt/co
 import { benchPeer } from './peer';
 import { benchPipeline } from './pipeline';
 import { benchService } from './service';
+import { benchStreams } from './streams';
 import { formatTable, type BenchRow } from './table';
 import { benchTraining } from './training';
 
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     'skip-pipeline': { type: 'boolean', default: false },
     'skip-peer': { type: 'boolean', default: false },
     'skip-service': { type: 'boolean', default: false },
+    'skip-streams': { type: 'boolean', default: false },
     out: { type: 'string', default: join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json') },
   },
 });
@@ -53,6 +55,7 @@ if (!values['skip-training']) {
 if (!values['skip-peer']) rows.push(...benchPeer(dataset, model, ratioBatch, os.availableParallelism()));
 if (!values['skip-pipeline']) rows.push(...(await benchPipeline(dataset, model, Number(values['reuse-epochs']))));
 if (!values['skip-service']) rows.push(...(await benchService()));
+if (!values['skip-streams']) rows.push(...(await benchStreams()));
 
 // The figure that matters: the backend `auto` picks here against PyTorch, measured in this run.
 const ours = rows.find((r) => r.section === 'training' && r.backend.startsWith(backend.name) && r.batch === ratioBatch && r.case.startsWith('modular') && r.msPerStep !== undefined);

@@ -13,4 +13,4 @@ npx tsc --noEmit -p tsconfig.json
 echo "[test] running the suite"
 # One file at a time: training tests are CPU-bound and this machine has two cores.
 node --import tsx --test --test-concurrency=1 --test-reporter=spec \
-  test/core/*.test.ts test/db/*.test.ts test/api/*.test.ts test/e2e/*.test.ts test/deploy/*.test.ts test/ui/*.test.ts "$@"
+  test/core/*.test.ts test/db/*.test.ts test/api/*.test.ts test/e2e/*.test.ts test/deploy/*.test.ts test/cli/*.test.ts test/ui/*.test.ts "$@"

@@ -1,10 +1,12 @@
-/** GET /jobs/:id/events: Server-Sent Events from the row and from BullMQ progress; streams of revoked keys end. */
+/** GET /jobs/:id/events: Server-Sent Events from the row and from Redis (progress, metrics), resumable; streams of revoked keys end. */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { QueueEventsProducer } from 'bullmq';
+import { EPOCH_METRICS_EVENT, type EpochMetricsData, type EpochMetricsPayload } from '@mwt/shared';
 import { revokeApiKey } from '../../apps/api/src/auth/api-keys.js';
 import type { JobView } from '../../apps/api/src/schemas/job.js';
 import type { ApiKeyView } from '../../apps/api/src/schemas/keys.js';
-import { startApp, type Caller, type Harness } from './helpers.js';
+import { insertRun, startApp, type Caller, type Harness } from './helpers.js';
 
 /** Short, so that a revocation made elsewhere reaches this process in a second (the harness polls every 100 ms). */
 const CACHE_TTL_MS = 1_000;
@@ -27,10 +29,13 @@ interface SseEvent {
   data: Record<string, unknown>;
 }
 
+/** The fields of the last block `next()` returned, for the tests of ids and `retry:`. */
+let lastFields: Record<string, string> = {};
+
 /** Reads events as they arrive; `next()` resolves with the next one, or null once the stream ends. */
-async function openEvents(path: string, as: Caller = 'admin', harness: Harness = h) {
+async function openEvents(path: string, as: Caller = 'admin', harness: Harness = h, headers: Record<string, string> = {}) {
   const abort = new AbortController();
-  const res = await harness.fetch(path, { signal: abort.signal }, as);
+  const res = await harness.fetch(path, { signal: abort.signal, headers }, as);
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
@@ -43,6 +48,7 @@ async function openEvents(path: string, as: Caller = 'admin', harness: Harness =
         buffer = buffer.slice(end + 2);
         if (block.startsWith(':')) continue; // keep-alive comment
         const field = (name: string) => block.split('\n').find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2);
+        lastFields = Object.fromEntries(block.split('\n').map((l) => [l.slice(0, l.indexOf(': ')), l.slice(l.indexOf(': ') + 2)]));
         return { event: field('event') ?? 'message', data: JSON.parse(field('data') ?? 'null') };
       }
       const { value, done } = await reader.read();
@@ -135,6 +141,112 @@ test('a client that disconnects leaves nothing behind that blocks shutdown', asy
   // A second stream, left open: app.close() in after() must end it rather than hang.
   const open = await openEvents(`/jobs/${job.id}/events`);
   assert.equal((await open.next())?.event, 'state');
+});
+
+/** What a worker's publish() does: the row's progress fields, then the same Progress through BullMQ. */
+async function workerPublish(jobId: string, progress: { percent: number; phase: string; epoch: number; totalEpochs: number }) {
+  await h.prisma.job.update({ where: { id: jobId }, data: { progress: progress.percent, phase: progress.phase, epoch: progress.epoch, totalEpochs: progress.totalEpochs } });
+  await (await h.queue.getJob(jobId))!.updateProgress(progress);
+}
+
+test('one event per change: a progress update is one `progress` event, not also a `state`; every event has an id, the first `retry:`', async () => {
+  const job = await submit();
+  const events = await openEvents(`/jobs/${job.id}/events`);
+  try {
+    assert.equal((await events.next())?.event, 'state');
+    assert.equal(lastFields.retry, '2000');
+    const ids = [lastFields.id];
+    await h.prisma.job.update({ where: { id: job.id }, data: { state: 'running', startedAt: new Date() } });
+    assert.equal((await events.next())?.data.state, 'running');
+    ids.push(lastFields.id);
+
+    const first = { percent: 30, phase: 'train-standard', epoch: 1, totalEpochs: 3 };
+    await workerPublish(job.id, first);
+    assert.deepEqual(await events.next(), { event: 'progress', data: first });
+    ids.push(lastFields.id);
+    // Several polls (100 ms) see the changed row; none of them may repeat the update as a `state`.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const second = { ...first, percent: 60, epoch: 2 };
+    await workerPublish(job.id, second);
+    assert.deepEqual(await events.next(), { event: 'progress', data: second });
+    ids.push(lastFields.id);
+
+    for (const id of ids) assert.match(id, /^\d+-\d+$/);
+    const progressIds = ids.slice(2);
+    assert.notEqual(progressIds[0], progressIds[1], 'each Redis event has an id of its own');
+  } finally {
+    events.close();
+  }
+});
+
+const metricsOf = (runId: string, epoch: number): EpochMetricsData => ({
+  // Binary fractions: they survive PostgreSQL's columns exactly.
+  runId, runKind: 'modular', epoch, lr: 0.0625, trainAccuracy: 0.5 + epoch / 64, testAccuracy: 0.25 + epoch / 64, loss: 2 - epoch / 8, ceLoss: 1.5,
+  cohesionLoss: 0.25, couplingLoss: 0.125, kernelRate: 0.375, batchCohesion: 0.75, batchCoupling: 0.25, durationMs: 1000 + epoch,
+});
+
+/** What a worker's publishEpochMetrics() adds to the queue's event stream. */
+async function publishMetrics(producer: QueueEventsProducer, jobId: string, metrics: EpochMetricsData) {
+  const payload: EpochMetricsPayload = { metrics, worker: 'test:1', samplesPerSecond: 100 };
+  await producer.publishEvent({ eventName: EPOCH_METRICS_EVENT, jobId, data: JSON.stringify(payload) });
+}
+
+test('a `metrics` event per finished epoch; a client reconnecting with Last-Event-ID gets the state, then the metrics it missed', async () => {
+  const producer = new QueueEventsProducer(h.queue.name, { connection: h.redis, prefix: h.queue.opts.prefix });
+  const job = await submit();
+  const runId = '00000000-0000-4000-8000-000000000001';
+  const first = await openEvents(`/jobs/${job.id}/events`);
+  let seen: string;
+  try {
+    assert.equal((await first.next())?.event, 'state');
+    await publishMetrics(producer, job.id, metricsOf(runId, 1));
+    assert.deepEqual(await first.next(), { event: 'metrics', data: metricsOf(runId, 1) });
+    seen = lastFields.id;
+  } finally {
+    first.close();
+  }
+  // While the client is away: two epochs, a progress update, and another job's epoch.
+  await publishMetrics(producer, job.id, metricsOf(runId, 2));
+  await (await h.queue.getJob(job.id))!.updateProgress({ percent: 50, phase: 'train-modular' });
+  await publishMetrics(producer, (await submit()).id, metricsOf(runId, 9));
+  await publishMetrics(producer, job.id, metricsOf(runId, 3));
+
+  const resumed = await openEvents(`/jobs/${job.id}/events`, 'admin', h, { 'last-event-id': seen });
+  try {
+    assert.equal((await resumed.next())?.event, 'state');
+    assert.deepEqual(await resumed.next(), { event: 'metrics', data: metricsOf(runId, 2) });
+    assert.deepEqual(await resumed.next(), { event: 'metrics', data: metricsOf(runId, 3) });
+    // Then live as usual.
+    await publishMetrics(producer, job.id, metricsOf(runId, 4));
+    assert.deepEqual(await resumed.next(), { event: 'metrics', data: metricsOf(runId, 4) });
+  } finally {
+    resumed.close();
+    await producer.close();
+  }
+});
+
+test('resuming from an id older than Redis keeps replays the metric rows from PostgreSQL; an id not of ours is a first connection', async () => {
+  const { jobId, runId } = await insertRun(h, { status: 'running' });
+  h.trackJob(jobId);
+  const rows = [1, 2].map((epoch) => metricsOf(runId, epoch));
+  await h.prisma.epochMetric.createMany({ data: rows.map(({ runKind: _kind, ...m }) => m) });
+
+  const resumed = await openEvents(`/jobs/${jobId}/events`, 'admin', h, { 'last-event-id': '0-1' });
+  try {
+    assert.equal((await resumed.next())?.event, 'state');
+    assert.deepEqual(await resumed.next(), { event: 'metrics', data: rows[0] });
+    assert.deepEqual(await resumed.next(), { event: 'metrics', data: rows[1] });
+  } finally {
+    resumed.close();
+  }
+  const fresh = await openEvents(`/jobs/${jobId}/events`, 'admin', h, { 'last-event-id': 'not-an-id' });
+  try {
+    assert.equal((await fresh.next())?.event, 'state');
+    await h.prisma.job.update({ where: { id: jobId }, data: { state: 'completed', finishedAt: new Date() } });
+    assert.equal((await fresh.next())?.event, 'end', 'no metrics replayed');
+  } finally {
+    fresh.close();
+  }
 });
 
 /** `promise`, or a failure naming `what` once `ms` have passed. */

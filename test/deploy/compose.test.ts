@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { readPreference } from '@mwt/core';
@@ -78,7 +78,9 @@ describe('docker-compose.yml and Dockerfile.gpu', () => {
   it('copies every workspace package (and the native kernels\' sources) before npm ci installs them', () => {
     const install = dockerfile.indexOf('RUN npm ci');
     assert.ok(install > 0, 'the image runs npm ci');
-    const workspaces = ['apps/api', 'apps/worker', 'packages/core', 'packages/db', 'packages/shared', 'packages/native'];
+    // Every workspace there is: npm ci refuses a lock file that names one the image lacks.
+    const workspaces = ['apps', 'packages'].flatMap((root) => readdirSync(root).map((name) => `${root}/${name}`)).filter((dir) => existsSync(`${dir}/package.json`));
+    assert.ok(workspaces.includes('apps/api') && workspaces.includes('packages/native'));
     for (const dir of workspaces) {
       const copy = dockerfile.search(new RegExp(`^COPY ${dir}/(package\\.json)? ${dir}/$`, 'm'));
       assert.ok(copy >= 0 && copy < install, `${dir} is copied before npm ci`);

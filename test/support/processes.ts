@@ -46,7 +46,8 @@ export function serviceEnv(port: number): Record<string, string> {
     PORT: String(port),
     HOST: '127.0.0.1',
     MWT_QUEUE_PREFIX: `mwt-test-${randomUUID().slice(0, 8)}`,
-    LOG_LEVEL: 'warn',
+    // Info: the tests read the workers' lines (worker ready, job started, requeued).
+    LOG_LEVEL: 'info',
     MWT_QUIET: '1',
   };
 }

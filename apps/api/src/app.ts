@@ -14,11 +14,13 @@ import type { AppDeps } from './deps.js';
 import { errorHandler, notFoundHandler, schemaErrorFormatter } from './errors.js';
 import { useBoundedJsonParser } from './json-body.js';
 import { rateLimitOptions } from './rate-limit.js';
+import { echoRequestId, requestIdOf } from './request-id.js';
 import artifactRoutes from './routes/artifacts.js';
 import healthRoutes from './routes/health.js';
 import jobEventRoutes from './routes/job-events.js';
 import jobRoutes from './routes/jobs.js';
 import keyRoutes from './routes/keys.js';
+import metricsRoutes, { requestMetrics } from './routes/metrics.js';
 import moduleRoutes from './routes/modules.js';
 import runRoutes from './routes/runs.js';
 import uiRoutes from './routes/ui.js';
@@ -59,18 +61,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
     },
     schemaErrorFormatter,
+    genReqId: requestIdOf,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.addSchema(ErrorBody);
   useBoundedJsonParser(app);
+  echoRequestId(app);
   if (deps.config.auth === 'disabled') {
     app.log.warn('MWT_AUTH=disabled: NO AUTHENTICATION, every request is treated as admin. For a local demo only; never expose this API.');
   }
 
   // First, so that its onRoute hook sees every route, the docs' included.
   await app.register(rateLimit, rateLimitOptions(deps.config));
+  await app.register(requestMetrics);
   await app.register(swagger, {
     openapi: {
       // 3.1: its schemas are JSON Schema 2020-12, so TypeBox's output (numeric
@@ -102,6 +107,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(runRoutes, deps);
     for (const routes of [moduleRoutes, artifactRoutes]) await api.register(routes, { ...deps, artifactCache });
     await api.register(keyRoutes, { ...deps, keyCache });
+    await api.register(metricsRoutes, deps);
   });
   return app;
 }

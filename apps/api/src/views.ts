@@ -19,7 +19,7 @@ export const jobInclude = {
 } as const satisfies Prisma.JobInclude;
 export type JobRow = Prisma.JobGetPayload<{ include: typeof jobInclude }>;
 
-export function toJobStatus(job: Omit<JobRow, 'runs' | 'modularizations' | 'modules'>): JobStatus {
+export function toJobStatus(job: Pick<JobRow, 'id' | 'state' | 'progress' | 'phase' | 'epoch' | 'totalEpochs' | 'message' | 'error'>): JobStatus {
   const { id, state, progress, phase, epoch, totalEpochs, message, error } = job;
   return { id, state, progress, phase, epoch, totalEpochs, message, error };
 }

@@ -3,12 +3,13 @@
  * this machine has (MWT_BACKEND=auto: tfjs-node-gpu, tfjs-node, wasm, cpu). Start any number of
  * them, on any number of hosts, against one Redis and one Postgres.
  */
-import { hostname } from 'node:os';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { initBackend } from '@mwt/core';
 import { createPrisma } from '@mwt/db';
 import { CANCEL_CHANNEL, QUEUED_JOB_OPTIONS, readConfig, type QueuedJob } from '@mwt/shared';
+import { WORKER_NAME } from './identity';
+import { logger } from './logger';
 import { createProcessor } from './processor';
 import { startReconciler } from './reconciler';
 
@@ -19,7 +20,7 @@ const config = readConfig();
 const backend = await initBackend();
 const prisma = createPrisma(config.databaseUrl, { queryTimeoutMs: config.dbQueryTimeoutMs });
 /** Stored by BullMQ on every job this worker processes (`processedBy`), and in the job's message. */
-const name = `${hostname()}:${process.pid}`;
+const name = WORKER_NAME;
 // BullMQ workers block on Redis: they need their own connection, with no retry limit per request.
 const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
 const subscriber = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
@@ -57,10 +58,10 @@ const worker = new Worker<QueuedJob>(config.queueName, processor, {
   stalledInterval: config.stalledIntervalMs,
   maxStalledCount: config.maxStalledCount,
 });
-worker.on('active', (job) => log(`job ${job.data.jobId} started (${job.name})`));
-worker.on('completed', (job) => log(`job ${job.data.jobId} finished`));
-worker.on('failed', (job, error) => log(`job ${job?.data.jobId ?? '?'} failed: ${error.message}`));
-worker.on('error', (error) => log(`worker error: ${error.message}`));
+worker.on('active', (job) => log(`job ${job.data.jobId} started (${job.name})`, job.data.jobId));
+worker.on('completed', (job) => log(`job ${job.data.jobId} finished`, job.data.jobId));
+worker.on('failed', (job, error) => logger.warn({ jobId: job?.data.jobId, err: error }, `job ${job?.data.jobId ?? '?'} failed: ${error.message}`));
+worker.on('error', (error) => logger.error({ err: error }, `worker error: ${error.message}`));
 const stopReconciler = startReconciler(prisma, queue, { intervalMs: config.reconcileIntervalMs, staleMs: config.lockDurationMs, log });
 log(`worker ready: ${name}, queue ${config.queueName}, concurrency ${config.workerConcurrency}, backend ${backend.name}`);
 
@@ -89,6 +90,7 @@ async function shutdown(signal: string): Promise<void> {
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 
-function log(message: string): void {
-  console.log(`[worker ${process.pid}] ${new Date().toISOString()} ${message}`);
+/** An info line, with the job it is about when there is one. */
+function log(message: string, jobId?: string): void {
+  logger.info(jobId === undefined ? {} : { jobId }, message);
 }

@@ -17,8 +17,8 @@ export interface ProcessorOptions {
   heartbeatMs: number;
   /** host:pid of this worker, for the job's message and the log. */
   workerName: string;
-  /** The worker's log: says when and why a job went back to the queue. */
-  log: (message: string) => void;
+  /** The worker's log: says when and why a job went back to the queue (and which job). */
+  log: (message: string, jobId?: string) => void;
 }
 
 /** How long a job waits in the queue while Postgres cannot be reached before a worker tries it again. */
@@ -61,7 +61,7 @@ export function createProcessor(prisma: PrismaClient, options: ProcessorOptions)
 /** Puts the job back in BullMQ without spending one of its attempts (BullMQ's DelayedError pattern). */
 async function requeue(bullJob: BullJob<QueuedJob>, token: string | undefined, delayMs: number, why: string, options: ProcessorOptions): Promise<never> {
   await bullJob.moveToDelayed(Date.now() + delayMs, token);
-  options.log(why);
+  options.log(why, bullJob.data.jobId);
   throw new DelayedError(why);
 }
 

@@ -13,6 +13,8 @@ export interface NewJob {
   type: JobType;
   payload: Prisma.InputJsonValue;
   ownerKeyId: string | null;
+  /** The X-Request-Id of the request that submitted it. */
+  requestId: string | null;
 }
 
 /** Inserts the jobs as queued; resolves to the stored rows, in no particular order. */
@@ -21,9 +23,9 @@ export async function insertQueuedJobs(prisma: PrismaClient, jobs: readonly NewJ
     // Named: each connection parses and plans it once.
     name: 'mwt-insert-queued-jobs',
     // The rows as one JSON parameter. "updatedAt" is Prisma's @updatedAt: the client sets it, no column default does.
-    text: `INSERT INTO "Job" ("id", "type", "payload", "ownerKeyId", "updatedAt")
-           SELECT "id", "type", "payload", "ownerKeyId", now()
-           FROM jsonb_to_recordset($1::jsonb) AS job("id" uuid, "type" "JobType", "payload" jsonb, "ownerKeyId" uuid)
+    text: `INSERT INTO "Job" ("id", "type", "payload", "ownerKeyId", "requestId", "updatedAt")
+           SELECT "id", "type", "payload", "ownerKeyId", "requestId", now()
+           FROM jsonb_to_recordset($1::jsonb) AS job("id" uuid, "type" "JobType", "payload" jsonb, "ownerKeyId" uuid, "requestId" text)
            RETURNING *`,
     values: [JSON.stringify(jobs)],
   });

@@ -1,3 +1,4 @@
 export * from './config.js';
 export * from './jobs.js';
 export * from './archive.js';
+export * from './live-events.js';

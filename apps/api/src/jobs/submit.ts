@@ -19,6 +19,8 @@ export interface SubmitRequest {
   body: { type: JobType; params?: unknown };
   /** The Idempotency-Key header, if sent. */
   idempotencyKey: string | undefined;
+  /** The request's id (X-Request-Id), stored on the job. */
+  requestId: string;
   log: FastifyBaseLogger;
 }
 
@@ -31,7 +33,7 @@ export interface Submission {
 /** A new job has no runs yet. (The spread last: see toJobView.) */
 const createdJob = (job: Job): Submission => ({ job: { runs: [], modularizations: [], modules: [], ...job }, created: true });
 
-export async function submitJob(deps: AppDeps, batcher: JobBatcher, { principal, body, idempotencyKey, log }: SubmitRequest): Promise<Submission> {
+export async function submitJob(deps: AppDeps, batcher: JobBatcher, { principal, body, idempotencyKey, requestId, log }: SubmitRequest): Promise<Submission> {
   const { prisma } = deps;
   const job = completeJob(body);
   const idempotency = idempotentRequest(principal, idempotencyKey, job);
@@ -39,7 +41,7 @@ export async function submitJob(deps: AppDeps, batcher: JobBatcher, { principal,
   if (earlier) return { job: earlier, created: false };
   await checkReferences(prisma, principal, job);
 
-  const row = { type: toDbJobType(job.type), payload: job.params, ownerKeyId: principal.keyId };
+  const row = { type: toDbJobType(job.type), payload: job.params, ownerKeyId: principal.keyId, requestId };
   if (!idempotency) return createdJob(await batcher.submit(row));
 
   let created: Job;

@@ -7,6 +7,7 @@ import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
 import { streamJob } from '../jobs/event-stream.js';
 import { ProgressHub } from '../jobs/progress-hub.js';
+import { isStreamId } from '../jobs/stream-ids.js';
 import { IdParams, errors } from '../schemas/common.js';
 import { SseDescription } from '../schemas/job.js';
 import { toJobStatus } from '../views.js';
@@ -17,7 +18,7 @@ export interface JobEventRouteOptions extends AppDeps {
 }
 
 const jobEventRoutes: FastifyPluginAsyncTypebox<JobEventRouteOptions> = async (app, { prisma, queue, redis, keyCache, ssePollMs = 1_000 }) => {
-  const hub = new ProgressHub(queue, redis, app.log);
+  const hub = new ProgressHub(queue, redis, prisma, app.log, ssePollMs);
   const open = new Set<() => void>();
   // Open streams would keep server.close() waiting for ever.
   app.addHook('preClose', async () => open.forEach((close) => close()));
@@ -32,12 +33,15 @@ const jobEventRoutes: FastifyPluginAsyncTypebox<JobEventRouteOptions> = async (a
         summary: "Stream a job's progress (Server-Sent Events)",
         description: SseDescription,
         params: IdParams,
+        headers: Type.Object({
+          'last-event-id': Type.Optional(Type.String({ maxLength: 64, description: 'The id of the last event received: a reconnecting client gets the metrics events it missed.' })),
+        }),
         response: {
           200: {
             description: SseDescription,
             content: {
               'text/event-stream': {
-                schema: Type.String({ examples: ['event: state\ndata: {"id":"…","state":"running","progress":40}\n\n'] }),
+                schema: Type.String({ examples: ['retry: 2000\nevent: state\nid: 1764118800000-0\ndata: {"id":"…","state":"running","progress":40}\n\n'] }),
               },
             },
           },
@@ -57,7 +61,10 @@ const jobEventRoutes: FastifyPluginAsyncTypebox<JobEventRouteOptions> = async (a
         'x-accel-buffering': 'no', // nginx: do not buffer the stream
       });
       const keyActive = () => keyCache.isActive(principal);
-      const close = streamJob({ res: reply.raw, prisma, hub, log: request.log, first: toJobStatus(row), pollMs: ssePollMs, keyActive });
+      // An id we did not give out (or garbage) counts as a first connection.
+      const lastEventId = request.headers['last-event-id'];
+      const resumeAfter = lastEventId !== undefined && isStreamId(lastEventId) ? lastEventId : null;
+      const close = streamJob({ res: reply.raw, hub, log: request.log, first: toJobStatus(row), resumeAfter, keyActive });
       open.add(close);
       reply.raw.on('close', () => open.delete(close));
     },

@@ -43,6 +43,7 @@ const jobRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
         principal: principalOf(request),
         body: request.body,
         idempotencyKey: request.headers['idempotency-key'],
+        requestId: request.id,
         log: request.log,
       });
       if (!created) reply.header('idempotent-replayed', 'true');

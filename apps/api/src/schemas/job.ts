@@ -120,9 +120,11 @@ export const JobStatus = Type.Object(
 export type JobStatus = Static<typeof JobStatus>;
 
 export const SseDescription = [
-  'Server-Sent Events. The first event is `state` (a JobStatus: the row as it is now);',
-  'then `progress` (a Progress, as the worker publishes it) and `state` whenever the row changes;',
-  'finally `end` (the final JobStatus), after which the server closes the stream.',
+  'Server-Sent Events, one per change (see the README, "Live events"). The first event is `state` (a JobStatus: the row as it is now);',
+  'then `progress` (a Progress, as the worker publishes it), `metrics` (one per finished training epoch: the epoch\'s metric row',
+  'with `runId` and `runKind`) and `state` whenever the job\'s state changes; finally `end` (the final JobStatus), after which the',
+  'server closes the stream. Every event has an `id:` (its position in the service\'s event log); a client that reconnects with',
+  '`Last-Event-ID` gets the current `state`, then the `metrics` events it missed. The first event carries `retry:` (ms).',
   'The stream re-checks its API key at every poll (1 s): once the key is revoked, it sends `error`',
   '(an ErrorBody: `{"statusCode":401,"error":"Unauthorized","message":"the API key was revoked"}`) instead and closes,',
   'within a poll when the key was revoked through this API process, and within its key-cache TTL (5 s) and a poll',
