@@ -1,7 +1,9 @@
 /**
- * The service under load: POST /jobs throughput and latency (autocannon, from this process, against
- * a real API process on Redis and PostgreSQL), and the download rate of a large module artifact: its
- * first download (streamed from PostgreSQL) and the steady state (from the API's artifact cache).
+ * The service under load: POST /jobs and status polls (GET /jobs/:id of a finished pipeline job, with
+ * its runs, modularization and modules) throughput and latency (autocannon, from this process,
+ * against a real API process on Redis and PostgreSQL), and the download rate of a large module
+ * artifact: its first download (streamed from PostgreSQL) and the steady state (from the API's
+ * artifact cache).
  * No worker runs: the jobs stay queued. Everything it creates is deleted afterwards.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,13 +13,16 @@ import { createServer } from 'node:net';
 import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { blobStore, createPrisma } from '@mwt/db';
+import { blobStore, createPrisma, type PrismaClient } from '@mwt/db';
 import { readConfig, sha256 } from '@mwt/shared';
 import { createApiKey } from '../apps/api/src/auth/api-keys';
 import { downloadLoad } from './download-load';
 import type { BenchRow } from './table';
 
 const SUBMIT_SECONDS = 10;
+const POLL_SECONDS = 10;
+/** Class modules of the polled job: MNIST's ten classes. */
+const POLLED_MODULES = 10;
 const DOWNLOAD_SECONDS = 5;
 const ARTIFACT_BYTES = 32 * 1024 * 1024;
 
@@ -40,6 +45,33 @@ async function startApi(env: Record<string, string>): Promise<ChildProcess> {
   }
   child.kill();
   throw new Error('the API did not become healthy');
+}
+
+/** A pipeline job as a worker leaves it: two runs, a modularization and its class modules. */
+async function insertPipelineJob(prisma: PrismaClient, ownerKeyId: string): Promise<string> {
+  const job = await prisma.job.create({
+    data: { type: 'pipeline', state: 'completed', payload: { dataset: 'mnist' }, ownerKeyId, progress: 100, phase: 'reuse', startedAt: new Date(), finishedAt: new Date() },
+  });
+  const run = (kind: 'modular' | 'standard') =>
+    prisma.run.create({ data: { jobId: job.id, kind, dataset: 'mnist', model: 'simcnn-small', config: {}, status: 'completed', epochsDone: 1 } });
+  const modular = await run('modular');
+  await run('standard');
+  const modularization = await prisma.modularization.create({
+    data: { jobId: job.id, runId: modular.id, threshold: 0.9, krr: 0.4, cohesion: 0.9, coupling: 0.1, layers: [], wallMs: 1 },
+  });
+  await prisma.module.createMany({
+    data: Array.from({ length: POLLED_MODULES }, (_, c) => ({
+      jobId: job.id,
+      modularizationId: modularization.id,
+      kind: 'class' as const,
+      classes: [c],
+      keptKernels: 1,
+      totalKernels: 2,
+      kernelRetention: 0.5,
+      mask: new Uint8Array([1, 0]),
+    })),
+  });
+  return job.id;
 }
 
 function load(options: autocannon.Options): Promise<autocannon.Result> {
@@ -70,6 +102,9 @@ export async function benchService(): Promise<BenchRow[]> {
     });
     const accepted = await prisma.job.count({ where: { ownerKeyId: key.id } });
 
+    const polledJobId = await insertPipelineJob(prisma, key.id);
+    const poll = await load({ url: `${base}/jobs/${polledJobId}`, headers: { authorization }, connections: 64, duration: POLL_SECONDS });
+
     // A module-sized download: a 32 MB artifact of one of this key's jobs, stored as the worker stores one.
     const bytes = randomBytes(ARTIFACT_BYTES);
     const job = await prisma.job.findFirstOrThrow({ where: { ownerKeyId: key.id }, select: { id: true } });
@@ -91,6 +126,16 @@ export async function benchService(): Promise<BenchRow[]> {
         p50Ms: submit.latency.p50,
         p99Ms: submit.latency.p99,
         note: `${submit.requests.total} sent, ${submit.non2xx} non-2xx, ${submit.errors} errors; ${accepted} jobs stored`,
+      },
+      {
+        section: 'service',
+        case: `GET /jobs/:id (64 connections, ${POLL_SECONDS} s)`,
+        backend: 'http',
+        rate: poll.requests.average,
+        unit: 'req',
+        p50Ms: poll.latency.p50,
+        p99Ms: poll.latency.p99,
+        note: `${poll.requests.total} sent, ${poll.non2xx} non-2xx, ${poll.errors} errors; a job with 2 runs, 1 modularization, ${POLLED_MODULES} modules`,
       },
       {
         section: 'service',
