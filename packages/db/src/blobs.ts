@@ -12,6 +12,7 @@
  */
 import type pg from 'pg';
 import type { ArtifactKind } from './generated/client.js';
+import { withClient } from './pool.js';
 
 export const CHUNK_BYTES = 1 << 20;
 /** Chunks a streaming read fetches ahead of the one it hands out. */
@@ -53,6 +54,15 @@ function chunkSql({ table, key, column }: BlobColumn, guard = ''): string {
   // substring() counts from 1.
   return `SELECT encode(substring(${column} from $2 for $3), 'base64') AS chunk FROM ${table} WHERE ${key} = $1 ${guard}`;
 }
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** A promise that never rejects: the outcome of `promise`, as a value. */
+const settled = <T>(promise: Promise<T>): Promise<Settled<T>> =>
+  promise.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
 
 export class BlobStore {
   constructor(
@@ -106,26 +116,26 @@ export class BlobStore {
       if (chunk?.length !== length) throw new BlobChanged(`artifact ${id} changed while it was being read`);
       return chunk;
     };
-    const pending: Promise<Buffer>[] = [];
+    // Settled as they end: a fetch ahead may fail (the row rewritten, PostgreSQL gone) while the
+    // generator waits at `yield` for a slow client, long before anyone awaits it. A rejected promise
+    // nobody handles by then is an unhandled rejection, which ends the process.
+    const ahead: Promise<Settled<Buffer>>[] = [];
     let next = start;
-    try {
-      while (next < end || pending.length > 0) {
-        for (; next < end && pending.length <= READ_AHEAD; next += this.chunkBytes) pending.push(fetch(next));
-        yield await pending.shift()!;
-      }
-    } finally {
-      // The caller stopped early (a client went away): the fetches ahead have no one to fail to.
-      for (const fetching of pending) fetching.catch(() => undefined);
+    while (next < end || ahead.length > 0) {
+      for (; next < end && ahead.length <= READ_AHEAD; next += this.chunkBytes) ahead.push(settled(fetch(next)));
+      const chunk = await ahead.shift()!;
+      if (!chunk.ok) throw chunk.error;
+      yield chunk.value;
     }
   }
 
   /**
    * A whole value and `columns` of its row, in chunks on one connection within one snapshot
-   * (REPEATABLE READ), so that a concurrent rewrite is never read half old, half new.
+   * (REPEATABLE READ), so that a concurrent rewrite is never read half old, half new. A failure
+   * closes the connection (withClient): it may be broken or mid-transaction.
    */
-  private async readWhole<Row>(blob: BlobColumn, key: string, columns: string[] = []): Promise<{ row: Row; bytes: Buffer } | null> {
-    const client = await this.pool.connect();
-    try {
+  private readWhole<Row>(blob: BlobColumn, key: string, columns: string[] = []): Promise<{ row: Row; bytes: Buffer } | null> {
+    return withClient(this.pool, async (client) => {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const fields = [`octet_length(${blob.column}) AS size`, ...columns].join(', ');
       const head = await client.query<Row & { size: number }>(`SELECT ${fields} FROM ${blob.table} WHERE ${blob.key} = $1`, [key]);
@@ -138,12 +148,7 @@ export class BlobStore {
         bytes.write(rows[0]!.chunk, offset, 'base64');
       }
       await client.query('COMMIT');
-      client.release();
       return row && bytes ? { row, bytes } : null;
-    } catch (error) {
-      // The connection may be broken or mid-transaction: close it rather than pool it.
-      client.release(true);
-      throw error;
-    }
+    });
   }
 }
