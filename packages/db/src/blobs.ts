@@ -6,11 +6,13 @@
  * Writes pass the bytes as one Buffer parameter (sent in binary). Reads fetch CHUNK_BYTES at a time
  * with substring(): the columns are STORAGE EXTERNAL (uncompressed, see the migration), so
  * PostgreSQL reads only the TOAST chunks a slice covers, memory stays bounded and a byte range costs
- * what it covers; one huge result message, by contrast, parses slowly in node-postgres. Chunks
- * travel base64-encoded: pg would parse a bytea from hex, which Node decodes 3-4 times slower than
- * base64 (whose line breaks, as PostgreSQL writes it, Buffer.from skips).
+ * what it covers. Downloads (artifactChunks) read each chunk with a binary COPY (copy-out.ts), the
+ * bytes as stored: per 32 MB, about 90 ms of this process's CPU and 45 of PostgreSQL's, against 170
+ * and 180 for the base64 text the whole-value reads below still use (pg would parse a bytea from hex,
+ * which Node decodes 3-4 times slower than base64, whose line breaks Buffer.from skips).
  */
-import type pg from 'pg';
+import pg from 'pg';
+import { copyOneBytea } from './copy-out.js';
 import type { ArtifactKind } from './generated/client.js';
 import { withClient } from './pool.js';
 
@@ -53,6 +55,12 @@ const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffs
 function chunkSql({ table, key, column }: BlobColumn, guard = ''): string {
   // substring() counts from 1.
   return `SELECT encode(substring(${column} from $2 for $3), 'base64') AS chunk FROM ${table} WHERE ${key} = $1 ${guard}`;
+}
+
+/** A binary COPY of bytes [offset, offset + length) of the value in the row `keyValue`, if `guard` holds. */
+function sliceCopySql({ table, key, column }: BlobColumn, keyValue: string, offset: number, length: number, guard: string): string {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length)) throw new RangeError(`not a byte range: ${offset}+${length}`);
+  return `COPY (SELECT substring(${column} from ${offset + 1} for ${length}) FROM ${table} WHERE ${key} = ${pg.escapeLiteral(keyValue)} ${guard}) TO STDOUT (FORMAT binary)`;
 }
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
@@ -108,11 +116,10 @@ export class BlobStore {
    * knows: if the row changes meanwhile the read fails (BlobChanged) rather than mix two versions.
    */
   async *artifactChunks(id: string, sha256: string, start: number, end: number): AsyncGenerator<Buffer> {
-    const sql = chunkSql(ARTIFACT_BYTES, 'AND "sha256" = $4');
+    const guard = `AND "sha256" = ${pg.escapeLiteral(sha256)}`;
     const fetch = async (offset: number): Promise<Buffer> => {
       const length = Math.min(this.chunkBytes, end - offset);
-      const { rows } = await this.pool.query<{ chunk: string }>(sql, [id, offset + 1, length, sha256]);
-      const chunk = rows[0] ? Buffer.from(rows[0].chunk, 'base64') : null;
+      const chunk = await copyOneBytea(this.pool, sliceCopySql(ARTIFACT_BYTES, id, offset, length, guard));
       if (chunk?.length !== length) throw new BlobChanged(`artifact ${id} changed while it was being read`);
       return chunk;
     };
