@@ -33,6 +33,9 @@ function copyToStream(sql: string): CopyToStreamQuery {
       handleError.apply(stream, args);
     },
   });
+  // Whoever reads the stream hears its errors; this one is for an error after the reader is gone
+  // (the connection ending after a failed COPY fails the query a second time).
+  stream.on('error', () => undefined);
   return stream;
 }
 
