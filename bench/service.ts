@@ -16,7 +16,7 @@ import { Redis } from 'ioredis';
 import { blobStore, createPrisma, type PrismaClient } from '@mwt/db';
 import { readConfig, sha256 } from '@mwt/shared';
 import { createApiKey } from '../apps/api/src/auth/api-keys';
-import { downloadLoad } from './download-load';
+import { downloadLoad, downloadOnce } from './download-load';
 import type { BenchRow } from './table';
 
 const SUBMIT_SECONDS = 10;
@@ -25,6 +25,8 @@ const POLL_SECONDS = 10;
 const POLLED_MODULES = 10;
 const DOWNLOAD_SECONDS = 5;
 const ARTIFACT_BYTES = 32 * 1024 * 1024;
+/** Artifacts downloaded once each, from PostgreSQL: a single transfer is too noisy on a shared machine. */
+const FIRST_DOWNLOADS = 3;
 
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
@@ -105,16 +107,22 @@ export async function benchService(): Promise<BenchRow[]> {
     const polledJobId = await insertPipelineJob(prisma, key.id);
     const poll = await load({ url: `${base}/jobs/${polledJobId}`, headers: { authorization }, connections: 64, duration: POLL_SECONDS });
 
-    // A module-sized download: a 32 MB artifact of one of this key's jobs, stored as the worker stores one.
-    const bytes = randomBytes(ARTIFACT_BYTES);
+    // Module-sized downloads: 32 MB artifacts of one of this key's jobs, stored as the worker stores
+    // one. Each first download streams from PostgreSQL (then the cache holds it): the median of
+    // FIRST_DOWNLOADS artifacts, one download each.
     const job = await prisma.job.findFirstOrThrow({ where: { ownerKeyId: key.id }, select: { id: true } });
-    const artifact = { id: randomUUID(), jobId: job.id, kind: 'module', fileName: 'bench.tar', contentType: 'application/x-tar', sha256: sha256(bytes), bytes } as const;
-    await blobStore(prisma).writeArtifact(artifact);
-    const downloadUrl = `${base}/artifacts/${artifact.id}/download`;
-    const coldStarted = performance.now();
-    const first = Buffer.from(await (await fetch(downloadUrl, { headers: { authorization } })).arrayBuffer());
-    const coldMs = performance.now() - coldStarted;
-    if (sha256(first) !== artifact.sha256) throw new Error('the first download differs from the stored artifact');
+    const firstMs: number[] = [];
+    let downloadUrl = '';
+    for (let i = 0; i < FIRST_DOWNLOADS; i++) {
+      const bytes = randomBytes(ARTIFACT_BYTES);
+      const artifact = { id: randomUUID(), jobId: job.id, kind: 'module', fileName: 'bench.tar', contentType: 'application/x-tar', sha256: sha256(bytes), bytes } as const;
+      await blobStore(prisma).writeArtifact(artifact);
+      downloadUrl = `${base}/artifacts/${artifact.id}/download`;
+      const first = await downloadOnce(downloadUrl, { authorization });
+      if (first.status !== 200 || sha256(first.body) !== artifact.sha256) throw new Error('a first download differs from the stored artifact');
+      firstMs.push(first.ms);
+    }
+    const coldMs = firstMs.sort((a, b) => a - b)[Math.floor(FIRST_DOWNLOADS / 2)]!;
     const download = await downloadLoad(downloadUrl, { authorization }, 4, DOWNLOAD_SECONDS);
     return [
       {
@@ -144,7 +152,7 @@ export async function benchService(): Promise<BenchRow[]> {
         rate: ARTIFACT_BYTES / 1e6 / (coldMs / 1000),
         unit: 'MB',
         wallMs: coldMs,
-        note: 'one download, the sha256 checked',
+        note: `median of ${FIRST_DOWNLOADS} artifacts (${firstMs.map((ms) => (ARTIFACT_BYTES / 1e3 / ms).toFixed(0)).join(', ')} MB/s), each sha256 checked`,
       },
       {
         section: 'service',
