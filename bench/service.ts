@@ -9,6 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
@@ -76,6 +77,52 @@ async function insertPipelineJob(prisma: PrismaClient, ownerKeyId: string): Prom
   return job.id;
 }
 
+/**
+ * CPU time the processes `pids` have used so far, in ms, per process, from /proc/<pid>/task/<tid>/schedstat
+ * (Linux; nanoseconds on a CPU, all threads): on a machine shared with other work, what a transfer
+ * costs tells more than how long it took.
+ */
+function cpuMsByProcess(pids: number[]): Map<number, number> {
+  const used = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      let ns = 0;
+      for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      used.set(pid, ns / 1e6);
+    } catch {
+      // gone, or no /proc here
+    }
+  }
+  return used;
+}
+
+/** PostgreSQL's backends for `database`, found by their process titles (`postgres: <cluster>: <user> <database> ...`). */
+function postgresBackends(database: string): number[] {
+  const pids: number[] = [];
+  for (const entry of existsSync('/proc') ? readdirSync('/proc') : []) {
+    if (!/^\d+$/.test(entry)) continue;
+    const title = (() => {
+      try {
+        return readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      } catch {
+        return '';
+      }
+    })();
+    if (title.startsWith('postgres: ') && title.includes(` ${database} `)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** Runs `transfer` and returns the CPU ms it cost the API process and PostgreSQL's backends for `database`. */
+async function cpuCost<T>(apiPid: number, database: string, transfer: () => Promise<T>): Promise<{ result: T; apiMs: number; postgresMs: number }> {
+  const before = cpuMsByProcess([apiPid, ...postgresBackends(database)]);
+  const result = await transfer();
+  const after = cpuMsByProcess([apiPid, ...postgresBackends(database)]);
+  let postgresMs = 0;
+  for (const [pid, ms] of after) if (pid !== apiPid) postgresMs += ms - (before.get(pid) ?? 0);
+  return { result, apiMs: (after.get(apiPid) ?? 0) - (before.get(apiPid) ?? 0), postgresMs };
+}
+
 function load(options: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
@@ -112,17 +159,21 @@ export async function benchService(): Promise<BenchRow[]> {
     // FIRST_DOWNLOADS artifacts, one download each.
     const job = await prisma.job.findFirstOrThrow({ where: { ownerKeyId: key.id }, select: { id: true } });
     const firstMs: number[] = [];
+    const firstCpu: { apiMs: number; postgresMs: number }[] = [];
+    const database = new URL(config.databaseUrl).pathname.slice(1);
     let downloadUrl = '';
     for (let i = 0; i < FIRST_DOWNLOADS; i++) {
       const bytes = randomBytes(ARTIFACT_BYTES);
       const artifact = { id: randomUUID(), jobId: job.id, kind: 'module', fileName: 'bench.tar', contentType: 'application/x-tar', sha256: sha256(bytes), bytes } as const;
       await blobStore(prisma).writeArtifact(artifact);
       downloadUrl = `${base}/artifacts/${artifact.id}/download`;
-      const first = await downloadOnce(downloadUrl, { authorization });
+      const { result: first, ...cpu } = await cpuCost(api.pid!, database, () => downloadOnce(downloadUrl, { authorization }));
+      firstCpu.push(cpu);
       if (first.status !== 200 || sha256(first.body) !== artifact.sha256) throw new Error('a first download differs from the stored artifact');
       firstMs.push(first.ms);
     }
-    const coldMs = firstMs.sort((a, b) => a - b)[Math.floor(FIRST_DOWNLOADS / 2)]!;
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const coldMs = median(firstMs);
     const download = await downloadLoad(downloadUrl, { authorization }, 4, DOWNLOAD_SECONDS);
     return [
       {
@@ -152,7 +203,9 @@ export async function benchService(): Promise<BenchRow[]> {
         rate: ARTIFACT_BYTES / 1e6 / (coldMs / 1000),
         unit: 'MB',
         wallMs: coldMs,
-        note: `median of ${FIRST_DOWNLOADS} artifacts (${firstMs.map((ms) => (ARTIFACT_BYTES / 1e3 / ms).toFixed(0)).join(', ')} MB/s), each sha256 checked`,
+        note:
+          `median of ${FIRST_DOWNLOADS} artifacts (${firstMs.map((ms) => (ARTIFACT_BYTES / 1e3 / ms).toFixed(0)).join(', ')} MB/s), each sha256 checked; ` +
+          `CPU per download (median): API ${median(firstCpu.map((c) => c.apiMs)).toFixed(0)} ms, PostgreSQL ${median(firstCpu.map((c) => c.postgresMs)).toFixed(0)} ms`,
       },
       {
         section: 'service',
