@@ -7,9 +7,9 @@
  * with substring(): the columns are STORAGE EXTERNAL (uncompressed, see the migration), so
  * PostgreSQL reads only the TOAST chunks a slice covers, memory stays bounded and a byte range costs
  * what it covers. Downloads (artifactChunks) read each chunk with a binary COPY (copy-out.ts), the
- * bytes as stored: per 32 MB, about 90 ms of this process's CPU and 45 of PostgreSQL's, against 170
- * and 180 for the base64 text the whole-value reads below still use (pg would parse a bytea from hex,
- * which Node decodes 3-4 times slower than base64, whose line breaks Buffer.from skips).
+ * bytes as stored: a 32 MB download cost the API 40-80 ms of CPU and PostgreSQL 80-110, against
+ * 130-200 and 160-190 with the base64 text the whole-value reads below still use (pg would parse a
+ * bytea from hex, which Node decodes 3-4 times slower than base64, whose line breaks Buffer.from skips).
  */
 import pg from 'pg';
 import { copyOneBytea } from './copy-out.js';
