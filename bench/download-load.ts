@@ -1,9 +1,28 @@
 /**
  * Downloads one URL over and over on `connections` keep-alive connections for `seconds`, counting
  * and discarding the bytes. autocannon is not used here: it tops out near 30 MB/s on a 32 MB body
- * on this machine, while curl fetches the same cached artifact at ~800 MB/s.
+ * on this machine, while curl fetches the same cached artifact at ~800 MB/s. Neither is fetch():
+ * reading a 32 MB body with arrayBuffer() cost this process 140-280 ms of CPU, node:http 45-90.
  */
 import { Agent, request } from 'node:http';
+
+/** One download of `url`: its status, its body and how long it took (the body's last byte in). */
+export function downloadOnce(url: string, headers: Record<string, string>): Promise<{ status: number; body: Buffer; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const sent = performance.now();
+    request(url, { headers }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => parts.push(chunk));
+      res.on('end', () => {
+        const ms = performance.now() - sent;
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts), ms });
+      });
+      res.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
+  });
+}
 
 export interface DownloadLoad {
   downloads: number;

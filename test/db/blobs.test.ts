@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { BlobChanged, BlobStore, blobStore, createPrisma, poolOf, type ArtifactUpload } from '@mwt/db';
+import { TcpProxy } from '../support/tcp-proxy.js';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/mwt_test';
 const CHUNK = 1000;
@@ -20,6 +21,30 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 function upload(bytes: Buffer, id: string = randomUUID()): ArtifactUpload {
   artifactIds.push(id);
   return { id, jobId: null, kind: 'module', fileName: 'm.tar', contentType: 'application/x-tar', sha256: sha256(bytes), bytes };
+}
+
+/** Resolves once no connection of `prisma`'s pool is lent out or waited for: every query sent so far has ended. */
+async function poolIdle(client = prisma): Promise<void> {
+  const pool = poolOf(client);
+  for (const started = Date.now(); pool.totalCount !== pool.idleCount || pool.waitingCount > 0; ) {
+    if (Date.now() - started > 60_000) throw new Error('the pool stayed busy for a minute');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  // The outcome of the last one (a rejection) is seen by now.
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Runs `body` and resolves to the unhandled rejections the process saw meanwhile. */
+async function unhandledRejections(body: () => Promise<void>): Promise<unknown[]> {
+  const seen: unknown[] = [];
+  const record = (reason: unknown) => seen.push(reason);
+  process.on('unhandledRejection', record);
+  try {
+    await body();
+  } finally {
+    process.off('unhandledRejection', record);
+  }
+  return seen;
 }
 
 async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer[]> {
@@ -107,9 +132,55 @@ describe('artifacts', () => {
     await blobs.writeArtifact(old);
     const reader = blobs.artifactChunks(old.id, old.sha256, 0, 4 * CHUNK);
     assert.ok((await reader.next()).value?.equals(old.bytes.subarray(0, CHUNK)));
+    // Chunks 2 and 3 were fetched ahead with the first: let them end before the rewrite.
+    await poolIdle();
     await blobs.writeArtifact(upload(randomBytes(4 * CHUNK), old.id));
-    // The chunks fetched ahead may still be old ones; the last is fetched after the rewrite.
+    assert.ok((await reader.next()).value?.equals(old.bytes.subarray(CHUNK, 2 * CHUNK)));
+    // The third is the last old one; the fourth was fetched after the rewrite.
     await assert.rejects(collect(reader), BlobChanged);
+  });
+
+  test('a chunk fetched ahead that fails while the reader waits is no unhandled rejection; the reader gets the error when it asks', async () => {
+    const old = upload(randomBytes(4 * CHUNK));
+    await blobs.writeArtifact(old);
+    const reader = blobs.artifactChunks(old.id, old.sha256, 0, 4 * CHUNK);
+    const unhandled = await unhandledRejections(async () => {
+      await reader.next();
+      await poolIdle();
+      await blobs.writeArtifact(upload(randomBytes(4 * CHUNK), old.id));
+      // Hands out chunk 2 (fetched before) and fetches chunk 4 ahead, which fails while nobody asks for it.
+      await reader.next();
+      await poolIdle();
+    });
+    assert.deepEqual(unhandled, []);
+    assert.ok((await reader.next()).value?.equals(old.bytes.subarray(2 * CHUNK, 3 * CHUNK)));
+    await assert.rejects(reader.next(), BlobChanged);
+  });
+
+  test('PostgreSQL cut off while the reader waits: no unhandled rejection; the reader gets the error when it asks', async () => {
+    const target = new URL(DATABASE_URL);
+    const proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });
+    const proxied = new URL(DATABASE_URL);
+    proxied.host = `127.0.0.1:${proxy.port}`;
+    const behindProxy = createPrisma(proxied.toString());
+    try {
+      const store = new BlobStore(poolOf(behindProxy), CHUNK);
+      const reader = store.artifactChunks(artifact.id, artifact.sha256, 0, bytes.length);
+      const unhandled = await unhandledRejections(async () => {
+        await reader.next();
+        await poolIdle(behindProxy);
+        await proxy.cut();
+        // Hands out chunk 2 (fetched before) and fetches chunk 4 ahead, which fails: no connection.
+        await reader.next();
+        await poolIdle(behindProxy);
+      });
+      assert.deepEqual(unhandled, []);
+      assert.ok((await reader.next()).value?.equals(bytes.subarray(2 * CHUNK, 3 * CHUNK)));
+      await assert.rejects(reader.next(), /ECONNREFUSED|Connection terminated/);
+    } finally {
+      await behindProxy.$disconnect();
+      await proxy.cut();
+    }
   });
 
   test('a missing artifact reads as null', async () => {

@@ -15,6 +15,7 @@ import { ReleasingPrismaPg } from './transactions.js';
 export * from './generated/client.js';
 export { BlobChanged, BlobStore, CHUNK_BYTES, type ArtifactUpload, type StoredCheckpoint } from './blobs.js';
 export { insertQueuedJobs, type NewJob } from './job-inserts.js';
+export { findJobWithChildIds, type JobOwner, type JobWithChildIds } from './job-view.js';
 export { poolOf } from './pool.js';
 export { isDatabaseUnavailable } from './unavailable.js';
 
