@@ -76,7 +76,7 @@ export async function trainPhase(
           prisma.epochMetric.upsert({ where: { runId_epoch: { runId: run.id, epoch: metrics.epoch } }, create: { runId: run.id, ...metrics }, update: metrics }),
           prisma.run.update({ where: { id: run.id }, data: { epochsDone: metrics.epoch, trainAccuracy: metrics.trainAccuracy, testAccuracy: metrics.testAccuracy } }),
         ]);
-        await blobs.writeCheckpoint(run.id, metrics.epoch, trainer.checkpoint());
+        await blobs.writeCheckpoint(run.id, metrics.epoch, await trainer.checkpoint());
         await progress.report(metrics.epoch / params.epochs, { epoch: metrics.epoch, totalEpochs: params.epochs }, true);
       },
     },
