@@ -7,7 +7,8 @@
 #   2. prints nvidia-smi, the Vulkan drivers (ICDs) present and the adapter Dawn sees;
 #   3. runs test/core/webgpu.test.ts on that adapter (gradient checks, one step vs native);
 #   4. times one modular and one standard training step of full-width vgg16 and resnet18 on 32x32x3
-#      at batch 128: ours on webgpu, PyTorch (CUDA if it has it, else CPU, and says so), ours on native.
+#      at batch 128: ours on webgpu, PyTorch (CUDA if it has it, else CPU, and says so), ours on native;
+#   5. profiles one webgpu modular step by tfjs kernel (device time from timestamp queries).
 # Every part runs under `timeout` within one overall budget (GPU_CHECK_BUDGET_S, default 470 s).
 # Writes $OUT/gpu-check.log and $OUT/gpu-check.json ($OUT defaults to .gpu/out).
 #   bash scripts/gpu-check.sh
@@ -144,6 +145,16 @@ for model in $models; do
   step native "$model" modular 60 2 0 1
   step native "$model" standard 45 2 0 1
 done
+
+# Where the webgpu step's time goes (device time per tfjs kernel), for the next round of kernels.
+first_model=${models%% *}
+say "profile of one webgpu modular $first_model step (device time by tfjs kernel; each kernel submitted alone):"
+profile=$(bounded 90 "$node" "$pack/gpu-check.mjs" profile --backend webgpu --model "$first_model" --variant modular --batch "$batch" \
+  2> >(grep -v 'artificially reduced' >&2) | tee /dev/stderr | tail -1)
+case "$profile" in
+  '{'*) record "{\"kind\":\"profile\",${profile#\{}";;
+  *) failed "webgpu $first_model profile" "timed out or failed";;
+esac
 
 say "summary (ms per training step; webgpu/torch: target <= 3 for the modular step; native/webgpu: target >= 20):"
 if ! bounded 30 "$node" "$pack/gpu-check.mjs" summary --results "$results" --out "$OUT/gpu-check.json"; then
