@@ -5,7 +5,7 @@
  *   gpu-check.mjs adapter                          the adapter Dawn picks, as JSON
  *   gpu-check.mjs arch --model vgg16 --out DIR     modular.json and standard.json for the PyTorch peer
  *   gpu-check.mjs step --backend webgpu|native --model vgg16 --variant modular|standard
- *                      [--batch 128] [--warmup 3] [--min-steps 10] [--min-ms 3000]
+ *                      [--batch 128] [--warmup 3] [--min-steps 10] [--min-ms 3000] [--input 32,32,3]
  *   gpu-check.mjs profile --backend webgpu --model vgg16 --variant modular [--batch 128]
  *                                                  one step's device time by tfjs kernel
  *   gpu-check.mjs summary --results results.jsonl --out gpu-check.json
@@ -36,6 +36,7 @@ const { positionals, values } = parseArgs({
     'min-steps': { type: 'string', default: '10' },
     'min-ms': { type: 'string', default: '3000' },
     out: { type: 'string', default: '.' },
+    input: { type: 'string', default: INPUT_SHAPE.join(',') },
     results: { type: 'string', default: 'results.jsonl' },
   },
 });
@@ -57,8 +58,9 @@ if (command === 'adapter') {
   const info = await initBackend(readPreference({ MWT_BACKEND: values.backend }));
   const modular = values.variant === 'modular';
   const batch = Number(values.batch);
+  const [h, w, c] = values.input.split(',').map(Number);
   const measured = await timeTrainStep(
-    { model, modular, batch, inputShape: INPUT_SHAPE, warmup: Number(values.warmup), minSteps: Number(values['min-steps']), minMs: Number(values['min-ms']) },
+    { model, modular, batch, inputShape: [h, w, c], warmup: Number(values.warmup), minSteps: Number(values['min-steps']), minMs: Number(values['min-ms']) },
     CLASSES,
   );
   console.log(JSON.stringify({ backend: info.name, adapter: info.adapter, threads: info.threads, cores: os.availableParallelism(), model, variant: values.variant, batch, ...measured }));

@@ -1,5 +1,5 @@
 /**
- * npm run bench -- [--model simcnn-small] [--batches 64,128] [--cpu] [--reuse-epochs 1]
+ * npm run bench -- [--model simcnn-small] [--batches 64,128] [--cpu] [--backend webgpu] [--reuse-epochs 1]
  *                  [--skip-training] [--skip-peer] [--skip-pipeline] [--skip-service]
  *
  * Sections live in their own files (training.ts, peer.ts, pipeline.ts, service.ts); this file only
@@ -17,6 +17,7 @@ import { benchPipeline } from './pipeline';
 import { benchService } from './service';
 import { formatTable, type BenchRow } from './table';
 import { benchTraining } from './training';
+import { benchWebgpu } from './webgpu';
 
 const { values } = parseArgs({
   options: {
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     'reuse-epochs': { type: 'string', default: '1' },
     'min-ms': { type: 'string', default: '3000' },
     cpu: { type: 'boolean', default: false },
+    backend: { type: 'string', default: '' },
     'skip-training': { type: 'boolean', default: false },
     'skip-pipeline': { type: 'boolean', default: false },
     'skip-peer': { type: 'boolean', default: false },
@@ -48,6 +50,8 @@ if (!values['skip-training']) {
   rows.push(...benchTraining(trainingBackends, { model, batches, warmup: 2, minSteps: 10, minMs: Number(values['min-ms']) }));
   if (values.cpu) rows.push(...benchTraining(['cpu'], { model, batches: [ratioBatch], warmup: 0, minSteps: 1, minMs: 0 }));
   else rows.push({ section: 'training', case: `modular step ${model}`, backend: 'cpu', note: 'skipped: pure-JS backend takes many seconds per step (--cpu times one)' });
+  // The GPU backend on whatever adapter Dawn finds (see bench/webgpu.ts).
+  if (values.backend === 'webgpu') rows.push(...benchWebgpu(model, batches, dataset.inputShape, Number(values['min-ms'])));
 }
 
 if (!values['skip-peer']) rows.push(...benchPeer(dataset, model, ratioBatch, os.availableParallelism()));

@@ -3,7 +3,11 @@
  * the trainer runs; a GPU backend cannot read synchronously in Node), on synthetic data of any input
  * shape: the rows of `npm run bench -- --backend webgpu` and of scripts/gpu-check.sh.
  */
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import type { BenchRow } from './table';
 import { buildArchitecture, createModel, disposeModel, Sgd, trainStepAsync, type ModelName, type StepResult } from '@mwt/core';
 
 export interface StepTiming {
@@ -104,4 +108,31 @@ export async function profileTrainStep(options: StepTiming, classes = 10): Promi
   } finally {
     dispose();
   }
+}
+
+const CHECK = join(dirname(fileURLToPath(import.meta.url)), 'gpu-check.ts');
+
+/**
+ * `npm run bench -- --backend webgpu`: the bench model's modular and standard steps on webgpu, in a
+ * process of its own per case (as the other training rows), on synthetic data of the dataset's shape.
+ * Whatever adapter Dawn has is used and named in the row (a software one included, so it is visible).
+ */
+export function benchWebgpu(model: ModelName, batches: number[], inputShape: [number, number, number], minMs: number): BenchRow[] {
+  const rows: BenchRow[] = [];
+  for (const batch of batches) {
+    for (const variant of ['modular', 'standard']) {
+      const args = ['--import', 'tsx', CHECK, 'step', '--backend', 'webgpu', '--model', model, '--variant', variant, '--batch', String(batch), '--input', inputShape.join(','), '--min-ms', String(minMs), '--min-steps', '5', '--warmup', '2'];
+      const child = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, MWT_QUIET: '1' }, maxBuffer: 16 * 1024 * 1024 });
+      const last = child.stdout.trim().split('\n').pop() ?? '';
+      const parsed = child.status === 0 && last.startsWith('{') ? (JSON.parse(last) as { msPerStep: number; adapter?: { device: string; software: boolean } }) : undefined;
+      if (!parsed) {
+        const reason = child.stderr.trim().split('\n').find((line) => line.includes('Error')) ?? `exit ${child.status}`;
+        rows.push({ section: 'training', case: `${variant} step ${model}`, backend: 'webgpu', batch, note: `skipped: ${reason.slice(0, 160)}` });
+        continue;
+      }
+      const adapter = parsed.adapter ? ` (${parsed.adapter.device}${parsed.adapter.software ? ', software' : ''})` : '';
+      rows.push({ section: 'training', case: `${variant} step ${model}`, backend: `webgpu${adapter}`, batch, msPerStep: parsed.msPerStep, samplesPerSec: (batch * 1000) / parsed.msPerStep });
+    }
+  }
+  return rows;
 }
