@@ -118,19 +118,21 @@ case "$torch_device" in
   *) say "no PyTorch for $python: no peer"; torch_device="";;
 esac
 
-step() { # backend model variant limit steps min-ms warmup
-  local line
+step() { # backend model variant limit steps min-ms warmup [label]
+  local line label=${8:-$1}
   line=$(bounded "$4" "$node" "$pack/gpu-check.mjs" step --backend "$1" --model "$2" --variant "$3" --batch "$batch" \
     --min-steps "$5" --min-ms "$6" --warmup "$7" 2> >(grep -v 'artificially reduced' >&2) | tail -1)
   case "$line" in
-    '{'*) record "{\"kind\":\"step\",${line#\{}"; say "$1 $2 $3: $(echo "$line" | grep -o '"msPerStep":[0-9.]*')";;
-    *) failed "$1 $2 $3 step" "timed out or failed (limit $4 s)";;
+    '{'*) line=${line#\{}; record "{\"kind\":\"step\",\"label\":\"$label\",${line}"; say "$label $2 $3: $(echo "$line" | grep -o '"msPerStep":[0-9.]*')";;
+    *) failed "$label $2 $3 step" "timed out or failed (limit $4 s)";;
   esac
 }
 
 for model in $models; do
   step webgpu "$model" modular 75 10 2000 2
   step webgpu "$model" standard 60 10 2000 2
+  # The same modular step without the fused WGSL BatchNorm kernels: what they save on this GPU.
+  MWT_WEBGPU_FUSED=0 step webgpu "$model" modular 60 5 1000 2 unfused
   if [ -n "$torch_device" ]; then
     archs=$OUT/arch-$model
     bounded 30 "$node" "$pack/gpu-check.mjs" arch --model "$model" --out "$archs" >/dev/null
