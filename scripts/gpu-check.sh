@@ -9,7 +9,8 @@
 #   4. times one modular and one standard training step of full-width vgg16 and resnet18 on 32x32x3
 #      at batch 128: ours on webgpu, PyTorch (CUDA if it has it, else CPU, and says so), ours on native;
 #   5. profiles one webgpu modular step by tfjs kernel (device time from timestamp queries).
-# Every part runs under `timeout` within one overall budget (GPU_CHECK_BUDGET_S, default 470 s).
+# Every part runs under `timeout` within one overall budget (GPU_CHECK_BUDGET_S, default 450 s), the
+# last 25 s of it kept for the summary.
 # Writes $OUT/gpu-check.log and $OUT/gpu-check.json ($OUT defaults to .gpu/out).
 #   bash scripts/gpu-check.sh
 #   GPU_CHECK_BATCH=8 GPU_CHECK_MODELS="vgg16" bash scripts/gpu-check.sh   (a quick run, e.g. on lavapipe)
@@ -22,7 +23,8 @@ mkdir -p "$OUT"
 exec > >(tee "$OUT/gpu-check.log") 2>&1
 
 started=$(date +%s)
-budget=${GPU_CHECK_BUDGET_S:-470}
+budget=${GPU_CHECK_BUDGET_S:-450}
+summary_reserve=25
 batch=${GPU_CHECK_BATCH:-128}
 models=${GPU_CHECK_MODELS:-vgg16 resnet18}
 results=$OUT/results.jsonl
@@ -32,10 +34,11 @@ left() { echo $((budget - ($(date +%s) - started))); }
 record() { echo "$1" >>"$results"; }
 failed() { record "{\"kind\":\"failed\",\"what\":\"$1\",\"reason\":\"$2\"}"; say "NOT MEASURED: $1: $2"; }
 
-# Runs a command under min(limit, what is left of the budget); 124 when cut off or skipped for time.
+# Runs a command under min(limit, what is left of the budget before the summary's reserve); 124 when
+# cut off or skipped for time.
 bounded() {
   local limit=$1; shift
-  local remaining; remaining=$(($(left) - 5))
+  local remaining; remaining=$(($(left) - summary_reserve))
   [ "$remaining" -lt "$limit" ] && limit=$remaining
   if [ "$limit" -lt 5 ]; then say "out of time, skipped: $*"; return 124; fi
   timeout -k 5 "$limit" "$@"
@@ -159,7 +162,7 @@ case "$profile" in
 esac
 
 say "summary (ms per training step; webgpu/torch: target <= 3 for the modular step; native/webgpu: target >= 20):"
-if ! bounded 30 "$node" "$pack/gpu-check.mjs" summary --results "$results" --out "$OUT/gpu-check.json"; then
+if ! timeout -k 5 $((summary_reserve - 5)) "$node" "$pack/gpu-check.mjs" summary --results "$results" --out "$OUT/gpu-check.json"; then
   say "summary failed; raw results are in $results"
   cp "$results" "$OUT/gpu-check.json"
 fi
