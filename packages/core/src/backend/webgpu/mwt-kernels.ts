@@ -3,8 +3,8 @@
  * backend (contracts in ops/fused-kernels.ts). Composed of tfjs ops, as on the backends without the
  * kernel, one masked layer costs ~15 kernels forward and ~25 backward, several of them matmuls with
  * a diagonal [C, C] matrix (which suit wasm's GEMMs, not a GPU); here it is 4 forward and 5 backward.
- * The mask gate and the pair similarity work on [batch, kernels] matrices, a few hundred
- * microseconds of tfjs kernels per layer: they stay composed of tfjs ops.
+ * The mask gate and the pair similarity work on small [batch, kernels] matrices and stay composed of
+ * tfjs ops here; the per-kernel profile of scripts/gpu-check.sh shows what they cost on a GPU.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
