@@ -38,7 +38,7 @@ export interface SummaryRow {
   variant: string;
   batch?: number;
   webgpuMs?: number;
-  /** webgpu without the fused WGSL BatchNorm kernels (modular rows). */
+  /** webgpu without the fused WGSL kernels (modular rows). */
   unfusedMs?: number;
   torchMs?: number;
   torchDevice?: string;

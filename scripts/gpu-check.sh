@@ -134,7 +134,7 @@ step() { # backend model variant limit steps min-ms warmup [label]
 for model in $models; do
   step webgpu "$model" modular 75 10 2000 2
   step webgpu "$model" standard 60 10 2000 2
-  # The same modular step without the fused WGSL BatchNorm kernels: what they save on this GPU.
+  # The same modular step without the fused WGSL kernels (BatchNorm, SGD): what they save on this GPU.
   MWT_WEBGPU_FUSED=0 step webgpu "$model" modular 60 5 1000 2 unfused
   if [ -n "$torch_device" ]; then
     archs=$OUT/arch-$model

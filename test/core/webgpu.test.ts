@@ -28,7 +28,7 @@ const nativeBuilt = existsSync(addonPath);
 before(() => {
   if (typeof adapter !== 'string') {
     console.log(`# webgpu adapter: ${formatAdapter(adapter)}`);
-    console.log(`# fused WGSL BatchNorm kernels: ${tf.getKernel(MWT_BATCH_NORM_TRAIN, WEBGPU_BACKEND) ? 'registered' : 'not registered (device limits): tfjs ops'}`);
+    console.log(`# fused WGSL kernels (BatchNorm, SGD): ${tf.getKernel(MWT_BATCH_NORM_TRAIN, WEBGPU_BACKEND) ? 'registered' : 'not registered (device limits): tfjs ops'}`);
   }
   if (nativeBuilt) registerNativeBackend();
 });
@@ -119,6 +119,22 @@ describe('webgpu backend', { skip }, () => {
       return [sums(mask), maskJaccardMetrics(mask, positive, negative), tf.grad((m: tf.Tensor) => tf.sum(tf.mul(sums(m), upstream)))(mask)];
     });
   });
+
+  for (const nesterov of [true, false]) {
+    test(`the SGD update (momentum${nesterov ? ', Nesterov' : ''}, weight decay): parameters and velocities`, async () => {
+      await assertMatchesCpu('sgd', () => {
+        const params = new Map([['w', tf.variable(input([7, 5], 1))], ['b', tf.variable(input([5], 2))]]);
+        const sgd = new Sgd(params, { momentum: 0.9, nesterov, weightDecay: 5e-4 });
+        const grads = (seed: number) => new Map([['w', input([7, 5], seed)], ['b', input([5], seed + 1)]]);
+        sgd.step(grads(3), 0.05);
+        sgd.step(grads(5), 0.05);
+        const out = [...params.values(), ...sgd.velocities.values()].map((v) => tf.clone(v));
+        sgd.dispose();
+        tf.dispose([...params.values()]);
+        return out;
+      });
+    });
+  }
 
   test('a modular training step equals the native backend’s, and leaks nothing', { skip: nativeBuilt ? false : `native kernels not built (${addonPath})` }, async () => {
     // A small network with every block kind of the zoo's models: plain and masked convs, a pool, a
