@@ -64,20 +64,25 @@ export MWT_NATIVE_ADDON=$pack/mwt_native.node MWT_QUIET=1
 for dir in /usr/local/nvidia/lib64 /usr/local/nvidia/lib; do
   [ -d "$dir" ] && export LD_LIBRARY_PATH="$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 done
-if ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; then
-  say "Vulkan loader: the system's ($(ldconfig -p | grep -m1 'libvulkan\.so\.1' | sed 's/.*=> //'))"
-else
-  deb=$(ls "$pack"/libvulkan1_*.deb 2>/dev/null | head -1)
-  if [ -n "$deb" ]; then
-    rm -rf "$pack/vulkan"
+# The Vulkan loader, and libglvnd that NVIDIA's ICD (libGLX_nvidia.so.0) needs to load, from the
+# packed .debs where the system has none: unpacked with dpkg -x into .gpu/vulkan, never into /.
+missing=""
+for lib in libvulkan.so.1 libGLdispatch.so.0; do
+  ldconfig -p 2>/dev/null | grep -q "$lib" || missing="$missing $lib"
+done
+if [ -z "$missing" ]; then
+  say "Vulkan loader and libglvnd: the system's"
+elif ls "$pack"/*.deb >/dev/null 2>&1; then
+  rm -rf "$pack/vulkan"
+  for deb in "$pack"/*.deb; do
     if command -v dpkg >/dev/null; then dpkg -x "$deb" "$pack/vulkan"
-    else mkdir -p "$pack/vulkan" && (cd "$pack/vulkan" && ar x "$deb" && tar -xf data.tar.*); fi
-    lib=$(dirname "$(find "$pack/vulkan" -name 'libvulkan.so.1*' | head -1)")
-    export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-    say "Vulkan loader: none on the system; using $(basename "$deb") unpacked into $lib"
-  else
-    say "Vulkan loader: none on the system and none packed"
-  fi
+    else mkdir -p "$pack/vulkan" && (cd "$pack/vulkan" && ar x "$deb" && tar -xf data.tar.* && rm -f data.tar.* control.tar.* debian-binary); fi
+  done
+  lib=$(dirname "$(find "$pack/vulkan" -name 'libvulkan.so.1*' | head -1)")
+  export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  say "missing on the system:$missing; using the packed $(cd "$pack" && ls *.deb | tr '\n' ' ')unpacked into $lib"
+else
+  say "missing on the system:$missing, and nothing packed"
 fi
 
 # 2. The GPU, its Vulkan drivers, and what Dawn sees.
@@ -91,6 +96,12 @@ say "Vulkan ICDs present:"
 for dir in /usr/local/nvidia/share/vulkan/icd.d /usr/share/vulkan/icd.d /etc/vulkan/icd.d /usr/local/share/vulkan/icd.d; do
   for f in "$dir"/*.json; do [ -f "$f" ] && echo "  $f"; done
 done
+for f in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json; do
+  [ -f "$f" ] && say "$f: $(tr -d '\n ' <"$f")"
+done
+glx=$(ldconfig -p 2>/dev/null | grep -m1 'libGLX_nvidia\.so\.0' | sed 's/.*=> //')
+[ -z "$glx" ] && glx=$(ls /usr/local/nvidia/lib64/libGLX_nvidia.so.0 /usr/lib/x86_64-linux-gnu/libGLX_nvidia.so.0 2>/dev/null | head -1)
+if [ -n "$glx" ]; then say "ldd $glx:"; ldd "$glx" 2>&1 | grep -E 'not found|GLdispatch|nvidia' | sed 's/^/  /'; else say "no libGLX_nvidia.so.0 found"; fi
 nvidia_icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 if [ -f "$nvidia_icd" ]; then
   export VK_DRIVER_FILES=$nvidia_icd VK_ICD_FILENAMES=$nvidia_icd

@@ -55,7 +55,8 @@ lists=$(mktemp -d)
 mkdir -p "$lists/partial"
 apt_opts=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists="$lists")
 apt-get "${apt_opts[@]}" update -qq >/dev/null 2>&1 || say "apt-get update failed; using whatever lists are cached"
-(cd "$out" && apt-get "${apt_opts[@]}" download libvulkan1 >/dev/null) || (cd "$out" && apt-get download libvulkan1 >/dev/null)
+debs=(libvulkan1 libglvnd0 libglx0 libegl1 libgl1 libopengl0 libgles2)
+(cd "$out" && apt-get "${apt_opts[@]}" download "${debs[@]}" >/dev/null) || (cd "$out" && apt-get download "${debs[@]}" >/dev/null)
 rm -rf "$lists"
 
 git rev-parse HEAD >"$out/commit"
