@@ -1,5 +1,5 @@
 /**
- * npm run bench -- [--model simcnn-small] [--batches 64,128] [--cpu] [--backend webgpu] [--reuse-epochs 1]
+ * npm run bench -- [--model simcnn-small] [--batches 64,128] [--cpu] [--reuse-epochs 1]
  *                  [--skip-training] [--skip-peer] [--skip-pipeline] [--skip-service]
  *
  * Sections live in their own files (training.ts, peer.ts, pipeline.ts, service.ts); this file only
@@ -27,6 +27,7 @@ const { values } = parseArgs({
     'reuse-epochs': { type: 'string', default: '1' },
     'min-ms': { type: 'string', default: '3000' },
     cpu: { type: 'boolean', default: false },
+    // --backend webgpu adds training rows on the webgpu backend (bench/webgpu.ts).
     backend: { type: 'string', default: '' },
     'skip-training': { type: 'boolean', default: false },
     'skip-pipeline': { type: 'boolean', default: false },
