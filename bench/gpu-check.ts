@@ -5,7 +5,9 @@
  *   gpu-check.mjs adapter                          the adapter Dawn picks, as JSON
  *   gpu-check.mjs arch --model vgg16 --out DIR     modular.json and standard.json for the PyTorch peer
  *   gpu-check.mjs step --backend webgpu|native --model vgg16 --variant modular|standard
- *                      [--batch 128] [--warmup 3] [--min-steps 10] [--min-ms 3000]
+ *                      [--batch 128] [--warmup 3] [--min-steps 10] [--min-ms 3000] [--input 32,32,3]
+ *   gpu-check.mjs profile --backend webgpu --model vgg16 --variant modular [--batch 128]
+ *                                                  one step's device time by tfjs kernel
  *   gpu-check.mjs summary --results results.jsonl --out gpu-check.json
  *                                                  the table of ms/step and ratios, and the JSON report
  *
@@ -17,7 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildArchitecture, initBackend, isModelName, readPreference } from '@mwt/core';
 import { summarize } from './gpu-summary';
-import { timeTrainStep } from './webgpu';
+import { profileTrainStep, timeTrainStep } from './webgpu';
 
 /** The paper's setting: CIFAR-10's 32x32x3 inputs and 10 classes. */
 const INPUT_SHAPE: [number, number, number] = [32, 32, 3];
@@ -34,6 +36,7 @@ const { positionals, values } = parseArgs({
     'min-steps': { type: 'string', default: '10' },
     'min-ms': { type: 'string', default: '3000' },
     out: { type: 'string', default: '.' },
+    input: { type: 'string', default: INPUT_SHAPE.join(',') },
     results: { type: 'string', default: 'results.jsonl' },
   },
 });
@@ -55,11 +58,18 @@ if (command === 'adapter') {
   const info = await initBackend(readPreference({ MWT_BACKEND: values.backend }));
   const modular = values.variant === 'modular';
   const batch = Number(values.batch);
+  const [h, w, c] = values.input.split(',').map(Number);
   const measured = await timeTrainStep(
-    { model, modular, batch, inputShape: INPUT_SHAPE, warmup: Number(values.warmup), minSteps: Number(values['min-steps']), minMs: Number(values['min-ms']) },
+    { model, modular, batch, inputShape: [h, w, c], warmup: Number(values.warmup), minSteps: Number(values['min-steps']), minMs: Number(values['min-ms']) },
     CLASSES,
   );
   console.log(JSON.stringify({ backend: info.name, adapter: info.adapter, threads: info.threads, cores: os.availableParallelism(), model, variant: values.variant, batch, ...measured }));
+} else if (command === 'profile') {
+  const info = await initBackend(readPreference({ MWT_BACKEND: values.backend }));
+  const timing = { model, modular: values.variant === 'modular', batch: Number(values.batch), inputShape: INPUT_SHAPE, warmup: 1, minSteps: 1, minMs: 0 };
+  const { totalMs, kernels } = await profileTrainStep(timing, CLASSES);
+  for (const k of kernels.slice(0, 15)) console.log(`${k.kernel.padEnd(28)} ${String(k.calls).padStart(5)} calls ${k.ms.toFixed(2).padStart(10)} ms ${((100 * k.ms) / totalMs).toFixed(1).padStart(5)}%`);
+  console.log(JSON.stringify({ backend: info.name, model, variant: values.variant, batch: timing.batch, totalKernelMs: totalMs, kernels }));
 } else if (command === 'summary') {
   const lines = readFileSync(values.results, 'utf8').split('\n').filter((line) => line.trim() !== '');
   const { table, report } = summarize(lines.map((line) => JSON.parse(line) as unknown));

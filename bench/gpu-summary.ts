@@ -5,6 +5,8 @@
  */
 interface StepRecord {
   kind: 'step';
+  /** backend, or `unfused` for webgpu without the fused WGSL kernels. */
+  label: string;
   backend: string;
   model: string;
   variant: string;
@@ -36,6 +38,8 @@ export interface SummaryRow {
   variant: string;
   batch?: number;
   webgpuMs?: number;
+  /** webgpu without the fused WGSL kernels (modular rows). */
+  unfusedMs?: number;
   torchMs?: number;
   torchDevice?: string;
   nativeMs?: number;
@@ -60,7 +64,7 @@ export function summarize(records: unknown[]): { table: string; report: { rows: 
     if (isPeer(r)) for (const variant of ['modular', 'standard']) keys.set(`${r.model}/${variant}`, { model: r.model, variant });
   }
   const rows = [...keys.values()].map(({ model, variant }): SummaryRow => {
-    const step = (backend: string) => results.find((r): r is StepRecord => isStep(r) && r.backend === backend && r.model === model && r.variant === variant);
+    const step = (label: string) => results.find((r): r is StepRecord => isStep(r) && r.label === label && r.model === model && r.variant === variant);
     const peer = results.find((r): r is PeerRecord => isPeer(r) && r.model === model);
     const webgpu = step('webgpu');
     const native = step('native');
@@ -70,6 +74,7 @@ export function summarize(records: unknown[]): { table: string; report: { rows: 
       variant,
       batch: webgpu?.batch ?? native?.batch,
       webgpuMs: webgpu?.msPerStep,
+      unfusedMs: step('unfused')?.msPerStep,
       torchMs: torch,
       torchDevice: peer ? `${peer.device}${peer.gpu ? ` (${peer.gpu})` : ''}, torch ${peer.torch}` : undefined,
       nativeMs: native?.msPerStep,
@@ -77,13 +82,14 @@ export function summarize(records: unknown[]): { table: string; report: { rows: 
       nativeOverWebgpu: webgpu && native ? native.msPerStep / webgpu.msPerStep : undefined,
     };
   });
-  const header = 'model      variant   batch  webgpu ms  torch ms  native ms  webgpu/torch  native/webgpu  torch on';
+  const header = 'model      variant   batch  webgpu ms  unfused ms  torch ms  native ms  webgpu/torch  native/webgpu  torch on';
   const lines = rows.map((r) =>
     [
       r.model.padEnd(10),
       r.variant.padEnd(8),
       String(r.batch ?? '-').padStart(6),
       fixed(r.webgpuMs, 1).padStart(10),
+      fixed(r.unfusedMs, 1).padStart(11),
       fixed(r.torchMs, 1).padStart(9),
       fixed(r.nativeMs, 1).padStart(10),
       `${fixed(r.webgpuOverTorch, 2)}x`.padStart(13),

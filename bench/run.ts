@@ -18,6 +18,7 @@ import { benchService } from './service';
 import { benchStreams } from './streams';
 import { formatTable, type BenchRow } from './table';
 import { benchTraining } from './training';
+import { benchWebgpu } from './webgpu';
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +28,8 @@ const { values } = parseArgs({
     'reuse-epochs': { type: 'string', default: '1' },
     'min-ms': { type: 'string', default: '3000' },
     cpu: { type: 'boolean', default: false },
+    // --backend webgpu adds training rows on the webgpu backend (bench/webgpu.ts).
+    backend: { type: 'string', default: '' },
     'skip-training': { type: 'boolean', default: false },
     'skip-pipeline': { type: 'boolean', default: false },
     'skip-peer': { type: 'boolean', default: false },
@@ -50,6 +53,8 @@ if (!values['skip-training']) {
   rows.push(...benchTraining(trainingBackends, { model, batches, warmup: 2, minSteps: 10, minMs: Number(values['min-ms']) }));
   if (values.cpu) rows.push(...benchTraining(['cpu'], { model, batches: [ratioBatch], warmup: 0, minSteps: 1, minMs: 0 }));
   else rows.push({ section: 'training', case: `modular step ${model}`, backend: 'cpu', note: 'skipped: pure-JS backend takes many seconds per step (--cpu times one)' });
+  // The GPU backend on whatever adapter Dawn finds (see bench/webgpu.ts).
+  if (values.backend === 'webgpu') rows.push(...benchWebgpu(model, batches, dataset.inputShape, Number(values['min-ms'])));
 }
 
 if (!values['skip-peer']) rows.push(...benchPeer(dataset, model, ratioBatch, os.availableParallelism()));

@@ -3,8 +3,12 @@
  * the trainer runs; a GPU backend cannot read synchronously in Node), on synthetic data of any input
  * shape: the rows of `npm run bench -- --backend webgpu` and of scripts/gpu-check.sh.
  */
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { buildArchitecture, createModel, disposeModel, Sgd, trainStepAsync, type ModelName } from '@mwt/core';
+import type { BenchRow } from './table';
+import { buildArchitecture, createModel, disposeModel, Sgd, trainStepAsync, type ModelName, type StepResult } from '@mwt/core';
 
 export interface StepTiming {
   model: ModelName;
@@ -36,13 +40,24 @@ function syntheticBatch(batch: number, [h, w, c]: [number, number, number], clas
   return { images, labels: Int32Array.from({ length: batch }, (_, i) => i % classes) };
 }
 
-export async function timeTrainStep(options: StepTiming, classes = 10): Promise<StepMeasurement> {
+/** The fixed step of `options` (model, optimizer, batch), and how to free it. */
+function fixedStep(options: StepTiming, classes: number): { step: () => Promise<StepResult>; dispose: () => void } {
   const arch = buildArchitecture(options.model, options.inputShape, classes, { modular: options.modular });
   const model = createModel(arch, 0);
   const optimizer = new Sgd(model.params, { momentum: 0.9, nesterov: true, weightDecay: 0 });
   const paramNameOf = new Map([...model.params].map(([name, v]) => [v.name, name]));
   const input = { ...syntheticBatch(options.batch, options.inputShape, classes), lr: 0.05, dropoutSeed: 1, alpha: 0.5, beta: 1.5, modular: options.modular };
-  const step = () => trainStepAsync(model, optimizer, paramNameOf, input);
+  return {
+    step: () => trainStepAsync(model, optimizer, paramNameOf, input),
+    dispose: () => {
+      optimizer.dispose();
+      disposeModel(model);
+    },
+  };
+}
+
+export async function timeTrainStep(options: StepTiming, classes = 10): Promise<StepMeasurement> {
+  const { step, dispose } = fixedStep(options, classes);
   try {
     let started = performance.now();
     let result = await step();
@@ -60,7 +75,64 @@ export async function timeTrainStep(options: StepTiming, classes = 10): Promise<
     if (!Number.isFinite(result.loss)) throw new Error(`training step gave a non-finite loss (${result.loss})`);
     return { msPerStep, steps, firstStepMs, loss: result.loss };
   } finally {
-    optimizer.dispose();
-    disposeModel(model);
+    dispose();
   }
+}
+
+export interface KernelTime {
+  kernel: string;
+  calls: number;
+  ms: number;
+}
+
+/**
+ * Where one step's time goes, by tfjs kernel: device time from the backend's timer (WebGPU timestamp
+ * queries; each kernel is then submitted on its own, so the total exceeds a normal step's time).
+ * After one untimed step, so that no pipeline compilation is counted.
+ */
+export async function profileTrainStep(options: StepTiming, classes = 10): Promise<{ totalMs: number; kernels: KernelTime[] }> {
+  const { step, dispose } = fixedStep(options, classes);
+  try {
+    await step();
+    const profile = await tf.profile(async () => void (await step()));
+    const byKernel = new Map<string, KernelTime>();
+    for (const k of profile.kernels) {
+      const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+      const entry = byKernel.get(k.name) ?? { kernel: k.name, calls: 0, ms: 0 };
+      entry.calls += 1;
+      entry.ms += ms;
+      byKernel.set(k.name, entry);
+    }
+    const kernels = [...byKernel.values()].sort((a, b) => b.ms - a.ms);
+    return { totalMs: kernels.reduce((sum, k) => sum + k.ms, 0), kernels };
+  } finally {
+    dispose();
+  }
+}
+
+const CHECK = join(dirname(fileURLToPath(import.meta.url)), 'gpu-check.ts');
+
+/**
+ * `npm run bench -- --backend webgpu`: the bench model's modular and standard steps on webgpu, in a
+ * process of its own per case (as the other training rows), on synthetic data of the dataset's shape.
+ * Whatever adapter Dawn has is used and named in the row (a software one included, so it is visible).
+ */
+export function benchWebgpu(model: ModelName, batches: number[], inputShape: [number, number, number], minMs: number): BenchRow[] {
+  const rows: BenchRow[] = [];
+  for (const batch of batches) {
+    for (const variant of ['modular', 'standard']) {
+      const args = ['--import', 'tsx', CHECK, 'step', '--backend', 'webgpu', '--model', model, '--variant', variant, '--batch', String(batch), '--input', inputShape.join(','), '--min-ms', String(minMs), '--min-steps', '5', '--warmup', '2'];
+      const child = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, MWT_QUIET: '1' }, maxBuffer: 16 * 1024 * 1024 });
+      const last = child.stdout.trim().split('\n').pop() ?? '';
+      const parsed = child.status === 0 && last.startsWith('{') ? (JSON.parse(last) as { msPerStep: number; adapter?: { device: string; software: boolean } }) : undefined;
+      if (!parsed) {
+        const reason = child.stderr.trim().split('\n').find((line) => line.includes('Error')) ?? `exit ${child.status}`;
+        rows.push({ section: 'training', case: `${variant} step ${model}`, backend: 'webgpu', batch, note: `skipped: ${reason.slice(0, 160)}` });
+        continue;
+      }
+      const adapter = parsed.adapter ? ` (${parsed.adapter.device}${parsed.adapter.software ? ', software' : ''})` : '';
+      rows.push({ section: 'training', case: `${variant} step ${model}`, backend: `webgpu${adapter}`, batch, msPerStep: parsed.msPerStep, samplesPerSec: (batch * 1000) / parsed.msPerStep });
+    }
+  }
+  return rows;
 }

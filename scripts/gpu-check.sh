@@ -7,8 +7,10 @@
 #   2. prints nvidia-smi, the Vulkan drivers (ICDs) present and the adapter Dawn sees;
 #   3. runs test/core/webgpu.test.ts on that adapter (gradient checks, one step vs native);
 #   4. times one modular and one standard training step of full-width vgg16 and resnet18 on 32x32x3
-#      at batch 128: ours on webgpu, PyTorch (CUDA if it has it, else CPU, and says so), ours on native.
-# Every part runs under `timeout` within one overall budget (GPU_CHECK_BUDGET_S, default 470 s).
+#      at batch 128: ours on webgpu, PyTorch (CUDA if it has it, else CPU, and says so), ours on native;
+#   5. profiles one webgpu modular step by tfjs kernel (device time from timestamp queries).
+# Every part runs under `timeout` within one overall budget (GPU_CHECK_BUDGET_S, default 450 s), the
+# last 25 s of it kept for the summary.
 # Writes $OUT/gpu-check.log and $OUT/gpu-check.json ($OUT defaults to .gpu/out).
 #   bash scripts/gpu-check.sh
 #   GPU_CHECK_BATCH=8 GPU_CHECK_MODELS="vgg16" bash scripts/gpu-check.sh   (a quick run, e.g. on lavapipe)
@@ -21,7 +23,8 @@ mkdir -p "$OUT"
 exec > >(tee "$OUT/gpu-check.log") 2>&1
 
 started=$(date +%s)
-budget=${GPU_CHECK_BUDGET_S:-470}
+budget=${GPU_CHECK_BUDGET_S:-450}
+summary_reserve=25
 batch=${GPU_CHECK_BATCH:-128}
 models=${GPU_CHECK_MODELS:-vgg16 resnet18}
 results=$OUT/results.jsonl
@@ -31,10 +34,11 @@ left() { echo $((budget - ($(date +%s) - started))); }
 record() { echo "$1" >>"$results"; }
 failed() { record "{\"kind\":\"failed\",\"what\":\"$1\",\"reason\":\"$2\"}"; say "NOT MEASURED: $1: $2"; }
 
-# Runs a command under min(limit, what is left of the budget); 124 when cut off or skipped for time.
+# Runs a command under min(limit, what is left of the budget before the summary's reserve); 124 when
+# cut off or skipped for time.
 bounded() {
   local limit=$1; shift
-  local remaining; remaining=$(($(left) - 5))
+  local remaining; remaining=$(($(left) - summary_reserve))
   [ "$remaining" -lt "$limit" ] && limit=$remaining
   if [ "$limit" -lt 5 ]; then say "out of time, skipped: $*"; return 124; fi
   timeout -k 5 "$limit" "$@"
@@ -128,19 +132,21 @@ case "$torch_device" in
   *) say "no PyTorch for $python: no peer"; torch_device="";;
 esac
 
-step() { # backend model variant limit steps min-ms warmup
-  local line
+step() { # backend model variant limit steps min-ms warmup [label]
+  local line label=${8:-$1}
   line=$(bounded "$4" "$node" "$pack/gpu-check.mjs" step --backend "$1" --model "$2" --variant "$3" --batch "$batch" \
     --min-steps "$5" --min-ms "$6" --warmup "$7" 2> >(grep -v 'artificially reduced' >&2) | tail -1)
   case "$line" in
-    '{'*) record "{\"kind\":\"step\",${line#\{}"; say "$1 $2 $3: $(echo "$line" | grep -o '"msPerStep":[0-9.]*')";;
-    *) failed "$1 $2 $3 step" "timed out or failed (limit $4 s)";;
+    '{'*) line=${line#\{}; record "{\"kind\":\"step\",\"label\":\"$label\",${line}"; say "$label $2 $3: $(echo "$line" | grep -o '"msPerStep":[0-9.]*')";;
+    *) failed "$label $2 $3 step" "timed out or failed (limit $4 s)";;
   esac
 }
 
 for model in $models; do
   step webgpu "$model" modular 75 10 2000 2
   step webgpu "$model" standard 60 10 2000 2
+  # The same modular step without the fused WGSL kernels (BatchNorm, SGD): what they save on this GPU.
+  MWT_WEBGPU_FUSED=0 step webgpu "$model" modular 60 5 1000 2 unfused
   if [ -n "$torch_device" ]; then
     archs=$OUT/arch-$model
     bounded 30 "$node" "$pack/gpu-check.mjs" arch --model "$model" --out "$archs" >/dev/null
@@ -156,8 +162,18 @@ for model in $models; do
   step native "$model" standard 45 2 0 1
 done
 
+# Where the webgpu step's time goes (device time per tfjs kernel), for the next round of kernels.
+first_model=${models%% *}
+say "profile of one webgpu modular $first_model step (device time by tfjs kernel; each kernel submitted alone):"
+profile=$(bounded 90 "$node" "$pack/gpu-check.mjs" profile --backend webgpu --model "$first_model" --variant modular --batch "$batch" \
+  2> >(grep -v 'artificially reduced' >&2) | tee /dev/stderr | tail -1)
+case "$profile" in
+  '{'*) record "{\"kind\":\"profile\",${profile#\{}";;
+  *) failed "webgpu $first_model profile" "timed out or failed";;
+esac
+
 say "summary (ms per training step; webgpu/torch: target <= 3 for the modular step; native/webgpu: target >= 20):"
-if ! bounded 30 "$node" "$pack/gpu-check.mjs" summary --results "$results" --out "$OUT/gpu-check.json"; then
+if ! timeout -k 5 $((summary_reserve - 5)) "$node" "$pack/gpu-check.mjs" summary --results "$results" --out "$OUT/gpu-check.json"; then
   say "summary failed; raw results are in $results"
   cp "$results" "$OUT/gpu-check.json"
 fi

@@ -15,12 +15,21 @@ cd "$(dirname "$0")/.."
 out=.gpu
 say() { echo "[gpu-pack] $*"; }
 [ -d node_modules/webgpu ] || { say "node_modules missing: run npm ci first"; exit 1; }
+node_bin=$(command -v node)
+node_id="$(node --version) $(sha256sum "$node_bin" | cut -d' ' -f1)"
+# Compressing the 99 MB binary takes minutes on a busy machine: keep it when it is the same node.
+if [ -f "$out/node.xz" ] && [ "$(cat "$out/node.id" 2>/dev/null)" = "$node_id" ]; then
+  mv "$out/node.xz" "$out.node.xz.keep"
+fi
 rm -rf "$out"
 mkdir -p "$out/dist/linux-x64"
-
-node_bin=$(command -v node)
 say "node $(node --version) from $node_bin"
-xz -T0 -6 -c "$node_bin" >"$out/node.xz"
+if [ -f "$out.node.xz.keep" ]; then
+  mv "$out.node.xz.keep" "$out/node.xz"
+else
+  xz -T0 -6 -c "$node_bin" >"$out/node.xz"
+fi
+echo "$node_id" >"$out/node.id"
 
 # ESM output with CommonJS packages inside (tfjs' Node builds): give them a `require`.
 banner="import { createRequire as mwtCreateRequire } from 'node:module'; const require = mwtCreateRequire(import.meta.url);"

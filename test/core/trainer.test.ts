@@ -48,7 +48,7 @@ describe('trainer', () => {
     const straight = createModel(arch(), 1);
     const straightTrainer = new Trainer(straight, data, config);
     let checkpoint: Uint8Array | undefined;
-    await straightTrainer.run({ onEpoch: (m, t) => void (m.epoch === 1 && (checkpoint = t.checkpoint())) });
+    await straightTrainer.run({ onEpoch: async (m, t) => void (m.epoch === 1 && (checkpoint = await t.checkpoint())) });
     assert.ok(checkpoint);
 
     // A "new worker": different initial weights, restored from the epoch-1 checkpoint.
@@ -110,7 +110,8 @@ describe('trainer', () => {
     );
     assert.equal(batches, 2);
     const other = new Trainer(model, data, { ...config, seed: 8 });
-    assert.throws(() => other.restore(trainer.checkpoint()), /seed/);
+    const saved = await trainer.checkpoint();
+    assert.throws(() => other.restore(saved), /seed/);
     for (const t of [trainer, other]) t.dispose();
     disposeModel(model);
   });

@@ -12,6 +12,7 @@ import { NATIVE_BACKEND, registerNativeBackend } from '../../packages/core/src/b
 import { registerWebgpuBackend, WEBGPU_BACKEND } from '../../packages/core/src/backend/webgpu/backend';
 import { formatAdapter } from '../../packages/core/src/backend/webgpu/adapter';
 import { batchNormTrain } from '../../packages/core/src/ops/batch-norm';
+import { MWT_BATCH_NORM_TRAIN } from '../../packages/core/src/ops/fused-kernels';
 import { conv2d } from '../../packages/core/src/ops/conv2d';
 import { maskGate } from '../../packages/core/src/ops/mask-gate';
 import { maskJaccardMetrics, pairSimilaritySums } from '../../packages/core/src/ops/mask-pairs';
@@ -25,7 +26,10 @@ const skip = typeof adapter === 'string' ? `no WebGPU adapter (${adapter}); scri
 const nativeBuilt = existsSync(addonPath);
 
 before(() => {
-  if (typeof adapter !== 'string') console.log(`# webgpu adapter: ${formatAdapter(adapter)}`);
+  if (typeof adapter !== 'string') {
+    console.log(`# webgpu adapter: ${formatAdapter(adapter)}`);
+    console.log(`# fused WGSL kernels (BatchNorm, SGD): ${tf.getKernel(MWT_BATCH_NORM_TRAIN, WEBGPU_BACKEND) ? 'registered' : 'not registered (device limits): tfjs ops'}`);
+  }
   if (nativeBuilt) registerNativeBackend();
 });
 
@@ -77,15 +81,16 @@ describe('webgpu backend', { skip }, () => {
     });
   }
 
-  for (const masked of [true, false]) {
-    test(`BatchNorm in training mode${masked ? ' with the MwT mask' : ''} and ReLU: output, statistics and every gradient`, async () => {
+  // The last case spans several rows per reduction slice of the fused kernels (batch-norm-programs.ts).
+  for (const [[batch, height, width, channels], masked] of [[[3, 5, 5, 6], true], [[3, 5, 5, 6], false], [[2, 20, 20, 64], true]] as const) {
+    test(`BatchNorm in training mode${masked ? ' with the MwT mask' : ''} and ReLU, z=${[batch, height, width, channels]}: output, statistics and every gradient`, async () => {
       await assertMatchesCpu('batchNormTrain', () => {
-        const z = tf.mul(tf.add(input([3, 5, 5, 6], 1), 0.3), 2) as tf.Tensor4D;
-        const gamma = tf.add(input([6], 2), 1) as tf.Tensor1D;
-        const beta = input([6], 3) as tf.Tensor1D;
+        const z = tf.mul(tf.add(input([batch, height, width, channels], 1), 0.3), 2) as tf.Tensor4D;
+        const gamma = tf.add(input([channels], 2), 1) as tf.Tensor1D;
+        const beta = input([channels], 3) as tf.Tensor1D;
         // Mask values in [0, 1] with some kernels switched off, as the gate produces them.
-        const mask = tf.relu(input([3, 6], 4)) as tf.Tensor2D;
-        const upstream = input([3, 5, 5, 6], 5);
+        const mask = tf.relu(input([batch, channels], 4)) as tf.Tensor2D;
+        const upstream = input([batch, height, width, channels], 5);
         const loss = (...args: tf.Tensor[]) => tf.sum(tf.mul(batchNormTrain(args[0] as tf.Tensor4D, args[1] as tf.Tensor1D, args[2] as tf.Tensor1D, masked ? (args[3] as tf.Tensor2D) : undefined, true).out, upstream));
         const { out, mean, variance } = batchNormTrain(z, gamma, beta, masked ? mask : undefined, true);
         return [out, mean, variance, ...tf.grads(loss)(masked ? [z, gamma, beta, mask] : [z, gamma, beta])];
@@ -114,6 +119,22 @@ describe('webgpu backend', { skip }, () => {
       return [sums(mask), maskJaccardMetrics(mask, positive, negative), tf.grad((m: tf.Tensor) => tf.sum(tf.mul(sums(m), upstream)))(mask)];
     });
   });
+
+  for (const nesterov of [true, false]) {
+    test(`the SGD update (momentum${nesterov ? ', Nesterov' : ''}, weight decay): parameters and velocities`, async () => {
+      await assertMatchesCpu('sgd', () => {
+        const params = new Map([['w', tf.variable(input([7, 5], 1))], ['b', tf.variable(input([5], 2))]]);
+        const sgd = new Sgd(params, { momentum: 0.9, nesterov, weightDecay: 5e-4 });
+        const grads = (seed: number) => new Map([['w', input([7, 5], seed)], ['b', input([5], seed + 1)]]);
+        sgd.step(grads(3), 0.05);
+        sgd.step(grads(5), 0.05);
+        const out = [...params.values(), ...sgd.velocities.values()].map((v) => tf.clone(v));
+        sgd.dispose();
+        tf.dispose([...params.values()]);
+        return out;
+      });
+    });
+  }
 
   test('a modular training step equals the native backend’s, and leaks nothing', { skip: nativeBuilt ? false : `native kernels not built (${addonPath})` }, async () => {
     // A small network with every block kind of the zoo's models: plain and masked convs, a pool, a

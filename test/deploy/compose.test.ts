@@ -65,14 +65,36 @@ describe('docker-compose.yml and Dockerfile.gpu', () => {
     assert.match(dockerfile, new RegExp(`^EXPOSE ${apiPort}$`, 'm'));
   });
 
-  it('builds on the CUDA/cuDNN that tfjs-node-gpu 4.22 (libtensorflow 2.9.1) needs, with Node 20', () => {
+  it('builds on the CUDA/cuDNN that tfjs-node-gpu 4.22 (libtensorflow 2.9.1) needs, with Node 22', () => {
     assert.equal(services.migrate.build?.dockerfile, 'Dockerfile.gpu');
-    assert.match(dockerfile, /^FROM nvidia\/cuda:11\.2\.\d+-cudnn8-runtime/m);
-    assert.match(dockerfile, /^FROM node:20/m);
+    // CUDA 11 from 11.2 on (libtensorflow 2.9.1's sonames) with cuDNN 8, on Ubuntu 22.04: glibc 2.35,
+    // where Dawn's dawn.node (the webgpu backend) needs >= 2.34.
+    const base = /^FROM nvidia\/cuda:11\.(\d+)\.\d+-cudnn8-runtime-ubuntu(\d+\.\d+)$/m.exec(dockerfile);
+    assert.ok(base, 'the image builds FROM an nvidia/cuda 11.x cudnn8 runtime image');
+    assert.ok(Number(base[1]) >= 2, `CUDA 11.${base[1]} is older than libtensorflow's 11.2`);
+    assert.ok(Number(base[2]) >= 22.04, `Ubuntu ${base[2]}'s glibc is older than dawn.node's 2.34`);
+    assert.match(dockerfile, /^FROM node:22/m);
     const gpuVersion = corePackage.optionalDependencies['@tensorflow/tfjs-node-gpu'];
     assert.equal(gpuVersion, '4.22.0');
     assert.ok(dockerfile.includes(`@tensorflow/tfjs-node-gpu@${gpuVersion}`), 'the image checks the tfjs-node-gpu version the code declares');
     assert.match(dockerfile, /npx prisma generate/);
+  });
+
+  it('carries the Vulkan loader and NVIDIA\'s Vulkan driver entry, so that MWT_BACKEND=webgpu reaches the GPU too', () => {
+    assert.equal(readPreference({ MWT_BACKEND: 'webgpu' }), 'webgpu');
+    const apt = dockerfile.split('\n').find((line) => line.includes('apt-get install'));
+    assert.ok(apt?.split(/\s+/).includes('libvulkan1'), 'the image installs the Vulkan loader (libvulkan1)');
+    // The container toolkit mounts the driver's Vulkan library (libGLX_nvidia) only with `graphics`.
+    const capabilities = /^ENV NVIDIA_DRIVER_CAPABILITIES=(\S+)$/m.exec(dockerfile)?.[1]?.split(',') ?? [];
+    for (const capability of ['compute', 'utility', 'graphics']) assert.ok(capabilities.includes(capability), `NVIDIA_DRIVER_CAPABILITIES has ${capability}`);
+    // The ICD entry the loader reads, pointing at that library; valid JSON once printf has unescaped it.
+    const icd = /printf '(\{.*\})\\n'\s*\\\s*>\/usr\/share\/vulkan\/icd\.d\/nvidia_icd\.json/m.exec(dockerfile)?.[1];
+    assert.ok(icd, 'the image writes /usr/share/vulkan/icd.d/nvidia_icd.json');
+    const entry = JSON.parse(icd) as { ICD?: { library_path?: string } };
+    assert.equal(entry.ICD?.library_path, 'libGLX_nvidia.so.0');
+    // The webgpu packages are ordinary dependencies: npm ci installs them with the rest.
+    const deps = (JSON.parse(readFileSync('packages/core/package.json', 'utf8')) as { dependencies: Record<string, string> }).dependencies;
+    for (const name of ['webgpu', '@tensorflow/tfjs-backend-webgpu']) assert.ok(deps[name], `@mwt/core depends on ${name}`);
   });
 
   it('copies every workspace package (and the native kernels\' sources) before npm ci installs them', () => {

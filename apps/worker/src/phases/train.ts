@@ -78,7 +78,7 @@ export async function trainPhase(
           prisma.run.update({ where: { id: run.id }, data: { epochsDone: metrics.epoch, trainAccuracy: metrics.trainAccuracy, testAccuracy: metrics.testAccuracy } }),
         ]);
         publishEpochMetrics(jobId, epochMetricsData(run.id, kind, metrics), dataset.train.count);
-        await blobs.writeCheckpoint(run.id, metrics.epoch, trainer.checkpoint());
+        await blobs.writeCheckpoint(run.id, metrics.epoch, await trainer.checkpoint());
         await progress.report(metrics.epoch / params.epochs, { epoch: metrics.epoch, totalEpochs: params.epochs }, true);
       },
     },

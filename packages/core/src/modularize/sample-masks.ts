@@ -26,7 +26,8 @@ export async function collectSampleMasks(model: Model, split: Split): Promise<Sa
   if (names.length === 0) throw new Error(`model ${model.arch.model} has no masked layers: modularize a modular (MwT-trained) model`);
   let layers: MaskedLayer[] = [];
   let bits: PackedBits | undefined;
-  await forEachBatch(model.arch, model.params, split, ({ masks }, start) => {
+  await forEachBatch(model.arch, model.params, split, async ({ masks }, start) => {
+    const read = await Promise.all(masks.map((mask) => mask.data()));
     if (!bits) {
       let offset = 0;
       layers = masks.map((mask, index) => {
@@ -38,7 +39,7 @@ export async function collectSampleMasks(model: Model, split: Split): Promise<Sa
     }
     masks.forEach((mask, index) => {
       const { kernels, offset } = layers[index];
-      const values = mask.dataSync();
+      const values = read[index];
       const rows = mask.shape[0];
       for (let r = 0; r < rows; r++) {
         for (let k = 0; k < kernels; k++) if (values[r * kernels + k] > 0) bits?.set(start + r, offset + k);

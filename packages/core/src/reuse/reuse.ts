@@ -77,7 +77,7 @@ export async function reuseModule(input: ReuseInput): Promise<{ module: Model; r
     await trainer.run({
       ...input.callbacks,
       onEpoch: async (metrics, t) => {
-        if (metrics.testAccuracy > best.accuracy) best = { accuracy: metrics.testAccuracy, epoch: metrics.epoch, values: snapshot(module) };
+        if (metrics.testAccuracy > best.accuracy) best = { accuracy: metrics.testAccuracy, epoch: metrics.epoch, values: await snapshot(module) };
         await input.callbacks?.onEpoch?.(metrics, t);
       },
     });
@@ -108,8 +108,8 @@ export async function reuseModule(input: ReuseInput): Promise<{ module: Model; r
   return { module, report };
 }
 
-function snapshot(model: Model): Map<string, Float32Array> {
-  return new Map([...model.params].map(([name, v]) => [name, v.dataSync().slice() as Float32Array]));
+async function snapshot(model: Model): Promise<Map<string, Float32Array>> {
+  return new Map(await Promise.all([...model.params].map(async ([name, v]): Promise<[string, Float32Array]> => [name, (await v.data()).slice() as Float32Array])));
 }
 
 function restore(model: Model, values: Map<string, Float32Array>): void {

@@ -6,22 +6,32 @@ import type { ParamStore } from '../model/params';
 
 export const EVAL_BATCH_SIZE = 256;
 
-/** Calls `visit` with each eval-mode forward result over a split, in order; tensors are freed after each call. */
+/**
+ * Calls `visit` with each eval-mode forward result over a split, in order, and waits for it (it reads
+ * results back with `await tensor.data()`: a GPU backend has no synchronous read); the result's
+ * tensors are freed after each call, and `visit` frees whatever it makes.
+ */
 export async function forEachBatch(
   arch: Architecture,
   params: ParamStore,
   split: Split,
-  visit: (result: { logits: tf.Tensor2D; masks: tf.Tensor2D[] }, start: number, end: number) => void,
+  visit: (result: { logits: tf.Tensor2D; masks: tf.Tensor2D[] }, start: number, end: number) => void | Promise<void>,
   options: Omit<ForwardOptions, 'training'> = {},
 ): Promise<void> {
   const [h, w, c] = arch.inputShape;
   const sampleSize = h * w * c;
   for (let start = 0; start < split.count; start += EVAL_BATCH_SIZE) {
     const end = Math.min(split.count, start + EVAL_BATCH_SIZE);
-    tf.tidy(() => {
+    const result = tf.tidy(() => {
       const x = tf.tensor4d(split.images.subarray(start * sampleSize, end * sampleSize), [end - start, h, w, c]);
-      visit(forward(arch, params, x, { ...options, training: false }), start, end);
+      const { logits, masks } = forward(arch, params, x, { ...options, training: false });
+      return { logits, masks };
     });
+    try {
+      await visit(result, start, end);
+    } finally {
+      tf.dispose([result.logits, ...result.masks]);
+    }
     // Let the event loop breathe between batches: a worker must keep answering BullMQ's lock renewals.
     await new Promise((resolve) => setImmediate(resolve));
   }
@@ -45,9 +55,10 @@ export async function evaluateAccuracy(
     arch,
     params,
     split,
-    ({ logits }, start, end) => {
-      const scored = columns ? tf.gather(logits, columns, 1) : logits;
-      const predicted = tf.argMax(scored, 1).dataSync();
+    async ({ logits }, start, end) => {
+      const argMax = tf.tidy(() => tf.argMax(columns ? tf.gather(logits, columns, 1) : logits, 1));
+      const predicted = await argMax.data();
+      argMax.dispose();
       for (let i = start; i < end; i++) if (predicted[i - start] === split.labels[i]) correct++;
     },
     { maskOverride: options.maskOverride },

@@ -157,10 +157,11 @@ export class Trainer {
    * The whole training state: parameters, BN statistics, optimizer velocities, epoch, seed, history,
    * and after a pause the interrupted epoch's finished batches and their sums.
    */
-  checkpoint(): Uint8Array {
+  async checkpoint(): Promise<Uint8Array> {
     const arrays = new Map<string, NamedArray>();
-    for (const [name, v] of this.model.params) arrays.set(`param:${name}`, { shape: v.shape, data: v.dataSync() as Float32Array });
-    for (const [name, v] of this.optimizer.velocities) arrays.set(`velocity:${name}`, { shape: v.shape, data: v.dataSync() as Float32Array });
+    // Asynchronous reads: a GPU backend has no synchronous one.
+    for (const [name, v] of this.model.params) arrays.set(`param:${name}`, { shape: v.shape, data: (await v.data()) as Float32Array });
+    for (const [name, v] of this.optimizer.velocities) arrays.set(`velocity:${name}`, { shape: v.shape, data: (await v.data()) as Float32Array });
     const meta: CheckpointMeta = {
       format: 'mwt-checkpoint/2',
       epochsDone: this.epochsDone,
@@ -213,7 +214,7 @@ export class Trainer {
       if (callbacks.shouldStop?.()) throw new TrainingStopped(this.epochsDone);
       if (callbacks.shouldPause?.()) {
         this.partial = { batchesDone: batch, totalBatches, sums: { ...sums }, elapsedMs: performance.now() - started };
-        throw new TrainingPaused(this.epochsDone, batch, this.checkpoint());
+        throw new TrainingPaused(this.epochsDone, batch, await this.checkpoint());
       }
       const indices = order.subarray(batch * batchSize, Math.min(train.count, (batch + 1) * batchSize));
       const { images, labels } = gatherBatch(train, indices, arch.inputShape);

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DataId } from '@tensorflow/tfjs-core/dist/tensor_info';
 import { openAdapter, type AdapterDescription } from './adapter';
-import { registerWebgpuMwtKernels } from './mwt-kernels';
+import { MWT_KERNELS_STORAGE_BUFFERS, registerWebgpuMwtKernels } from './mwt-kernels';
 
 export const WEBGPU_BACKEND = 'webgpu';
 
@@ -37,6 +37,8 @@ function deviceDescriptor(adapter: GPUAdapter): GPUDeviceDescriptor {
       maxBufferSize: limits.maxBufferSize,
       maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
       maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+      // The fused BatchNorm gradient reads up to 9 buffers and writes 1; WebGPU's default is 8.
+      maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
     },
   };
 }
@@ -65,7 +67,10 @@ export function registerWebgpuBackend(allowSoftware: boolean): Promise<WebgpuBac
     }
     if (tf.findBackendFactory(WEBGPU_BACKEND)) tf.removeBackend(WEBGPU_BACKEND);
     tf.registerBackend(WEBGPU_BACKEND, () => new NodeWebGPUBackend(device, adapter.info), 0);
-    registerWebgpuMwtKernels();
+    // Otherwise the ops compose them from tfjs kernels (ops/batch-norm.ts): the same model.
+    // MWT_WEBGPU_FUSED=0 keeps them out, to measure what they save (scripts/gpu-check.sh).
+    const fused = process.env.MWT_WEBGPU_FUSED !== '0' && device.limits.maxStorageBuffersPerShaderStage >= MWT_KERNELS_STORAGE_BUFFERS;
+    if (fused) registerWebgpuMwtKernels(WEBGPU_BACKEND);
     return { adapter: description };
   })();
   return registered.catch((err: unknown) => {
