@@ -73,6 +73,10 @@ describe('native backend', { skip }, () => {
     { x: [3, 2, 3, 6], f: [5, 5, 6, 9], stride: 1, pad: 'same' },
     // Enough work to be split across threads, with pixel blocks that cross rows within each part.
     { x: [6, 5, 5, 24], f: [3, 3, 24, 40], stride: 1, pad: 'same' },
+    // The wide layers of the full-width models (oneDNN's where the addon has it): 3x3 on small maps,
+    // a strided 1x1 projection shortcut.
+    { x: [3, 4, 4, 256], f: [3, 3, 256, 96], stride: 1, pad: 'same' },
+    { x: [2, 4, 4, 128], f: [1, 1, 128, 256], stride: 2, pad: 'same' },
   ];
   for (const c of convs) {
     test(`conv2d and both gradients: x=${c.x} f=${c.f} stride ${c.stride} ${c.pad}${c.dilation ? ` dilation ${c.dilation}` : ''}`, async () => {

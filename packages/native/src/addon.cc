@@ -332,6 +332,12 @@ napi_value Threads(napi_env env, napi_callback_info) {
   return result;
 }
 
+napi_value ConvUsesDnnl(napi_env env, napi_callback_info) {
+  napi_value result;
+  napi_get_boolean(env, convUsesDnnl(), &result);
+  return result;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   // Enumerable and replaceable, like a JS module's functions (so that a profiler can wrap them).
   constexpr auto kMethod = static_cast<napi_property_attributes>(napi_writable | napi_enumerable | napi_configurable);
@@ -354,6 +360,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"maskGate", nullptr, MaskGate, nullptr, nullptr, nullptr, kMethod, nullptr},
       {"maskGateGrad", nullptr, MaskGateGrad, nullptr, nullptr, nullptr, kMethod, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"convUsesDnnl", nullptr, ConvUsesDnnl, nullptr, nullptr, nullptr, kMethod, nullptr},
   };
   napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
   return exports;

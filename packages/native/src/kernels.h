@@ -1,6 +1,6 @@
 // Float32 kernels of the native tfjs backend. Tensors are dense row-major arrays; images are NHWC
 // and conv filters [kh, kw, in, out], as in tfjs. Kernels overwrite their outputs, except the two conv
-// gradients and maxPoolGrad, which add into outputs the caller zero-filled.
+// gradients and maxPoolGrad, which may add into outputs the caller zero-filled.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +20,8 @@ struct ConvGeometry {
 void conv2d(const float* x, const float* filter, float* out, const ConvGeometry& g);
 void conv2dBackpropInput(const float* dy, const float* filter, float* dx, const ConvGeometry& g);
 void conv2dBackpropFilter(const float* x, const float* dy, float* dFilter, const ConvGeometry& g);
+// Whether the three above run through oneDNN where they can (built with it, not turned off).
+bool convUsesDnnl();
 
 // c[b] = act(op(a[b]) @ op(b[b]) + bias); a batch of 1 broadcasts. op = transpose when asked.
 enum class Activation { kLinear = 0, kRelu = 1 };

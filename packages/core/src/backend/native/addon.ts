@@ -49,6 +49,8 @@ export interface NativeKernels {
     dPooled: Float32Array, dW1: Float32Array, dW2: Float32Array, dB2: Float32Array, shape: Int32Array,
   ): void;
   threads(): number;
+  /** Whether the convolutions run through oneDNN (built with libdnnl-dev, MWT_NATIVE_DNNL not 0). */
+  convUsesDnnl(): boolean;
 }
 
 /** Codes shared with kernels.h. */
