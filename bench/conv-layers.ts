@@ -1,31 +1,45 @@
 /**
- * The native conv kernels on the layer shapes of simcnn-small at a training batch, each timed alone:
- *   npx tsx bench/conv-layers.ts [--batch 128] [--repeat 20]
+ * The native conv kernels on the layer shapes of a model at a training batch, each timed alone:
+ *   npx tsx bench/conv-layers.ts [--model simcnn-small] [--input 28x28x1] [--batch 128] [--repeat 20]
+ * (MWT_NATIVE_DNNL=0 times the addon's own kernels where it was built with oneDNN.)
  * Prints ms and GMAC/s (multiply-adds of the nominal 3x3 window, padding included) for the forward
  * pass and both gradients, and their sum over one training step (the first layer's input gradient
  * is never needed: its input is data).
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { buildArchitecture, initBackend, loadDataset } from '@mwt/core';
+import { buildArchitecture, initBackend, isModelName } from '@mwt/core';
 import { traceShapes } from '../packages/core/src/model/shapes';
 
-const { values } = parseArgs({ options: { batch: { type: 'string', default: '128' }, repeat: { type: 'string', default: '20' } } });
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string', default: 'simcnn-small' },
+    input: { type: 'string', default: '28x28x1' },
+    batch: { type: 'string', default: '128' },
+    repeat: { type: 'string', default: '20' },
+  },
+});
 const batch = Number(values.batch);
 const repeat = Number(values.repeat);
+if (!isModelName(values.model)) throw new Error(`--model: unknown model ${values.model}`);
+const inputShape = values.input.split('x').map(Number) as [number, number, number];
 
 const backend = await initBackend('native');
-const dataset = await loadDataset('mnist', { seed: 0 });
-const arch = buildArchitecture('simcnn-small', dataset.inputShape, dataset.numClasses, { modular: true });
+const arch = buildArchitecture(values.model, inputShape, 10, { modular: true });
+
+// MWT_BENCH_CPU_TIME=1 times by this process's CPU time instead of the wall clock: on a busy machine
+// and at 1 thread, what the kernel costs without the time it waited for a core.
+const cpuTime = process.env.MWT_BENCH_CPU_TIME === '1';
+const now = () => (cpuTime ? (process.cpuUsage().user + process.cpuUsage().system) / 1000 : performance.now());
 
 function msPerCall(run: () => tf.Tensor): number {
   for (let i = 0; i < 3; i++) run().dispose();
-  const started = performance.now();
+  const started = now();
   for (let i = 0; i < repeat; i++) run().dispose();
-  return (performance.now() - started) / repeat;
+  return (now() - started) / repeat;
 }
 
-console.log(`simcnn-small conv layers, batch ${batch}, ${backend.name} (${backend.threads} threads), ${repeat} calls each`);
+console.log(`${values.model} conv layers, batch ${batch}, ${backend.name} (${backend.threads} threads), ${repeat} calls each, ${cpuTime ? 'CPU' : 'wall'} time`);
 let stepMs = 0;
 const convs = traceShapes(arch).flatMap(({ block, input }) => (block.type === 'conv' ? [{ ...block, input }] : []));
 for (const [index, layer] of convs.entries()) {

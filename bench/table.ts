@@ -1,6 +1,6 @@
 /** One measured (or skipped) case of the benchmark; every section returns rows of this shape. */
 export interface BenchRow {
-  section: 'training' | 'peer' | 'pipeline' | 'service';
+  section: 'training' | 'pipeline' | 'service';
   case: string;
   backend: string;
   batch?: number;
