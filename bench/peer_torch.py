@@ -230,7 +230,8 @@ def blas_name():
 
 
 def serve():
-    """JSON lines: {"prepare": arch, "batch", "modular", "warmup"} -> {"ready"}; {"time": minMs} -> {"ms", "steps"}."""
+    """JSON lines: {"prepare": arch, "batch", "modular", "warmup"} -> {"ready"}; {"time": minMs} -> {"ms", "steps"};
+    {"prepare": null} frees the network."""
     step = None
     info = {"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_name(), "mkldnn": torch.backends.mkldnn.is_available()}
     print(json.dumps(info), flush=True)
@@ -238,6 +239,9 @@ def serve():
         request = json.loads(line)
         if "prepare" in request:
             step = None
+            if request["prepare"] is None:
+                print(json.dumps({"freed": True}), flush=True)
+                continue
             step = make_step(request["prepare"], request["batch"], request["modular"])
             for _ in range(request.get("warmup", 2)):
                 step()

@@ -3,6 +3,7 @@
  * same JSON-lines protocol as `peer_torch.py --serve`, so both sides are timed alike.
  *   {"prepare": arch, "batch": 128, "modular": true, "warmup": 2} -> {"ready": true}
  *   {"time": 400} -> {"ms": per-step ms, "steps": n}   (steps until at least 400 ms have passed)
+ *   {"prepare": null} -> {"freed": true}
  * The backend comes from MWT_BACKEND and its threads from MWT_NATIVE_THREADS, set by the parent.
  */
 import { createInterface } from 'node:readline';
@@ -12,7 +13,8 @@ import { nativeKernels } from '../packages/core/src/backend/native/addon';
 import { fixedTrainStep, type FixedStep } from './fixed-step';
 
 interface Prepare {
-  prepare: Architecture;
+  /** null: free the current network. */
+  prepare: Architecture | null;
   batch: number;
   modular: boolean;
   warmup?: number;
@@ -34,7 +36,12 @@ for await (const line of createInterface({ input: process.stdin })) {
   const request = JSON.parse(line) as Prepare | { time: number };
   if ('prepare' in request) {
     step?.dispose();
+    step = undefined;
     const { prepare: arch, batch, modular } = request;
+    if (arch === null) {
+      process.stdout.write(`${JSON.stringify({ freed: true })}\n`);
+      continue;
+    }
     if (!isModelName(arch.model)) throw new Error(`unknown model ${arch.model}`);
     step = fixedTrainStep(dataset, arch.model, modular, batch);
     for (let i = 0; i < (request.warmup ?? 2); i++) step.run();

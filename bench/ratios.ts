@@ -23,6 +23,8 @@ export interface RatioOptions {
   minMs: number;
   /** fp32 GFLOP/s of the machine by thread count (bench/peak.ts). */
   peak?: Map<number, number>;
+  /** Also time ours on this addon build (before/after in the same rounds). */
+  baselineAddon?: string;
 }
 
 export interface RatioRow {
@@ -44,6 +46,9 @@ export interface RatioRow {
   /** Mean 1-minute load average over the rounds. */
   load: number;
   rounds: number;
+  /** With a baseline addon: its median ms and its ratio to the peer. */
+  baselineMs?: number;
+  baselineRatio?: number;
 }
 
 const median = (values: number[]) => {
@@ -52,9 +57,10 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-function startOurs(threads: number): LineProcess {
+/** Ours; with `addon`, ours on another build of the addon (MWT_NATIVE_ADDON), e.g. the one before a change. */
+function startOurs(threads: number, addon?: string): LineProcess {
   return new LineProcess(process.execPath, ['--import', 'tsx', join(HERE, 'ratio-child.ts')], {
-    ...process.env, MWT_BACKEND: 'native', MWT_NATIVE_THREADS: String(threads), MWT_QUIET: '1',
+    ...process.env, MWT_BACKEND: 'native', MWT_NATIVE_THREADS: String(threads), MWT_QUIET: '1', ...(addon ? { MWT_NATIVE_ADDON: addon } : {}),
   });
 }
 
@@ -74,66 +80,93 @@ interface Timed {
   ms: number;
 }
 
-/** All rows of one thread count, with one ours and one peer process for the whole series. */
-async function ratiosAtThreads(threads: number, options: RatioOptions, log: (line: string) => void): Promise<RatioRow[]> {
-  const ours = startOurs(threads);
-  const peer = startPeer(threads);
+/** The processes of one thread count: ours, the peer, and ours on a baseline addon (before/after). */
+interface Sides {
+  threads: number;
+  ours: LineProcess;
+  peer: LineProcess;
+  baseline?: LineProcess;
+}
+
+async function startSides(threads: number, baselineAddon: string | undefined, log: (line: string) => void): Promise<Sides> {
+  const sides: Sides = { threads, ours: startOurs(threads), peer: startPeer(threads) };
+  if (baselineAddon) sides.baseline = startOurs(threads, baselineAddon);
+  const oursInfo = await sides.ours.read<{ backend: string; threads: number; dnnl: boolean }>();
+  const peerInfo = await sides.peer.read<{ torch: string; threads: number; blas: string; mkldnn: boolean }>();
+  if (sides.baseline) await sides.baseline.read();
+  log(
+    `threads ${threads}: ours ${oursInfo.backend} (${oursInfo.threads} thr, convs ${oursInfo.dnnl ? 'oneDNN' : 'own kernels'}), ` +
+      `peer torch ${peerInfo.torch} (${peerInfo.threads} thr, BLAS ${peerInfo.blas}, convs ${peerInfo.mkldnn ? 'oneDNN' : 'im2col + BLAS'}, OMP_WAIT_POLICY=PASSIVE)` +
+      (baselineAddon ? `, baseline: ours on ${baselineAddon}` : ''),
+  );
+  if (oursInfo.backend !== 'native') throw new Error(`ours runs on ${oursInfo.backend}, not native`);
+  return sides;
+}
+
+/** One row: every side prepared on the same network, then timed round by round in rotating order. */
+async function measureCase(sides: Sides, model: ModelName, kind: 'modular' | 'standard', batch: number, options: RatioOptions): Promise<RatioRow> {
+  const arch = buildArchitecture(model, [32, 32, 3], 10, { modular: kind === 'modular' });
+  const prepare = { prepare: arch, batch, modular: kind === 'modular', warmup: 2 };
+  const order = [sides.ours, sides.peer, ...(sides.baseline ? [sides.baseline] : [])];
+  const times = new Map<LineProcess, number[]>(order.map((side) => [side, []]));
+  for (const side of order) await side.request(prepare);
+  const loads: number[] = [];
+  for (let round = 0; round < options.rounds; round++) {
+    for (let i = 0; i < order.length; i++) {
+      const side = order[(i + round) % order.length];
+      times.get(side)?.push((await side.request<Timed>({ time: options.minMs })).ms);
+    }
+    loads.push(os.loadavg()[0]);
+  }
+  // Free the networks before the next case (another thread count's processes run meanwhile).
+  for (const side of order) await side.request({ prepare: null });
+  const oursMs = times.get(sides.ours) ?? [];
+  const peerMs = times.get(sides.peer) ?? [];
+  const flops = 6 * countFlops(arch) * batch;
+  const row: RatioRow = {
+    model, kind, batch, threads: sides.threads,
+    oursMs: median(oursMs), peerMs: median(peerMs), oursMinMs: Math.min(...oursMs), peerMinMs: Math.min(...peerMs),
+    ratio: median(oursMs) / median(peerMs),
+    gflops: flops / median(oursMs) / 1e6,
+    peerGflops: flops / median(peerMs) / 1e6,
+    load: loads.reduce((a, b) => a + b, 0) / loads.length,
+    rounds: options.rounds,
+  };
+  const baselineMs = sides.baseline ? times.get(sides.baseline) : undefined;
+  if (baselineMs) {
+    row.baselineMs = median(baselineMs);
+    row.baselineRatio = row.baselineMs / row.peerMs;
+  }
+  const peak = options.peak?.get(sides.threads);
+  if (peak) {
+    row.peakPct = (100 * row.gflops) / peak;
+    row.peerPeakPct = (100 * row.peerGflops) / peak;
+  }
+  return row;
+}
+
+/** Every case at every thread count; the thread counts alternate within each case's model and batch. */
+export async function benchRatios(options: RatioOptions, log: (line: string) => void = console.log): Promise<RatioRow[]> {
+  const all: Sides[] = [];
   try {
-    const oursInfo = await ours.read<{ backend: string; threads: number; dnnl: boolean }>();
-    const peerInfo = await peer.read<{ torch: string; threads: number; blas: string; mkldnn: boolean }>();
-    log(
-      `threads ${threads}: ours ${oursInfo.backend} (${oursInfo.threads} thr, convs ${oursInfo.dnnl ? 'oneDNN' : 'own kernels'}), ` +
-        `peer torch ${peerInfo.torch} (${peerInfo.threads} thr, BLAS ${peerInfo.blas}, convs ${peerInfo.mkldnn ? 'oneDNN' : 'im2col + BLAS'}, OMP_WAIT_POLICY=PASSIVE)`,
-    );
-    if (oursInfo.backend !== 'native') throw new Error(`ours runs on ${oursInfo.backend}, not native`);
+    for (const threads of options.threads) all.push(await startSides(threads, options.baselineAddon, log));
+    log(options.baselineAddon ? `${RATIO_HEADER}  before (ratio)` : RATIO_HEADER);
     const rows: RatioRow[] = [];
     for (const model of options.models) {
       for (const batch of options.batches) {
         for (const kind of ['modular', 'standard'] as const) {
-          const arch = buildArchitecture(model, [32, 32, 3], 10, { modular: kind === 'modular' });
-          const prepare = { prepare: arch, batch, modular: kind === 'modular', warmup: 2 };
-          await ours.request(prepare);
-          await peer.request(prepare);
-          const oursMs: number[] = [];
-          const peerMs: number[] = [];
-          const loads: number[] = [];
-          for (let round = 0; round < options.rounds; round++) {
-            const order = round % 2 === 0 ? [ours, peer] : [peer, ours];
-            for (const side of order) (side === ours ? oursMs : peerMs).push((await side.request<Timed>({ time: options.minMs })).ms);
-            loads.push(os.loadavg()[0]);
+          for (const sides of all) {
+            const row = await measureCase(sides, model, kind, batch, options);
+            log(formatRatioRow(row));
+            rows.push(row);
           }
-          const flops = 6 * countFlops(arch) * batch;
-          const row: RatioRow = {
-            model, kind, batch, threads,
-            oursMs: median(oursMs), peerMs: median(peerMs), oursMinMs: Math.min(...oursMs), peerMinMs: Math.min(...peerMs),
-            ratio: median(oursMs) / median(peerMs),
-            gflops: flops / median(oursMs) / 1e6,
-            peerGflops: flops / median(peerMs) / 1e6,
-            load: loads.reduce((a, b) => a + b, 0) / loads.length,
-            rounds: options.rounds,
-          };
-          const peak = options.peak?.get(threads);
-          if (peak) {
-            row.peakPct = (100 * row.gflops) / peak;
-            row.peerPeakPct = (100 * row.peerGflops) / peak;
-          }
-          log(formatRatioRow(row));
-          rows.push(row);
         }
       }
     }
     return rows;
   } finally {
-    ours.close();
-    peer.close();
+    for (const sides of all) for (const side of [sides.ours, sides.peer, sides.baseline]) side?.close();
   }
-}
-
-export async function benchRatios(options: RatioOptions, log: (line: string) => void = console.log): Promise<RatioRow[]> {
-  const rows: RatioRow[] = [];
-  log(RATIO_HEADER);
-  for (const threads of options.threads) rows.push(...(await ratiosAtThreads(threads, options, log)));
-  return rows;
 }
 
 const RATIO_HEADER = 'model            kind      batch thr  ours ms (min)        torch ms (min)       ratio  ours GF/s %peak  torch GF/s %peak  load';
@@ -148,7 +181,8 @@ export function formatRatioRow(r: RatioRow): string {
     `${r.gflops.toFixed(0).padStart(9)} ${pct(r.peakPct)}`,
     `${r.peerGflops.toFixed(0).padStart(10)} ${pct(r.peerPeakPct)}`,
     r.load.toFixed(1).padStart(5),
-  ].join('  ');
+    r.baselineMs === undefined ? '' : `${r.baselineMs.toFixed(1).padStart(8)} (${r.baselineRatio?.toFixed(2)}x)`,
+  ].join('  ').trimEnd();
 }
 
 /** Wall time of the paper's run (200 epochs of CIFAR-10's 50,000 images) at one measured step time. */

@@ -1,7 +1,7 @@
 /**
  * npm run bench -- [--model simcnn-small] [--batches 64,128] [--cpu] [--reuse-epochs 1]
  *                  [--ratio-models vgg16,resnet18,simcnn,rescnn] [--ratio-batches 32,128] [--ratio-threads 1,2]
- *                  [--rounds 5] [--skip-training] [--skip-peer] [--skip-pipeline] [--skip-service]
+ *                  [--rounds 5] [--baseline-addon old/mwt_native.node] [--skip-training] [--skip-peer] [--skip-pipeline] [--skip-service]
  *
  * Sections live in their own files (training.ts, ratios.ts, pipeline.ts, service.ts); this file only
  * runs them, prints one table and writes it to bench/results/latest.json. Each training backend runs
@@ -30,6 +30,7 @@ const { values } = parseArgs({
     'ratio-threads': { type: 'string', default: '1,2' },
     rounds: { type: 'string', default: '5' },
     'ratio-min-ms': { type: 'string', default: '300' },
+    'baseline-addon': { type: 'string' },
     'reuse-epochs': { type: 'string', default: '1' },
     'min-ms': { type: 'string', default: '3000' },
     cpu: { type: 'boolean', default: false },
@@ -65,7 +66,7 @@ if (!values['skip-peer']) {
   const ratioModels = [...new Set([...values['ratio-models'].split(','), model])];
   if (!ratioModels.every(isModelName)) throw new Error(`--ratio-models: unknown model in ${values['ratio-models']}`);
   console.log(`fp32 peak (FMA loop): ${[...(peak ?? new Map<number, number>())].map(([t, g]) => `${g.toFixed(0)} GFLOP/s at ${t} thr`).join(', ') || 'n/a (no compiler)'}`);
-  ratios = await benchRatios({ models: ratioModels, batches: values['ratio-batches'].split(',').map(Number), threads: ratioThreads, rounds: Number(values.rounds), minMs: Number(values['ratio-min-ms']), peak });
+  ratios = await benchRatios({ models: ratioModels, batches: values['ratio-batches'].split(',').map(Number), threads: ratioThreads, rounds: Number(values.rounds), minMs: Number(values['ratio-min-ms']), peak, baselineAddon: values['baseline-addon'] });
   const vgg = ratios.filter((r) => r.model === 'vgg16' && r.kind === 'modular' && r.batch === 128).sort((a, b) => a.oursMs - b.oursMs)[0];
   if (vgg) {
     const run = projectedPaperRun(vgg.oursMs, 128);

@@ -142,6 +142,17 @@ describe('native backend', { skip }, () => {
     }
   });
 
+  test('inference batchNorm (FusedBatchNorm) with per-channel statistics, with and without scale and offset', async () => {
+    await assertSame('batchNorm', () => {
+      const x = normal([3, 5, 4, 19], 1);
+      const mean = normal([19], 2);
+      const variance = tf.abs(normal([19], 3));
+      const offset = normal([19], 4) as tf.Tensor1D;
+      const scale = normal([19], 5) as tf.Tensor1D;
+      return [tf.batchNorm(x, mean, variance, offset, scale, 1e-5), tf.batchNorm(x, mean, variance, undefined, undefined, 1e-3), tf.batchNorm(normal([7, 19], 6), mean, variance, offset, scale)];
+    });
+  });
+
   test('globalAvgPool equals tf.mean over H and W, gradient included', async () => {
     await assertSame('gap', () => {
       const x = normal([3, 5, 4, 6], 1) as tf.Tensor4D;

@@ -51,6 +51,11 @@ void batchNormTrainGrad(const float* dOut, const float* z, const float* gamma, c
                         const float* mean, const float* variance, float* dz, float* dGamma, float* dBeta, float* dMask,
                         const BatchNormShape& s);
 
+// Inference-mode BatchNorm (tfjs' FusedBatchNorm with per-channel statistics): x is [rows, channels],
+// out = (x - mean) * scale / sqrt(variance + eps) + offset; scale and offset may be null (1 and 0).
+void batchNormInference(const float* x, const float* mean, const float* variance, const float* offset, const float* scale,
+                        float* out, int64_t rows, int channels, float epsilon);
+
 // Elementwise ops with NumPy broadcasting; shapes are padded to the same rank by the caller.
 enum class BinaryOp { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kMax = 4, kMin = 5 };
 constexpr int kMaxRank = 6;
