@@ -12,6 +12,7 @@ different network.
     /usr/bin/python3 bench/peer_torch.py --serve   # JSON lines on stdin/stdout (bench/ratios.ts)
 """
 import argparse
+import ctypes
 import json
 import sys
 import time
@@ -220,13 +221,22 @@ def bench(arch, batch, modular, warmup, min_steps, min_seconds):
 
 
 def blas_name():
-    """The BLAS library this process loaded (Debian's torch links whichever libblas.so.3 is selected)."""
+    """The BLAS this process loaded (Debian's torch links whichever libblas.so.3 is selected), with
+    OpenBLAS' kernel set (e.g. SkylakeX, Cooperlake; OPENBLAS_CORETYPE overrides its choice)."""
     with open("/proc/self/maps") as maps:
-        loaded = maps.read()
-    for name in ("openblas", "mkl", "blis", "atlas"):
-        if name in loaded:
+        loaded = sorted({line.split()[-1] for line in maps if "blas" in line and ".so" in line})
+    for path in loaded:
+        if "openblas" in path:
+            try:
+                corename = ctypes.CDLL(path).openblas_get_corename
+                corename.restype = ctypes.c_char_p
+                return f"openblas {corename().decode()}"
+            except (OSError, AttributeError):
+                return "openblas"
+    for name in ("mkl", "blis", "atlas"):
+        if any(name in path for path in loaded):
             return name
-    return "reference" if "libblas" in loaded else "unknown"
+    return "reference" if loaded else "unknown"
 
 
 def serve():
