@@ -282,9 +282,9 @@ double macsPerOutputRow(const ConvGeometry& g) {
 }
 
 // Which convolutions oneDNN runs, where the addon has it. Measured per layer (bench/conv-layers.ts,
-// CPU time at 1 thread) it is 1.5-2.5x faster than the kernels here on every layer of the zoo from 1
-// to 512 channels, except where some taps only ever read padding (3x3 convs of 1x1 maps), which the
-// kernels here skip and oneDNN computes. MWT_NATIVE_DNNL=0 turns it off, to compare.
+// CPU time at 1 thread) it is 1.3-3x faster than the kernels here on the zoo's layers from 1 to 512
+// channels (about even on the filter gradient of 2x2 maps), except where some taps only ever read
+// padding (3x3 convs of 1x1 maps), which the kernels here skip and oneDNN computes. MWT_NATIVE_DNNL=0 turns it off, to compare.
 bool dnnlEnabled() {
   static const bool enabled = [] {
     const char* env = std::getenv("MWT_NATIVE_DNNL");
