@@ -1,31 +1,57 @@
-"""PyTorch peer of the MwT training step, for bench/peer.ts.
+"""PyTorch peer of the MwT training step, for bench/ratios.ts (and bench/peer.ts).
 
-Builds the same network as our tfjs forward pass from the Architecture JSON that bench/peer.ts
-writes (conv 3x3 'same' no bias -> BN -> [* mask] -> ReLU, 2x2 max pools, flatten, dense), with the
-same mask generator (GAP -> Linear no bias -> ReLU -> Linear -> tanh -> ReLU), the same MwT
-cohesion/coupling losses on cosine similarities, the same live Jaccard metrics, and SGD with
-Nesterov momentum. Prints one JSON object: ms per step by variant.
+Builds the network from the Architecture JSON that `buildArchitecture` writes, so ours and the peer
+share one description: conv 3x3 'same' -> [BN] -> [* mask] -> ReLU, residual blocks (masked convs,
+1x1 projection shortcut, add, ReLU), 2x2 max pools, global average pool, flatten, dropout + dense.
+The mask generator (GAP -> Linear no bias -> ReLU -> Linear -> tanh -> ReLU), the MwT cohesion and
+coupling losses on cosine similarities, the live Jaccard metrics and SGD with Nesterov momentum are
+the same maths as ours. A block field this file does not know makes it fail rather than time a
+different network.
 
-    /usr/bin/python3 bench/peer_torch.py --arch arch.json --batch 128 [--threads 2]
+    /usr/bin/python3 bench/peer_torch.py --arch-modular m.json --arch-standard s.json --batch 128
+    /usr/bin/python3 bench/peer_torch.py --serve   # JSON lines on stdin/stdout (bench/ratios.ts)
 """
 import argparse
+import ctypes
 import json
+import sys
 import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+# Fields of each block type that this peer builds; anything else is refused (see module docstring).
+KNOWN_FIELDS = {
+    "conv": {"type", "name", "filters", "kernelSize", "stride", "masked", "bias", "batchNorm"},
+    "residual": {"type", "name", "filters", "innerFilters", "stride", "masked", "projection", "shortcutMasked", "reluAfterAdd"},
+    "maxPool": {"type", "name", "size"},
+    "flatten": {"type", "name"},
+    "globalAvgPool": {"type", "name"},
+    "dense": {"type", "name", "units", "relu", "dropout", "dropoutAfter"},
+}
+
 
 def gate_hidden(kernels):
     return kernels if kernels < 128 else kernels // 2
 
 
+def check_fields(block):
+    known = KNOWN_FIELDS.get(block["type"])
+    if known is None:
+        raise ValueError(f"peer_torch: block type {block['type']} is not supported")
+    unknown = set(block) - known
+    if unknown:
+        raise ValueError(f"peer_torch: {block['name']} has fields this peer does not build: {sorted(unknown)}")
+
+
 class MaskedConv(nn.Module):
-    def __init__(self, cin, cout, k, stride, masked):
+    """out = [BN](conv(x)) [* m]; the caller applies the activation."""
+
+    def __init__(self, cin, cout, k, stride, masked, bias=False, batch_norm=True):
         super().__init__()
-        self.conv = nn.Conv2d(cin, cout, k, stride, padding=k // 2, bias=False)
-        self.bn = nn.BatchNorm2d(cout)
+        self.conv = nn.Conv2d(cin, cout, k, stride, padding=k // 2, bias=bias)
+        self.bn = nn.BatchNorm2d(cout) if batch_norm else None
         self.masked = masked
         if masked:
             hidden = gate_hidden(cout)
@@ -34,12 +60,29 @@ class MaskedConv(nn.Module):
             nn.init.ones_(self.w2.bias)
 
     def forward(self, x, masks):
-        y = self.bn(self.conv(x))
+        y = self.conv(x)
+        if self.bn is not None:
+            y = self.bn(y)
         if not self.masked:
             return y
         m = F.relu(torch.tanh(self.w2(F.relu(self.w1(x.mean((2, 3)))))))
         masks.append(m)
         return y * m[:, :, None, None]
+
+
+class Residual(nn.Module):
+    def __init__(self, cin, block):
+        super().__init__()
+        masked, stride = block["masked"], block["stride"]
+        self.conv1 = MaskedConv(cin, block["innerFilters"], 3, stride, masked)
+        self.conv2 = MaskedConv(block["innerFilters"], block["filters"], 3, 1, masked)
+        self.shortcut = MaskedConv(cin, block["filters"], 1, stride, masked and block.get("shortcutMasked", False)) if block["projection"] else None
+        self.relu_after_add = block.get("reluAfterAdd", True)
+
+    def forward(self, x, masks):
+        branch = self.conv2(F.relu(self.conv1(x, masks)), masks)
+        y = branch + (self.shortcut(x, masks) if self.shortcut is not None else x)
+        return F.relu(y) if self.relu_after_add else y
 
 
 class Net(nn.Module):
@@ -49,38 +92,56 @@ class Net(nn.Module):
         self.steps = []
         layers = nn.ModuleList()
         for block in arch["blocks"]:
+            check_fields(block)
             kind = block["type"]
             if kind == "conv":
-                layers.append(MaskedConv(c, block["filters"], block["kernelSize"], block["stride"], block["masked"]))
+                layers.append(MaskedConv(c, block["filters"], block["kernelSize"], block["stride"], block["masked"], block.get("bias", False), block.get("batchNorm", True)))
                 c = block["filters"]
-                self.steps.append(("conv", len(layers) - 1))
+                h, w = -(-h // block["stride"]), -(-w // block["stride"])
+                self.steps.append(("conv", len(layers) - 1, 0.0))
+            elif kind == "residual":
+                layers.append(Residual(c, block))
+                c = block["filters"]
+                h, w = -(-h // block["stride"]), -(-w // block["stride"])
+                self.steps.append(("residual", len(layers) - 1, 0.0))
             elif kind == "maxPool":
                 h, w = h // block["size"], w // block["size"]
-                self.steps.append(("pool", block["size"]))
+                self.steps.append(("pool", block["size"], 0.0))
+            elif kind == "globalAvgPool":
+                h, w = 1, 1
+                self.steps.append(("gap", None, 0.0))
             elif kind == "flatten":
                 c = c * h * w
-                self.steps.append(("flatten", None))
+                self.steps.append(("flatten", None, 0.0))
             elif kind == "dense":
                 layers.append(nn.Linear(c, block["units"]))
                 c = block["units"]
-                self.steps.append(("dense_relu" if block["relu"] else "dense", len(layers) - 1))
-            else:
-                raise ValueError(f"peer_torch: block type {kind} is not supported")
+                after = block.get("dropoutAfter", False)
+                self.steps.append(("dense_relu" if block["relu"] else "dense", len(layers) - 1, block["dropout"], after))
         self.layers = layers
 
     def forward(self, x):
         masks = []
-        for kind, arg in self.steps:
+        for kind, arg, rate, *rest in self.steps:
             if kind == "conv":
                 x = F.relu(self.layers[arg](x, masks))
+            elif kind == "residual":
+                x = self.layers[arg](x, masks)
             elif kind == "pool":
                 x = F.max_pool2d(x, arg)
+            elif kind == "gap":
+                x = x.mean((2, 3))
             elif kind == "flatten":
                 x = x.flatten(1)
             else:
+                after = rest[0] if rest else False
+                if rate > 0 and not after:
+                    x = F.dropout(x, rate, self.training)
                 x = self.layers[arg](x)
                 if kind == "dense_relu":
                     x = F.relu(x)
+                if rate > 0 and after:
+                    x = F.dropout(x, rate, self.training)
         return x, masks
 
 
@@ -116,7 +177,8 @@ def live_metrics(masks, weights):
     return torch.stack(out).mean(0)
 
 
-def bench(arch, batch, modular, warmup, min_steps, min_seconds):
+def make_step(arch, batch, modular):
+    """One SGD step of the network on a fixed synthetic batch, as a closure."""
     torch.manual_seed(0)
     net = Net(arch)
     net.train()
@@ -131,7 +193,7 @@ def bench(arch, batch, modular, warmup, min_steps, min_seconds):
         logits, masks = net(x)
         ce = F.cross_entropy(logits, y)
         loss = ce
-        if modular:
+        if modular and masks:
             coh, coup = mwt_losses(masks, weights)
             loss = ce + 0.5 * coh + 1.5 * coup
             live_metrics(masks, weights)
@@ -139,26 +201,80 @@ def bench(arch, batch, modular, warmup, min_steps, min_seconds):
         opt.step()
         return loss.item()
 
-    for _ in range(warmup):
-        step()
+    return step
+
+
+def time_steps(step, min_steps, min_seconds):
     start = time.perf_counter()
     steps = 0
     while steps < min_steps or time.perf_counter() - start < min_seconds:
         step()
         steps += 1
-    return (time.perf_counter() - start) * 1000 / steps
+    return (time.perf_counter() - start) * 1000 / steps, steps
+
+
+def bench(arch, batch, modular, warmup, min_steps, min_seconds):
+    step = make_step(arch, batch, modular)
+    for _ in range(warmup):
+        step()
+    return time_steps(step, min_steps, min_seconds)[0]
+
+
+def blas_name():
+    """The BLAS this process loaded (Debian's torch links whichever libblas.so.3 is selected), with
+    OpenBLAS' kernel set (e.g. SkylakeX, Cooperlake; OPENBLAS_CORETYPE overrides its choice)."""
+    with open("/proc/self/maps") as maps:
+        loaded = sorted({line.split()[-1] for line in maps if "blas" in line and ".so" in line})
+    for path in loaded:
+        if "openblas" in path:
+            try:
+                corename = ctypes.CDLL(path).openblas_get_corename
+                corename.restype = ctypes.c_char_p
+                return f"openblas {corename().decode()}"
+            except (OSError, AttributeError):
+                return "openblas"
+    for name in ("mkl", "blis", "atlas"):
+        if any(name in path for path in loaded):
+            return name
+    return "reference" if loaded else "unknown"
+
+
+def serve():
+    """JSON lines: {"prepare": arch, "batch", "modular", "warmup"} -> {"ready"}; {"time": minMs} -> {"ms", "steps"};
+    {"prepare": null} frees the network."""
+    step = None
+    info = {"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_name(), "mkldnn": torch.backends.mkldnn.is_available()}
+    print(json.dumps(info), flush=True)
+    for line in sys.stdin:
+        request = json.loads(line)
+        if "prepare" in request:
+            step = None
+            if request["prepare"] is None:
+                print(json.dumps({"freed": True}), flush=True)
+                continue
+            step = make_step(request["prepare"], request["batch"], request["modular"])
+            for _ in range(request.get("warmup", 2)):
+                step()
+            print(json.dumps({"ready": True}), flush=True)
+        elif "time" in request:
+            ms, steps = time_steps(step, 1, request["time"] / 1000)
+            print(json.dumps({"ms": ms, "steps": steps}), flush=True)
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--arch-modular", required=True)
-    parser.add_argument("--arch-standard", required=True)
+    parser.add_argument("--serve", action="store_true")
+    parser.add_argument("--arch-modular")
+    parser.add_argument("--arch-standard")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--min-steps", type=int, default=20)
     parser.add_argument("--min-seconds", type=float, default=3.0)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.serve:
+        serve()
+        return
     result = {"torch": torch.__version__, "threads": torch.get_num_threads(), "batch": args.batch}
     for name, path, modular in (("modular", args.arch_modular, True), ("standard", args.arch_standard, False)):
         with open(path) as f:

@@ -23,10 +23,14 @@ export async function benchPipeline(dataset: Dataset, model: ModelName, reuseEpo
   const backend = tf.getBackend();
   try {
     const all = concatSplits(dataset.train, dataset.test);
+    const cpuMs = (since: NodeJS.CpuUsage) => (process.cpuUsage(since).user + process.cpuUsage(since).system) / 1000;
     let started = performance.now();
+    let cpuStarted = process.cpuUsage();
     const result = await modularize(modular, all, { numClasses: dataset.numClasses });
     const modularizeMs = performance.now() - started;
+    const modularizeCpuMs = cpuMs(cpuStarted);
     started = performance.now();
+    cpuStarted = process.cpuUsage();
     const targetClasses = [0, 1];
     const reuse = await reuseModule({
       modular,
@@ -37,15 +41,17 @@ export async function benchPipeline(dataset: Dataset, model: ModelName, reuseEpo
       config: { epochs: reuseEpochs, lr: 0.01, batchSize: 64, seed: 0 },
     });
     const reuseMs = performance.now() - started;
+    const reuseCpuMs = cpuMs(cpuStarted);
     disposeModel(reuse.module);
     return [
-      { section: 'pipeline', case: `modularize ${all.count} samples`, backend, wallMs: modularizeMs, samplesPerSec: (all.count * 1000) / modularizeMs },
+      { section: 'pipeline', case: `modularize ${all.count} samples`, backend, wallMs: modularizeMs, cpuMs: modularizeCpuMs, samplesPerSec: (all.count * 1000) / modularizeMs },
       {
         section: 'pipeline',
         case: `reuseModule {0,1} ${reuseEpochs} epoch`,
         backend,
         batch: 64,
         wallMs: reuseMs,
+        cpuMs: reuseCpuMs,
         note: `module keeps ${reuse.report.keptKernels}/${reuse.report.totalKernels} kernels (untrained model)`,
       },
     ];

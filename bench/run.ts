@@ -1,8 +1,9 @@
 /**
  * npm run bench -- [--model simcnn-small] [--batches 64,128] [--cpu] [--reuse-epochs 1]
- *                  [--skip-training] [--skip-peer] [--skip-pipeline] [--skip-service] [--skip-streams]
+ *                  [--ratio-models vgg16,resnet18,simcnn,rescnn] [--ratio-batches 32,128] [--ratio-threads 1,2]
+ *                  [--rounds 5] [--baseline-addon old/mwt_native.node] [--skip-training] [--skip-peer] [--skip-pipeline] [--skip-service] [--skip-streams]
  *
- * Sections live in their own files (training.ts, peer.ts, pipeline.ts, service.ts); this file only
+ * Sections live in their own files (training.ts, ratios.ts, pipeline.ts, service.ts); this file only
  * runs them, prints one table and writes it to bench/results/latest.json. Each training backend runs
  * in a process of its own; the pipeline section runs on the backend `auto` picks.
  */
@@ -12,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import os from 'node:os';
 import { initBackend, isModelName, loadDataset, type BackendName } from '@mwt/core';
-import { benchPeer } from './peer';
+import { measurePeak } from './peak';
+import { benchRatios, projectedPaperRun, type RatioRow } from './ratios';
 import { benchPipeline } from './pipeline';
 import { benchService } from './service';
 import { benchStreams } from './streams';
@@ -25,6 +27,12 @@ const { values } = parseArgs({
     model: { type: 'string', default: 'simcnn-small' },
     batches: { type: 'string', default: '64,128' },
     'ratio-batch': { type: 'string', default: '128' },
+    'ratio-models': { type: 'string', default: 'vgg16,resnet18,simcnn,rescnn' },
+    'ratio-batches': { type: 'string', default: '32,128' },
+    'ratio-threads': { type: 'string', default: '1,2' },
+    rounds: { type: 'string', default: '5' },
+    'ratio-min-ms': { type: 'string', default: '300' },
+    'baseline-addon': { type: 'string' },
     'reuse-epochs': { type: 'string', default: '1' },
     'min-ms': { type: 'string', default: '3000' },
     cpu: { type: 'boolean', default: false },
@@ -57,25 +65,39 @@ if (!values['skip-training']) {
   if (values.backend === 'webgpu') rows.push(...benchWebgpu(model, batches, dataset.inputShape, Number(values['min-ms'])));
 }
 
-if (!values['skip-peer']) rows.push(...benchPeer(dataset, model, ratioBatch, os.availableParallelism()));
+// Ours against PyTorch, interleaved round by round, on the full-width models and the bench model.
+let ratios: RatioRow[] = [];
+const ratioThreads = values['ratio-threads'].split(',').map(Number);
+const peak = values['skip-peer'] ? undefined : measurePeak(ratioThreads);
+if (!values['skip-peer']) {
+  const ratioModels = [...new Set([...values['ratio-models'].split(','), model])];
+  if (!ratioModels.every(isModelName)) throw new Error(`--ratio-models: unknown model in ${values['ratio-models']}`);
+  console.log(`fp32 peak (FMA loop): ${[...(peak ?? new Map<number, number>())].map(([t, g]) => `${g.toFixed(0)} GFLOP/s at ${t} thr`).join(', ') || 'n/a (no compiler)'}`);
+  ratios = await benchRatios({ models: ratioModels, batches: values['ratio-batches'].split(',').map(Number), threads: ratioThreads, rounds: Number(values.rounds), minMs: Number(values['ratio-min-ms']), peak, baselineAddon: values['baseline-addon'] });
+  // The paper's batch (128) where measured, else the largest batch measured; the fastest thread count.
+  const vgg = ratios.filter((r) => r.model === 'vgg16' && r.kind === 'modular').sort((a, b) => b.batch - a.batch || a.oursMs - b.oursMs)[0];
+  if (vgg) {
+    const run = projectedPaperRun(vgg.oursMs, vgg.batch);
+    console.log(`projected: 200 epochs of vgg16 (modular) on CIFAR-10's 50,000 images here, batch ${vgg.batch}, ${vgg.threads} thr, load ${vgg.load.toFixed(1)}: ${run.minutes.toFixed(0)} min (${run.epochMinutes.toFixed(1)} min/epoch); the paper: 108 min on a GPU (training + modularizing)`);
+  }
+}
 if (!values['skip-pipeline']) rows.push(...(await benchPipeline(dataset, model, Number(values['reuse-epochs']))));
 if (!values['skip-service']) rows.push(...(await benchService()));
 if (!values['skip-streams']) rows.push(...(await benchStreams()));
 
 // The figure that matters: the backend `auto` picks here against PyTorch, measured in this run.
-const ours = rows.find((r) => r.section === 'training' && r.backend.startsWith(backend.name) && r.batch === ratioBatch && r.case.startsWith('modular') && r.msPerStep !== undefined);
-const peer = rows.find((r) => r.section === 'peer' && r.batch === ratioBatch && r.case.startsWith('modular'));
-const ratio = ours?.msPerStep !== undefined && peer?.msPerStep !== undefined ? ours.msPerStep / peer.msPerStep : undefined;
+const headline = ratios.filter((r) => r.model === model && r.kind === 'modular' && r.batch === ratioBatch).at(-1);
+const ratio = headline?.ratio;
 
 console.log(`mwt bench: ${model} on MNIST, auto backend ${backend.name}, ${os.availableParallelism()} cores, node ${process.version}`);
 console.log(formatTable(rows));
 console.log(
   ratio === undefined
-    ? 'ratio ours/pytorch: n/a (peer skipped)'
-    : `ratio ours (${backend.name}) / pytorch, modular step batch ${ratioBatch}: ${ratio.toFixed(2)}x (${ours?.msPerStep?.toFixed(1)} ms vs ${peer?.msPerStep?.toFixed(1)} ms)`,
+    ? 'ratio ours/pytorch: n/a (peer skipped or the bench model not measured at --ratio-batch)'
+    : `ratio ours (native) / pytorch, ${model} modular step batch ${ratioBatch}, ${headline?.threads} thr, interleaved: ${ratio.toFixed(2)}x (${headline?.oursMs.toFixed(1)} ms vs ${headline?.peerMs.toFixed(1)} ms, load ${headline?.load.toFixed(1)})`,
 );
 
 mkdirSync(dirname(values.out), { recursive: true });
-const report = { date: new Date().toISOString(), model, backend: backend.name, cores: os.availableParallelism(), node: process.version, ratio, rows };
+const report = { date: new Date().toISOString(), model, backend: backend.name, cores: os.availableParallelism(), node: process.version, ratio, peak: Object.fromEntries(peak ?? []), ratios, rows };
 writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`written ${values.out}`);

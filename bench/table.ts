@@ -1,6 +1,6 @@
 /** One measured (or skipped) case of the benchmark; every section returns rows of this shape. */
 export interface BenchRow {
-  section: 'training' | 'peer' | 'pipeline' | 'service';
+  section: 'training' | 'pipeline' | 'service';
   case: string;
   backend: string;
   batch?: number;
@@ -12,6 +12,8 @@ export interface BenchRow {
   p50Ms?: number;
   p99Ms?: number;
   wallMs?: number;
+  /** CPU time of the process (all its threads) over the same span: what a busy machine does not inflate. */
+  cpuMs?: number;
   note?: string;
 }
 
@@ -26,6 +28,7 @@ const COLUMNS: Array<[string, (row: BenchRow) => string]> = [
   ['p50 ms', (r) => (r.p50Ms === undefined ? '' : r.p50Ms.toFixed(1))],
   ['p99 ms', (r) => (r.p99Ms === undefined ? '' : r.p99Ms.toFixed(1))],
   ['wall s', (r) => (r.wallMs === undefined ? '' : (r.wallMs / 1000).toFixed(2))],
+  ['cpu s', (r) => (r.cpuMs === undefined ? '' : (r.cpuMs / 1000).toFixed(2))],
   ['note', (r) => r.note ?? ''],
 ];
 
@@ -33,7 +36,7 @@ const COLUMNS: Array<[string, (row: BenchRow) => string]> = [
 export function formatTable(rows: BenchRow[]): string {
   const cells = rows.map((row) => COLUMNS.map(([, cell]) => cell(row)));
   const widths = COLUMNS.map(([title], i) => Math.max(title.length, ...cells.map((line) => line[i].length)));
-  const numeric = new Set([3, 4, 5, 6, 7, 8, 9]);
+  const numeric = new Set([3, 4, 5, 6, 7, 8, 9, 10]);
   const render = (line: string[]) =>
     line.map((cell, i) => (i === line.length - 1 ? cell : numeric.has(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd();
   const header = render(COLUMNS.map(([title]) => title));

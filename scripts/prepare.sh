@@ -2,7 +2,9 @@
 # the Prisma client, and the database named by DATABASE_URL (callers set it; `prepare_database
 # --fresh` recreates it empty).
 [ -d node_modules ] || npm ci --no-audit --no-fund
-# Built at install where g++ exists; this catches an install made before (a no-op when up to date).
+# Built at install where g++ exists; this catches an install made before (a no-op when up to date),
+# and rebuilds with oneDNN once ensure-native-deps.sh has installed it.
+bash scripts/ensure-native-deps.sh
 node packages/native/scripts/build.mjs
 bash scripts/ensure-services.sh
 # Software Vulkan (lavapipe) for the webgpu backend's tests; says so and moves on where it cannot.

@@ -14,5 +14,9 @@ export function loadKernels() {
   if (!existsSync(addonPath)) {
     throw new Error(`native kernels not built (${addonPath} missing): run \`npm run build:native\` (needs g++)`);
   }
+  // oneDNN's OpenMP threads (an addon built with it) read this when the addon loads. Spinning at the
+  // end of each parallel region, OpenMP's default, costs whole time slices on a busy machine, where
+  // the spinning thread holds the core that a descheduled one needs: threads wait passively.
+  process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
   return createRequire(import.meta.url)(addonPath);
 }

@@ -73,6 +73,10 @@ describe('native backend', { skip }, () => {
     { x: [3, 2, 3, 6], f: [5, 5, 6, 9], stride: 1, pad: 'same' },
     // Enough work to be split across threads, with pixel blocks that cross rows within each part.
     { x: [6, 5, 5, 24], f: [3, 3, 24, 40], stride: 1, pad: 'same' },
+    // The wide layers of the full-width models (oneDNN's where the addon has it): 3x3 on small maps,
+    // a strided 1x1 projection shortcut.
+    { x: [3, 4, 4, 256], f: [3, 3, 256, 96], stride: 1, pad: 'same' },
+    { x: [2, 4, 4, 128], f: [1, 1, 128, 256], stride: 2, pad: 'same' },
   ];
   for (const c of convs) {
     test(`conv2d and both gradients: x=${c.x} f=${c.f} stride ${c.stride} ${c.pad}${c.dilation ? ` dilation ${c.dilation}` : ''}`, async () => {
@@ -136,6 +140,17 @@ describe('native backend', { skip }, () => {
         return [y, tf.grad((t: tf.Tensor) => tf.sum(tf.mul(pool(t), normal(y.shape, 2))))(x)];
       });
     }
+  });
+
+  test('inference batchNorm (FusedBatchNorm) with per-channel statistics, with and without scale and offset', async () => {
+    await assertSame('batchNorm', () => {
+      const x = normal([3, 5, 4, 19], 1);
+      const mean = normal([19], 2);
+      const variance = tf.abs(normal([19], 3));
+      const offset = normal([19], 4) as tf.Tensor1D;
+      const scale = normal([19], 5) as tf.Tensor1D;
+      return [tf.batchNorm(x, mean, variance, offset, scale, 1e-5), tf.batchNorm(x, mean, variance, undefined, undefined, 1e-3), tf.batchNorm(normal([7, 19], 6), mean, variance, offset, scale)];
+    });
   });
 
   test('globalAvgPool equals tf.mean over H and W, gradient included', async () => {

@@ -6,11 +6,15 @@
  * build is newer than every source. Without a compiler it says so and exits 0 (the workers then use
  * the wasm backend) unless --strict.
  *
+ * Where oneDNN is installed (Debian: apt-get install libdnnl-dev; scripts/prepare.sh does it as root),
+ * the convolutions run through it (src/conv_dnnl.cc); without it the addon's own kernels do.
+ *
  *   node packages/native/scripts/build.mjs [--force] [--strict]
  *   MWT_NATIVE_MARCH=x86-64-v3 (default: native, i.e. this machine's instruction set)
+ *   MWT_NATIVE_DNNL=0 builds without oneDNN even where it is installed
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -34,16 +38,36 @@ function giveUp(message) {
   process.exit(strict ? 1 : 0);
 }
 
+// oneDNN is used where a program including its header links against it.
+function findDnnl() {
+  if (process.env.MWT_NATIVE_DNNL === '0') return false;
+  const dir = mkdtempSync(join(os.tmpdir(), 'mwt-dnnl-'));
+  try {
+    const probe = join(dir, 'probe.cc');
+    writeFileSync(probe, '#include <oneapi/dnnl/dnnl.hpp>\nint main() { dnnl::engine e(dnnl::engine::kind::cpu, 0); return 0; }\n');
+    return spawnSync(compiler, ['-std=c++17', probe, '-o', join(dir, 'probe'), '-ldnnl'], { stdio: 'ignore' }).status === 0;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const sources = readdirSync(sourceDir).filter((f) => f.endsWith('.cc')).map((f) => join(sourceDir, f));
 const inputs = [...sources, ...readdirSync(sourceDir).filter((f) => f.endsWith('.h')).map((f) => join(sourceDir, f)), fileURLToPath(import.meta.url)];
-if (!force && existsSync(output) && inputs.every((file) => statSync(file).mtimeMs <= statSync(output).mtimeMs)) {
+if (spawnSync(compiler, ['--version'], { stdio: 'ignore' }).status !== 0) giveUp(`no C++ compiler (${compiler}); install g++ (Debian: apt-get install g++)`);
+const dnnl = findDnnl();
+// What the last build was made with: installing oneDNN later (or removing it) rebuilds.
+const features = join(buildDir, 'features.json');
+const featureLine = JSON.stringify({ dnnl, march });
+const sameFeatures = existsSync(features) && readFileSync(features, 'utf8') === featureLine;
+if (!force && sameFeatures && existsSync(output) && inputs.every((file) => statSync(file).mtimeMs <= statSync(output).mtimeMs)) {
   say(`up to date: ${output}`);
   process.exit(0);
 }
-if (spawnSync(compiler, ['--version'], { stdio: 'ignore' }).status !== 0) giveUp(`no C++ compiler (${compiler}); install g++ (Debian: apt-get install g++)`);
 
 const headers = join(dirname(createRequire(import.meta.url).resolve('node-api-headers/package.json')), 'include');
 const flags = ['-std=c++17', '-O3', `-march=${march}`, '-ffp-contract=fast', '-fPIC', '-pthread', '-fvisibility=hidden', '-DNODE_GYP_MODULE_NAME=mwt_native', `-I${headers}`];
+if (dnnl) flags.push('-DMWT_HAVE_DNNL', '-fopenmp');
+const libraries = dnnl ? ['-ldnnl'] : [];
 
 function run(args) {
   return new Promise((resolve) => {
@@ -70,8 +94,9 @@ await Promise.all(
   }),
 );
 if (failures.length > 0) giveUp(`compiling failed\n${failures.join('\n')}`);
-const linked = await run([...flags, '-shared', ...objects, '-o', `${output}.tmp`]);
+const linked = await run([...flags, '-shared', ...objects, '-o', `${output}.tmp`, ...libraries]);
 if (linked.code !== 0) giveUp(`linking failed\n${linked.errors}`);
 // Replace atomically: a running worker may have the old file mapped.
 renameSync(`${output}.tmp`, output);
-say(`built ${output} (-march=${march}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+writeFileSync(features, featureLine);
+say(`built ${output} (-march=${march}, ${dnnl ? 'with oneDNN' : 'without oneDNN: apt-get install libdnnl-dev for faster wide convolutions'}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);

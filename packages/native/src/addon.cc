@@ -180,6 +180,17 @@ napi_value BatchNormTrain(napi_env env, napi_callback_info info) {
   });
 }
 
+napi_value BatchNormInference(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Call c(env, info, 8);
+    const std::vector<int> d = c.ints(6, 2, "shape");
+    if (d[0] < 1 || d[1] < 1) throw ArgumentError("batch norm needs a non-empty [rows, channels]");
+    const int64_t size = static_cast<int64_t>(d[0]) * d[1];
+    batchNormInference(c.floats(0, size, "x"), c.floats(1, d[1], "mean"), c.floats(2, d[1], "variance"), c.optionalFloats(3, d[1], "offset"),
+                       c.optionalFloats(4, d[1], "scale"), c.floats(5, size, "out"), d[0], d[1], static_cast<float>(c.number(7)));
+  });
+}
+
 napi_value BatchNormTrainGrad(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Call c(env, info, 13);
@@ -332,6 +343,12 @@ napi_value Threads(napi_env env, napi_callback_info) {
   return result;
 }
 
+napi_value ConvUsesDnnl(napi_env env, napi_callback_info) {
+  napi_value result;
+  napi_get_boolean(env, convUsesDnnl(), &result);
+  return result;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   // Enumerable and replaceable, like a JS module's functions (so that a profiler can wrap them).
   constexpr auto kMethod = static_cast<napi_property_attributes>(napi_writable | napi_enumerable | napi_configurable);
@@ -344,6 +361,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"matMul", nullptr, MatMul, nullptr, nullptr, nullptr, kMethod, nullptr},
       {"batchNormTrain", nullptr, BatchNormTrain, nullptr, nullptr, nullptr, kMethod, nullptr},
       {"batchNormTrainGrad", nullptr, BatchNormTrainGrad, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"batchNormInference", nullptr, BatchNormInference, nullptr, nullptr, nullptr, kMethod, nullptr},
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, kMethod, nullptr},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, kMethod, nullptr},
       {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, kMethod, nullptr},
@@ -354,6 +372,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"maskGate", nullptr, MaskGate, nullptr, nullptr, nullptr, kMethod, nullptr},
       {"maskGateGrad", nullptr, MaskGateGrad, nullptr, nullptr, nullptr, kMethod, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"convUsesDnnl", nullptr, ConvUsesDnnl, nullptr, nullptr, nullptr, kMethod, nullptr},
   };
   napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
   return exports;

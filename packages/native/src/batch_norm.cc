@@ -199,4 +199,21 @@ void batchNormTrainGrad(const float* dOut, const float* z, const float* gamma, c
   });
 }
 
+void batchNormInference(const float* x, const float* mean, const float* variance, const float* offset, const float* scale,
+                        float* out, int64_t rows, int channels, float epsilon) {
+  // One multiply-add per element: per-channel factor and shift, computed once.
+  std::vector<float> factor(channels), shift(channels);
+  for (int c = 0; c < channels; c++) {
+    factor[c] = (scale != nullptr ? scale[c] : 1.0f) / std::sqrt(variance[c] + epsilon);
+    shift[c] = (offset != nullptr ? offset[c] : 0.0f) - mean[c] * factor[c];
+  }
+  parallelFor(rows, static_cast<double>(channels), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; r++) {
+      const float* in = x + r * channels;
+      float* o = out + r * channels;
+      for (int c = 0; c < channels; c++) o[c] = in[c] * factor[c] + shift[c];
+    }
+  });
+}
+
 }  // namespace mwt

@@ -5,6 +5,7 @@
 #include <limits>
 #include <vector>
 
+#include "chunks.h"
 #include "kernels.h"
 #include "parallel.h"
 
@@ -132,6 +133,24 @@ void binary(BinaryOp op, const float* a, const int* aShape, const float* b, cons
   }
 }
 
+namespace {
+
+// ReLU's gradient mask: 1 where x > 0, alpha elsewhere, NaN kept. Written with vector selects: GCC
+// left every scalar form of it unvectorized (6x slower than ReLU), which made it a visible share of
+// a training step.
+void stepRange(const float* x, float* out, int64_t begin, int64_t end, float alpha) {
+  const Float16 ones = Float16{} + 1.0f;
+  const Float16 alphas = Float16{} + alpha;
+  int64_t i = begin;
+  for (; i + 16 <= end; i += 16) {
+    const Float16 v = load<Float16>(x + i);
+    store(out + i, v > 0.0f ? ones : (v != v ? v : alphas));
+  }
+  for (; i < end; i++) out[i] = x[i] > 0.0f ? 1.0f : (std::isnan(x[i]) ? x[i] : alpha);
+}
+
+}  // namespace
+
 void unary(UnaryOp op, const float* x, float* out, int64_t size, float alpha) {
   parallelFor(size, op == UnaryOp::kExp || op == UnaryOp::kTanh ? 20.0 : 1.0, [&](int64_t begin, int64_t end) {
     switch (op) {
@@ -139,7 +158,7 @@ void unary(UnaryOp op, const float* x, float* out, int64_t size, float alpha) {
         for (int64_t i = begin; i < end; i++) out[i] = x[i] > 0.0f ? x[i] : (std::isnan(x[i]) ? x[i] : 0.0f);
         break;
       case UnaryOp::kStep:
-        for (int64_t i = begin; i < end; i++) out[i] = std::isnan(x[i]) ? x[i] : (x[i] > 0.0f ? 1.0f : alpha);
+        stepRange(x, out, begin, end, alpha);
         break;
       case UnaryOp::kNeg:
         for (int64_t i = begin; i < end; i++) out[i] = -x[i];

@@ -1,6 +1,6 @@
 // Float32 kernels of the native tfjs backend. Tensors are dense row-major arrays; images are NHWC
 // and conv filters [kh, kw, in, out], as in tfjs. Kernels overwrite their outputs, except the two conv
-// gradients and maxPoolGrad, which add into outputs the caller zero-filled.
+// gradients and maxPoolGrad, which may add into outputs the caller zero-filled.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +20,8 @@ struct ConvGeometry {
 void conv2d(const float* x, const float* filter, float* out, const ConvGeometry& g);
 void conv2dBackpropInput(const float* dy, const float* filter, float* dx, const ConvGeometry& g);
 void conv2dBackpropFilter(const float* x, const float* dy, float* dFilter, const ConvGeometry& g);
+// Whether the three above run through oneDNN where they can (built with it, not turned off).
+bool convUsesDnnl();
 
 // c[b] = act(op(a[b]) @ op(b[b]) + bias); a batch of 1 broadcasts. op = transpose when asked.
 enum class Activation { kLinear = 0, kRelu = 1 };
@@ -48,6 +50,11 @@ void batchNormTrain(const float* z, const float* gamma, const float* beta, const
 void batchNormTrainGrad(const float* dOut, const float* z, const float* gamma, const float* beta, const float* mask,
                         const float* mean, const float* variance, float* dz, float* dGamma, float* dBeta, float* dMask,
                         const BatchNormShape& s);
+
+// Inference-mode BatchNorm (tfjs' FusedBatchNorm with per-channel statistics): x is [rows, channels],
+// out = (x - mean) * scale / sqrt(variance + eps) + offset; scale and offset may be null (1 and 0).
+void batchNormInference(const float* x, const float* mean, const float* variance, const float* offset, const float* scale,
+                        float* out, int64_t rows, int channels, float epsilon);
 
 // Elementwise ops with NumPy broadcasting; shapes are padded to the same rank by the caller.
 enum class BinaryOp { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kMax = 4, kMin = 5 };

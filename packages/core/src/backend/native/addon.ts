@@ -26,6 +26,11 @@ export interface NativeKernels {
     mean: Float32Array, variance: Float32Array, dz: Float32Array, dGamma: Float32Array, dBeta: Float32Array,
     dMask: Float32Array | null, shape: Int32Array, epsilon: number,
   ): void;
+  /** Inference BatchNorm over per-channel statistics; shape: [rows, channels]. */
+  batchNormInference(
+    x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null,
+    out: Float32Array, shape: Int32Array, epsilon: number,
+  ): void;
   /** Shapes padded to one rank (<= 6). */
   binary(op: BinaryOp, a: Float32Array, aShape: Int32Array, b: Float32Array, bShape: Int32Array, out: Float32Array, outShape: Int32Array): void;
   unary(op: UnaryOp, x: Float32Array, out: Float32Array, alpha: number): void;
@@ -49,6 +54,8 @@ export interface NativeKernels {
     dPooled: Float32Array, dW1: Float32Array, dW2: Float32Array, dB2: Float32Array, shape: Int32Array,
   ): void;
   threads(): number;
+  /** Whether the convolutions run through oneDNN (built with libdnnl-dev, MWT_NATIVE_DNNL not 0). */
+  convUsesDnnl(): boolean;
 }
 
 /** Codes shared with kernels.h. */

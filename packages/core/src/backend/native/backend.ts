@@ -10,6 +10,7 @@ import { nativeKernels } from './addon';
 import { CONV_KERNELS } from './conv-kernels';
 import { MATH_KERNELS } from './math-kernels';
 import { MWT_KERNELS } from './mwt-kernels';
+import { NORM_KERNELS } from './norm-kernels';
 import { OutputPool } from './output-pool';
 
 /** The name tfjs knows the backend by. */
@@ -105,7 +106,7 @@ export function registerNativeBackend(): void {
   nativeKernels(); // fail here, before anything is registered, if the addon is missing
   if (tf.findBackendFactory(NATIVE_BACKEND)) return;
   for (const config of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...config, backendName: NATIVE_BACKEND });
-  const overrides: Record<string, NativeKernel> = { ...CONV_KERNELS, ...MATH_KERNELS };
+  const overrides: Record<string, NativeKernel> = { ...CONV_KERNELS, ...MATH_KERNELS, ...NORM_KERNELS };
   for (const [kernelName, kernel] of Object.entries(overrides)) {
     const cpu = tf.getKernel(kernelName, 'cpu');
     if (!cpu) throw new Error(`the cpu backend has no ${kernelName} kernel to fall back to`);
