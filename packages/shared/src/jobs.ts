@@ -6,7 +6,7 @@
  */
 import Type, { type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
-import { DATASETS, DATASET_NAMES, MODEL_NAMES, PAPER_DEFAULTS, type DatasetName } from '@mwt/core/catalog';
+import { DATASETS, DATASET_NAMES, MODEL_NAMES, PAPER_DEFAULTS, type DatasetName } from '@mwt/catalog';
 
 const Uuid = (description: string) => Type.String({ format: 'uuid', description });
 
