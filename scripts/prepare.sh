@@ -5,6 +5,7 @@
 # Built at install where g++ exists; this catches an install made before (a no-op when up to date).
 node packages/native/scripts/build.mjs
 bash scripts/ensure-services.sh
+bash scripts/ensure-datasets.sh
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 npx prisma generate >/dev/null
 prepare_database() {

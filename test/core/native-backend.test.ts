@@ -211,7 +211,10 @@ describe('native backend', { skip }, () => {
       const expected = wasm.first[key];
       assert.ok(Math.abs(native.first[key] - expected) <= 1e-4 * Math.max(1, Math.abs(expected)), `${key}: ${native.first[key]} vs ${expected}`);
     }
-    wasm.updates.forEach((expected, i) => assertClose(native.updates[i], expected, `update of parameter ${i}`, 1e-3));
+    // 2e-3: with SimCNN's first conv BN-free (as the reference has it), the gradients of conv1 and conv2
+    // differ from wasm's by up to 1.1e-3 of the largest (8e-5 and 1.1e-4 with a BN after conv1; cpu and
+    // wasm agree to 1.5e-5): a native rounding difference that BN's backward pass used to absorb.
+    wasm.updates.forEach((expected, i) => assertClose(native.updates[i], expected, `update of parameter ${i}`, 2e-3));
   });
 
   test('is deterministic: threads add partial sums in a fixed order, so two runs agree bit for bit', async () => {

@@ -3,14 +3,6 @@
  * can validate requests without loading tfjs. Everything here is public API.
  */
 
-export const DATASETS = {
-  mnist: { numClasses: 10, inputShape: [28, 28, 1] as [number, number, number] },
-  cifar10: { numClasses: 10, inputShape: [32, 32, 3] as [number, number, number] },
-  svhn: { numClasses: 10, inputShape: [32, 32, 3] as [number, number, number] },
-} as const;
-export type DatasetName = keyof typeof DATASETS;
-export const DATASET_NAMES = Object.keys(DATASETS) as DatasetName[];
-
 /** Model families of the paper. */
 export const MODEL_FAMILIES = ['vgg16', 'resnet18', 'simcnn', 'rescnn'] as const;
 export type ModelFamily = (typeof MODEL_FAMILIES)[number];
@@ -22,21 +14,22 @@ export const SMALL_WIDTH = 0.125;
 export const MODEL_NAMES = MODEL_FAMILIES.flatMap((family) => [family, `${family}-small`]) as ModelName[];
 export type ModelName = ModelFamily | `${ModelFamily}-small`;
 
-export function isDatasetName(value: string): value is DatasetName {
-  return (DATASET_NAMES as string[]).includes(value);
-}
-
 export function isModelName(value: string): value is ModelName {
   return (MODEL_NAMES as string[]).includes(value);
 }
 
-/** Defaults of the paper (MWT.md, section 2) and of the module reuse step (section 4). */
+/**
+ * Defaults of the paper and of the authors' reference implementation (MWT.md sections 2, 4 and 6):
+ * module fine-tuning uses the training lr and batch size, cosine over 2x its epochs; no weight decay.
+ */
 export const PAPER_DEFAULTS = {
   alpha: 0.5,
   beta: 1.5,
   lr: 0.05,
   momentum: 0.9,
+  weightDecay: 0,
   batchSize: 128,
   threshold: 0.9,
   reuseEpochs: 10,
+  reuseLr: 0.05,
 } as const;

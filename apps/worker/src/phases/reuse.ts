@@ -3,7 +3,7 @@ import type { ReuseParams } from '@mwt/shared';
 import type { JobContext, PhaseProgress } from '../context';
 import { InputError } from '../errors';
 import { loadModel, storeModel } from '../store';
-import { dataSpecOf, type DatasetCache } from './datasets';
+import { augmentOf, dataSpecOf, type DatasetCache } from './datasets';
 import { loadModularization } from './modularize';
 
 export interface ReusedModule {
@@ -49,7 +49,7 @@ export async function reusePhase(ctx: JobContext, datasets: DatasetCache, params
     update: { status: 'running' },
   });
   try {
-    const reuse = await reuseForSubTask(modular, modularization, classes, dataset, params, {
+    const reuse = await reuseForSubTask(modular, modularization, classes, dataset, { ...params, augment: augmentOf(row.run.config, dataset) }, {
       standard,
       callbacks: {
         ...progress.trainerCallbacks(params.epochs),
