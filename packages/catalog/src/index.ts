@@ -10,3 +10,4 @@ export * from './shapes';
 export * from './param-specs';
 export * from './cost';
 export * from './zoo';
+export * from './models';
