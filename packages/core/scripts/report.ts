@@ -7,7 +7,11 @@
  *
  *   npm run report -- --dataset fashion-mnist --model simcnn-small [--epochs 30] [--batch 128] [--seed 0]
  *     [--thresholds 0.1,0.3,0.5,0.7,0.9] [--subtasks 0,1:2,5,7] [--reuse-epochs 10] [--threshold 0.9]
- *     [--train-limit N] [--test-limit N] [--baseline reference|without-masks] [--out reports/x.json]
+ *     [--train-limit N] [--test-limit N] [--baseline reference|without-masks] [--augment none|crop-flip]
+ *     [--out reports/x.json]
+ *
+ * `--augment` defaults to the dataset's (crop-flip for cifar10/svhn, none otherwise); it applies to
+ * training, modularization and fine-tuning alike, as in the reference.
  *
  * `--baseline reference` trains the reference's standard model (for SimCNN and ResCNN: CNNSplitter's
  * BN-free network); `without-masks` trains the modular architecture without its mask generators
@@ -18,9 +22,12 @@ import { loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
+  augmentSpec,
+  augmentSplit,
   buildArchitecture,
   collectSampleMasks,
   createModel,
+  defaultAugmentation,
   disposeModel,
   initBackend,
   isDatasetName,
@@ -53,6 +60,7 @@ const { values } = parseArgs({
     'train-limit': { type: 'string' },
     'test-limit': { type: 'string' },
     baseline: { type: 'string', default: 'reference' },
+    augment: { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -83,6 +91,8 @@ const subTasks = values.subtasks.split(':').map((task) => task.split(',').map(Nu
 const trainLimit = positiveInt('train-limit', values['train-limit']);
 const baseline = values.baseline;
 if (baseline !== 'reference' && baseline !== 'without-masks') throw new Error(`--baseline: expected reference or without-masks, got ${baseline}`);
+const augmentKind = values.augment ?? defaultAugmentation(datasetName);
+if (augmentKind !== 'none' && augmentKind !== 'crop-flip') throw new Error(`--augment: expected none or crop-flip, got ${augmentKind}`);
 const testLimit = positiveInt('test-limit', values['test-limit']);
 
 const startedAt = new Date();
@@ -95,6 +105,7 @@ for (const task of subTasks) {
 const studyTask = subTasks.find((task) => task.length === 3) ?? subTasks[subTasks.length - 1];
 console.log(`${datasetName}: ${dataset.train.count} train / ${dataset.test.count} test, model ${modelName}, backend ${backend.name}, load ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`);
 
+const augment = augmentSpec(augmentKind, dataset.preprocessing);
 const config: TrainConfig = {
   epochs,
   batchSize,
@@ -105,8 +116,9 @@ const config: TrainConfig = {
   alpha: PAPER_DEFAULTS.alpha,
   beta: PAPER_DEFAULTS.beta,
   seed,
+  augment,
 };
-const reuseConfig = { epochs: reuseEpochs, lr: PAPER_DEFAULTS.reuseLr, batchSize, seed };
+const reuseConfig = { epochs: reuseEpochs, lr: PAPER_DEFAULTS.reuseLr, batchSize, seed, augment };
 const logEpoch = (phase: string) => ({
   onEpoch: (m: { epoch: number; testAccuracy: number; loss: number; kernelRate?: number; durationMs: number }) =>
     console.log(
@@ -138,7 +150,7 @@ console.log('modular training');
 const modular = await trainModel(modelName, dataset, config, { modular: true, callbacks: logEpoch('modular') });
 console.log('modularizing');
 // The sample masks are the expensive part (a pass over the training set); each threshold reuses them.
-const masks = await timed(() => collectSampleMasks(modular.model, dataset.train));
+const masks = await timed(() => collectSampleMasks(modular.model, augmentSplit(dataset.train, dataset.inputShape, augment, seed)));
 const modularizeAt = (t: number) => modularizeMasks(masks.value, { threshold: t, numClasses: dataset.numClasses });
 const main = await timed(async () => modularizeAt(threshold));
 const modularization = main.value;
@@ -171,7 +183,7 @@ const loadAtEnd = loadavg();
 const summary: [string, string][] = [
   ['backend', backend.name],
   ['standard baseline', baseline === 'reference' ? "the reference's standard network" : 'the modular network without mask generators'],
-  ['model / data', `${modelName}, ${datasetName} ${dataset.train.count}/${dataset.test.count}${trainLimit ? ` (trainLimit ${trainLimit})` : ''}, ${epochs} epochs, batch ${batchSize}, seed ${seed}`],
+  ['model / data', `${modelName}, ${datasetName} ${dataset.train.count}/${dataset.test.count}${trainLimit ? ` (trainLimit ${trainLimit})` : ''}, ${epochs} epochs, batch ${batchSize}, seed ${seed}, augment ${augmentKind}`],
   ['standard accuracy', pct(standardAccuracy)],
   ['modular accuracy', pct(modularAccuracy)],
   ['accuracy loss (standard - modular)', pp(standardAccuracy - modularAccuracy)],
@@ -237,7 +249,7 @@ const report = {
   dataset: { name: datasetName, train: dataset.train.count, test: dataset.test.count, trainLimit: trainLimit ?? null, testLimit: testLimit ?? null },
   model: modelName,
   baseline,
-  config: { ...config, reuse: reuseConfig },
+  config: { ...config, augment: augmentKind, reuse: { ...reuseConfig, augment: augmentKind } },
   standard: { accuracy: standardAccuracy, history: standard.history },
   modular: { accuracy: modularAccuracy, history: modular.history },
   accuracyLoss: standardAccuracy - modularAccuracy,
