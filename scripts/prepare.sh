@@ -9,6 +9,7 @@ node packages/native/scripts/build.mjs
 bash scripts/ensure-services.sh
 # Software Vulkan (lavapipe) for the webgpu backend's tests; says so and moves on where it cannot.
 bash scripts/ensure-lavapipe.sh
+bash scripts/ensure-datasets.sh
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 npx prisma generate >/dev/null
 prepare_database() {

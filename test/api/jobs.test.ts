@@ -50,7 +50,7 @@ describe('POST /jobs -> GET /jobs/:id', () => {
     assert.equal(res.status, 201);
     assert.deepEqual(res.body.params, {
       dataset: 'mnist', model: 'simcnn-small', epochs: 5, batchSize: 128, lr: 0.05, momentum: 0.9, weightDecay: 0,
-      seed: 0, alpha: 0.5, beta: 1.5, threshold: 0.9, targetClasses: [0, 1], reuseEpochs: 10, reuseLr: 0.01,
+      seed: 0, alpha: 0.5, beta: 1.5, threshold: 0.9, targetClasses: [0, 1], reuseEpochs: 10, reuseLr: 0.05,
     });
     const standard = await submit({ type: 'train-standard' });
     assert.equal(standard.status, 201);

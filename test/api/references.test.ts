@@ -85,7 +85,7 @@ describe('reuse', () => {
     const { runId } = await insertRun(h, { kind: 'standard' });
     const res = await h.request<JobView>('POST', '/jobs', reuse({ targetClasses: [3, 0], standardRunId: runId }));
     assert.equal(res.status, 201);
-    assert.deepEqual(res.body.params, { modularizationId, targetClasses: [3, 0], standardRunId: runId, epochs: 10, lr: 0.01, batchSize: 128, seed: 0 });
+    assert.deepEqual(res.body.params, { modularizationId, targetClasses: [3, 0], standardRunId: runId, epochs: 10, lr: 0.05, batchSize: 128, seed: 0 });
     assert.equal(await (await h.queue.getJob(res.body.id))?.getState(), 'waiting');
   });
 });

@@ -13,7 +13,7 @@ const UUID = '3f0e8d5c-6a7b-4c1d-9e2f-0a1b2c3d4e5f';
 
 /** [job type, params, expected message]: each invalid field of each job type. */
 const INVALID_PARAMS: [string, unknown, string][] = [
-  ['train-modular', { dataset: 'imagenet' }, 'body/params/dataset must be one of: mnist, cifar10, svhn'],
+  ['train-modular', { dataset: 'imagenet' }, 'body/params/dataset must be one of: mnist, mnist-full, fashion-mnist, kmnist, emnist-digits, cifar10, svhn'],
   ['train-modular', { model: 'lenet' }, 'body/params/model must be one of: vgg16, vgg16-small, resnet18, resnet18-small, simcnn, simcnn-small, rescnn, rescnn-small'],
   ['train-modular', { epochs: 0 }, 'body/params/epochs must be >= 1'],
   ['train-modular', { epochs: 501 }, 'body/params/epochs must be <= 500'],
@@ -37,7 +37,7 @@ const INVALID_PARAMS: [string, unknown, string][] = [
   ['train-modular', 'fast', 'body/params must be object'],
   ['train-standard', { alpha: 0.5 }, 'body/params/alpha is not allowed'],
   ['train-standard', { epochs: 0 }, 'body/params/epochs must be >= 1'],
-  ['train-standard', { dataset: 'cifar100' }, 'body/params/dataset must be one of: mnist, cifar10, svhn'],
+  ['train-standard', { dataset: 'cifar100' }, 'body/params/dataset must be one of: mnist, mnist-full, fashion-mnist, kmnist, emnist-digits, cifar10, svhn'],
   ['modularize', {}, 'body/params/runId is required'],
   ['modularize', { runId: 'run-1' }, 'body/params/runId must be a UUID'],
   ['modularize', { runId: UUID, threshold: 0 }, 'body/params/threshold must be > 0'],

@@ -48,9 +48,10 @@ function assertSameParams(a: Model, b: Model): void {
 }
 
 describe('artifacts', () => {
-  for (const name of ['simcnn', 'resnet18'] as ModelName[]) {
-    it(`${name}: a modular model round-trips bit-identically and its plain LayersModel computes the same logits`, async () => {
-      const arch = buildArchitecture(name, [28, 28, 1], 10, { modular: true, widthMultiplier: 0.0625 });
+  const cases: [ModelName, boolean][] = [['simcnn', true], ['resnet18', true], ['rescnn', true], ['rescnn', false]];
+  for (const [name, modular] of cases) {
+    it(`${name} (${modular ? 'modular' : 'standard, BN-free'}): round-trips bit-identically and its plain LayersModel computes the same logits`, async () => {
+      const arch = buildArchitecture(name, [28, 28, 1], 10, { modular, widthMultiplier: 0.0625 });
       const model = createModel(arch, 1);
       const { files, loaded } = await roundTrip(model);
       assertSameParams(model, loaded);

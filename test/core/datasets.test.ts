@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { deflateSync } from 'node:zlib';
+import { deflateSync, gzipSync } from 'node:zlib';
 import {
   CIFAR10_PREPROCESSING,
   DatasetNotFoundError,
@@ -22,12 +22,15 @@ import {
   loadSvhn,
   matVariable,
   pixelLookup,
+  readIdx,
+  writeIdx,
   readMat5,
   seededShuffle,
   subsetClasses,
   svhnMatToRecords,
   type Split,
 } from '../../packages/core/src/data/index';
+import { describeInput } from '../../packages/core/src/artifacts/artifact';
 
 const tempRoot = mkdtempSync(join(tmpdir(), 'mwt-datasets-'));
 after(() => rmSync(tempRoot, { recursive: true, force: true }));
@@ -314,5 +317,90 @@ describe('split utilities', () => {
     assert.notDeepEqual(limitSplit(split, 15, 2).images, balanced.images);
     for (let i = 0; i < balanced.count; i++) assert.equal(balanced.images[i * 2 + 1], balanced.labels[i], 'images follow labels');
     assert.equal(limitSplit(split, 1000, 1), split);
+  });
+});
+
+describe('IDX datasets (full MNIST, Fashion-MNIST, KMNIST, EMNIST)', () => {
+  const IDX_NAMES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
+
+  /** Images whose pixel (r, c) of sample n is (n * 7 + r * 28 + c) % 256, and labels n % 10. */
+  function writeIdxDataset(dir: string, counts: [number, number], options: { gzip?: boolean; prefix?: string } = {}): Uint8Array[] {
+    const pixels = counts.map((count) => Uint8Array.from({ length: count * 784 }, (_, i) => (Math.floor(i / 784) * 7 + (i % 784)) % 256));
+    const labels = counts.map((count) => Uint8Array.from({ length: count }, (_, n) => n % 10));
+    const files = [writeIdx([counts[0], 28, 28], pixels[0]), writeIdx([counts[0]], labels[0]), writeIdx([counts[1], 28, 28], pixels[1]), writeIdx([counts[1]], labels[1])];
+    IDX_NAMES.forEach((name, i) => {
+      const file = `${options.prefix ?? ''}${name}${options.gzip ? '.gz' : ''}`;
+      writeFileSync(join(dir, file), options.gzip ? gzipSync(files[i]) : files[i]);
+    });
+    return pixels;
+  }
+
+  test('reads plain and gzipped IDX files', () => {
+    const data = Uint8Array.from([1, 2, 3, 4, 5, 6]);
+    const plain = writeIdx([2, 3], data);
+    assert.deepEqual(readIdx(plain, 'plain'), { dims: [2, 3], data });
+    const gzipped = readIdx(gzipSync(plain), 'gzipped');
+    assert.deepEqual([gzipped.dims, Array.from(gzipped.data)], [[2, 3], Array.from(data)]);
+  });
+
+  test('wrong magic, truncated files and trailing bytes are clear errors', () => {
+    const good = writeIdx([2, 3], Uint8Array.from([1, 2, 3, 4, 5, 6]));
+    assert.throws(() => readIdx(Uint8Array.from([0x50, 0x4b, 3, 4, 0, 0, 0, 0]), 'x.zip'), /x\.zip: not an IDX file \(magic 50 4b 03 04/);
+    assert.throws(() => readIdx(Uint8Array.from([0, 0, 0x0d, 1, 0, 0, 0, 1, 0, 0, 0, 0]), 'floats'), /floats: IDX value type 0xd is not unsigned byte/);
+    assert.throws(() => readIdx(good.subarray(0, good.length - 2), 'short'), /short: truncated: dims \[2, 3\] need 18 bytes, the file has 16/);
+    assert.throws(() => readIdx(good.subarray(0, 6), 'header'), /header: truncated IDX header/);
+    assert.throws(() => readIdx(Uint8Array.from([...good, 9]), 'long'), /long: 1 bytes after the \[2, 3\] values/);
+    assert.throws(() => readIdx(gzipSync(good).subarray(0, 12), 'cut.gz'), /cut\.gz: not a valid gzip file/);
+  });
+
+  test('loads fashion-mnist from the data directory with the official class names, normalized as documented', async () => {
+    const dir = tempDir('fashion/fashion-mnist');
+    const pixels = writeIdxDataset(dir, [30, 20], { gzip: true });
+    const fashion = await loadDataset('fashion-mnist', { dataDir: join(tempRoot, 'fashion') });
+    assert.deepEqual([fashion.train.count, fashion.test.count], [30, 20]);
+    assert.equal(fashion.classNames[9], 'Ankle boot');
+    assert.deepEqual(Array.from(fashion.test.labels.subarray(0, 12)), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]);
+    const { mean, std } = fashion.preprocessing;
+    const expected = (p: number) => Math.fround((p / 255 - mean[0]) / std[0]);
+    for (const i of [0, 100, 784 * 29 + 783]) assert.equal(fashion.train.images[i], expected(pixels[0][i]));
+  });
+
+  test('turns EMNIST images upright (they are stored transposed)', async () => {
+    const dir = tempDir('emnist-root/emnist');
+    const pixels = writeIdxDataset(dir, [2, 2], { prefix: 'emnist-digits-' });
+    const emnist = await loadDataset('emnist-digits', { dataDir: join(tempRoot, 'emnist-root') });
+    const lookup = pixelLookup(emnist.preprocessing);
+    // Row 2, column 5 of the loaded image is row 5, column 2 of the stored one.
+    assert.equal(emnist.train.images[784 + 2 * 28 + 5], lookup[pixels[0][784 + 5 * 28 + 2]]);
+  });
+
+  test('label/image count mismatches, labels out of range and missing files say what and where', async () => {
+    const dir = tempDir('mismatch');
+    writeIdxDataset(dir, [4, 3]);
+    writeFileSync(join(dir, 'train-labels-idx1-ubyte'), writeIdx([5], Uint8Array.from([0, 1, 2, 3, 4])));
+    await assert.rejects(loadDataset('mnist-full', { dataDir: dir }), /train-labels-idx1-ubyte: 5 labels for the 4 images of .*train-images-idx3-ubyte/);
+    writeFileSync(join(dir, 'train-labels-idx1-ubyte'), writeIdx([4], Uint8Array.from([0, 1, 12, 3])));
+    await assert.rejects(loadDataset('kmnist', { dataDir: dir }), /label 12 at 2 is not a class \(0\.\.9\)/);
+
+    const partial = tempDir('partial');
+    writeIdxDataset(partial, [4, 3]);
+    rmSync(join(partial, 't10k-labels-idx1-ubyte'));
+    await assert.rejects(loadDataset('mnist-full', { dataDir: partial }), (e: unknown) => {
+      assert.ok(e instanceof DatasetNotFoundError);
+      assert.ok(e.message.includes('missing t10k-labels-idx1-ubyte or t10k-labels-idx1-ubyte.gz'), e.message);
+      assert.ok(e.message.includes(join(partial, 'mnist')) && e.message.includes(partial), e.message);
+      return true;
+    });
+  });
+
+  test("metadata states the input as raw 0..255 pixels and the transform that gives the dataset's own inputs", async () => {
+    const input = describeInput(MNIST_PREPROCESSING);
+    assert.deepEqual(input.pixelRange, [0, 255]);
+    assert.deepEqual(input.transform, ['x = (pixel / 255 - 0.1307) / 0.3081']);
+    // Applied literally to the raw bytes, the formula reproduces the inputs the model was trained on.
+    const { pixels } = await loadMnistPixels();
+    const mnist = await loadMnist({ testFraction: 0.2 });
+    const all = new Set(Array.from(mnist.train.images.subarray(0, 784 * 50)));
+    for (const p of [0, 1, 128, 255]) assert.ok(all.has(Math.fround((p / 255 - 0.1307) / 0.3081)) || !pixels.includes(p));
   });
 });

@@ -24,6 +24,8 @@ function perturbStatistics(model: Model, seed: number): void {
   for (const [name, v] of model.params) {
     if (name.endsWith('/bn/mean')) v.assign(tf.randomNormal(v.shape, 0, 0.3, 'float32', s++));
     if (name.endsWith('/bn/variance')) v.assign(tf.randomUniform(v.shape, 0.5, 1.5, 'float32', s++));
+    // Conv biases (BN-free convs) start at 0: give them values too.
+    if (name.endsWith('/bias') && v.shape.length === 1) v.assign(tf.randomNormal(v.shape, 0, 0.1, 'float32', s++));
   }
 }
 
@@ -54,6 +56,25 @@ const cases: { model: ModelName; shape: [number, number, number]; width: number 
 ];
 
 describe('physical pruning', () => {
+  it("counts a pruned residual block's FLOPs as its convs only (channel re-indexing is free)", () => {
+    const arch = buildArchitecture('resnet18', [32, 32, 3], 10, { modular: true, widthMultiplier: 0.0625 });
+    const full = createModel(arch, 1);
+    const { layers, mask } = randomMask(full, 2);
+    const module = pruneModel(full, layers, mask);
+    const block = module.arch.blocks.find((b) => b.type === 'residual' && b.projection);
+    assert.ok(block && block.type === 'residual');
+    const kernelsOf = (layer: string) => module.params.get(`${block.name}/${layer}/kernel`)?.shape ?? [];
+    const alone = { ...module.arch, blocks: [block] };
+    const [, , inC, inner] = kernelsOf('conv1');
+    const [, , , conv2] = kernelsOf('conv2');
+    const [, , , shortcut] = kernelsOf('shortcut');
+    const side = 32 / 2; // the first projection block has stride 2
+    const sized = { ...alone, inputShape: [32, 32, inC] as [number, number, number] };
+    assert.equal(modelCost(sized).flops, side * side * (9 * inC * inner + 9 * inner * conv2 + inC * shortcut));
+    disposeModel(full);
+    disposeModel(module);
+  });
+
   for (const { model: name, shape, width } of cases) {
     it(`${name}: the pruned module's logits equal the full model's with dropped kernels off and kept ones on`, () => {
       const arch = buildArchitecture(name, shape, 10, { modular: true, widthMultiplier: width });
@@ -70,6 +91,12 @@ describe('physical pruning', () => {
       assert.equal(maskedConvNames(module.arch).length, 0);
       assert.ok(modelCost(module.arch).params < modelCost(arch).params);
       assert.ok(modelCost(module.arch).flops < modelCost(arch).flops);
+      if (name === 'resnet18') {
+        // The masked 1x1 shortcuts were pruned too, and their kept channels joined the residual stream.
+        const projections = module.arch.blocks.filter((b) => b.type === 'residual' && b.projection);
+        assert.equal(projections.length, 3);
+        assert.ok(projections.some((b) => b.type === 'residual' && (b.shortcutKept?.length ?? b.filters) < b.filters));
+      }
       tf.dispose([x, expected, actual]);
       disposeModel(full);
       disposeModel(module);

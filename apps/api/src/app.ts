@@ -16,11 +16,13 @@ import { useBoundedJsonParser } from './json-body.js';
 import { rateLimitOptions } from './rate-limit.js';
 import { echoRequestId, requestIdOf } from './request-id.js';
 import artifactRoutes from './routes/artifacts.js';
+import datasetRoutes from './routes/datasets.js';
 import healthRoutes from './routes/health.js';
 import jobEventRoutes from './routes/job-events.js';
 import jobRoutes from './routes/jobs.js';
 import keyRoutes from './routes/keys.js';
 import metricsRoutes, { requestMetrics } from './routes/metrics.js';
+import modelRoutes from './routes/models.js';
 import moduleRoutes from './routes/modules.js';
 import runRoutes from './routes/runs.js';
 import uiRoutes from './routes/ui.js';
@@ -38,6 +40,7 @@ const TAGS = [
   { name: 'artifacts', description: 'Stored files: model weights, module sets, modules.' },
   { name: 'keys', description: 'API keys (admin scope): create, list, revoke.' },
   { name: 'health', description: 'Liveness of the API and its backends.' },
+  { name: 'catalog', description: 'Models and datasets the service offers (no API key needed).' },
 ];
 
 const API_DESCRIPTION = [
@@ -97,6 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(healthRoutes, deps);
   await app.register(uiRoutes);
+  for (const routes of [modelRoutes, datasetRoutes]) await app.register(routes);
 
   const keyCache = new KeyCache(deps.prisma, deps.keyCacheTtlMs);
   const artifactCache = new ArtifactCache(deps.config.artifactCacheMb * 1024 * 1024);

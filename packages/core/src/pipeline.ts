@@ -1,4 +1,5 @@
 import type { ModelName } from './catalog';
+import { augmentSplit, type AugmentSpec } from './data/augment';
 import type { Dataset } from './data/dataset';
 import { buildArchitecture } from './model/zoo';
 import { createModel, disposeModel, type Model } from './model/model';
@@ -40,10 +41,14 @@ export interface TimedModularization extends Modularization {
   wallMs: number;
 }
 
-/** Modularizes a trained modular model on the training set (MWT.md section 3). */
-export async function modularizeModel(model: Model, dataset: Dataset, threshold: number): Promise<TimedModularization> {
+/**
+ * Modularizes a trained modular model on the training set (MWT.md section 3), augmented as in
+ * training when `augment` is given (the reference runs it over its augmented training loader).
+ */
+export async function modularizeModel(model: Model, dataset: Dataset, threshold: number, augment?: { spec: AugmentSpec; seed: number }): Promise<TimedModularization> {
   const started = performance.now();
-  const result = await modularize(model, dataset.train, { threshold, numClasses: dataset.numClasses });
+  const train = augment ? augmentSplit(dataset.train, dataset.inputShape, augment.spec, augment.seed) : dataset.train;
+  const result = await modularize(model, train, { threshold, numClasses: dataset.numClasses });
   return { ...result, wallMs: Math.round(performance.now() - started) };
 }
 

@@ -6,7 +6,7 @@
  */
 import Type, { type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
-import { DATASETS, DATASET_NAMES, MODEL_NAMES, PAPER_DEFAULTS, type DatasetName } from '@mwt/core/catalog';
+import { AUGMENTATIONS, DATASETS, DATASET_NAMES, MODEL_NAMES, PAPER_DEFAULTS, type DatasetName } from '@mwt/catalog';
 
 const Uuid = (description: string) => Type.String({ format: 'uuid', description });
 
@@ -33,10 +33,13 @@ const trainProperties = {
   batchSize: dflt(Type.Integer({ minimum: 1, maximum: 1024, default: PAPER_DEFAULTS.batchSize })),
   lr: dflt(Type.Number({ exclusiveMinimum: 0, maximum: 10, default: PAPER_DEFAULTS.lr, description: 'SGD learning rate.' })),
   momentum: dflt(Type.Number({ minimum: 0, maximum: 0.999, default: PAPER_DEFAULTS.momentum })),
-  weightDecay: dflt(Type.Number({ minimum: 0, maximum: 0.1, default: 0 })),
+  weightDecay: dflt(Type.Number({ minimum: 0, maximum: 0.1, default: PAPER_DEFAULTS.weightDecay })),
   seed: dflt(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, default: 0, description: 'Seeds weight init, shuffling and subsampling.' })),
   trainLimit: Type.Optional(Type.Integer({ minimum: 10, maximum: 1_000_000, description: 'Class-balanced subsample of the training set.' })),
   testLimit: Type.Optional(Type.Integer({ minimum: 10, maximum: 1_000_000, description: 'Subsample of the test set.' })),
+  augment: Type.Optional(
+    Type.Enum(AUGMENTATIONS, { description: "Training augmentation (also used by modularization and reuse of the run); default: the dataset's (GET /datasets): crop-flip for cifar10/svhn, none otherwise." }),
+  ),
 };
 
 const mwtProperties = {
@@ -76,7 +79,7 @@ export const ReuseParams = Type.Object(
     modularizationId: Uuid('Modularization whose class modules are combined.'),
     targetClasses: TargetClasses(),
     epochs: dflt(Type.Integer({ minimum: 1, maximum: 200, default: PAPER_DEFAULTS.reuseEpochs })),
-    lr: dflt(Type.Number({ exclusiveMinimum: 0, maximum: 10, default: 0.01 })),
+    lr: dflt(Type.Number({ exclusiveMinimum: 0, maximum: 10, default: PAPER_DEFAULTS.reuseLr })),
     batchSize: trainProperties.batchSize,
     seed: trainProperties.seed,
     standardRunId: Type.Optional(Uuid('Completed standard run on the same dataset, evaluated on the same sub-task for comparison.')),
@@ -91,7 +94,7 @@ export const PipelineParams = Type.Object(
     threshold,
     targetClasses: dflt(TargetClasses({ default: [0, 1] })),
     reuseEpochs: dflt(Type.Integer({ minimum: 1, maximum: 200, default: PAPER_DEFAULTS.reuseEpochs })),
-    reuseLr: dflt(Type.Number({ exclusiveMinimum: 0, maximum: 10, default: 0.01 })),
+    reuseLr: dflt(Type.Number({ exclusiveMinimum: 0, maximum: 10, default: PAPER_DEFAULTS.reuseLr })),
   },
   { ...closed, examples: [{ dataset: 'mnist', epochs: 3, trainLimit: 2000, targetClasses: [3, 8] }] },
 );
@@ -109,7 +112,7 @@ export const JOB_PARAMS = {
 
 /** Params after withDefaults(): every defaulted field present, only the genuinely optional ones not. */
 type Complete<T, Opt extends keyof T> = Required<Omit<T, Opt>> & Partial<Pick<T, Opt>>;
-type Limits = 'trainLimit' | 'testLimit';
+type Limits = 'trainLimit' | 'testLimit' | 'augment';
 export type TrainModularParams = Complete<Static<typeof TrainModularParams>, Limits>;
 export type TrainStandardParams = Complete<Static<typeof TrainStandardParams>, Limits>;
 export type ModularizeParams = Complete<Static<typeof ModularizeParams>, never>;

@@ -5,7 +5,7 @@
  * not found, exactly like an unknown id.
  */
 import type { PrismaClient } from '@mwt/db';
-import { isDatasetName } from '@mwt/core/catalog';
+import { isDatasetName } from '@mwt/catalog';
 import { checkTargetClasses, type ReuseParams, type TypedJob } from '@mwt/shared';
 import { ownedThroughJob, type Principal } from '../auth/principal.js';
 import { HttpError } from '../errors.js';

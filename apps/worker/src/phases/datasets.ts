@@ -1,4 +1,4 @@
-import { DatasetNotFoundError, loadDataset, type Dataset, type DatasetName } from '@mwt/core';
+import { augmentSpec, AUGMENTATIONS, DatasetNotFoundError, defaultAugmentation, loadDataset, type AugmentSpec, type Dataset, type DatasetName } from '@mwt/core';
 import { InputError } from '../errors';
 
 /** What identifies the exact data a run saw: stored in Run.config, reused by later phases. */
@@ -40,4 +40,11 @@ export function dataSpecOf(config: unknown): DataSpec {
   const c = config as Partial<DataSpec>;
   if (!c || typeof c.dataset !== 'string' || typeof c.seed !== 'number') throw new InputError('the run has no dataset/seed in its config');
   return { dataset: c.dataset, seed: c.seed, trainLimit: c.trainLimit, testLimit: c.testLimit };
+}
+
+/** A run's augmentation (its `augment` param, else the dataset's default), for training, modularizing and reuse alike. */
+export function augmentOf(config: unknown, dataset: Dataset): AugmentSpec {
+  const requested = (config as { augment?: unknown } | null)?.augment;
+  const kind = AUGMENTATIONS.find((a) => a === requested) ?? defaultAugmentation(dataset.name);
+  return augmentSpec(kind, dataset.preprocessing);
 }

@@ -13,7 +13,7 @@ import {
 import type { JobContext, PhaseProgress } from '../context';
 import { InputError } from '../errors';
 import { loadModel, storeModel } from '../store';
-import { dataSpecOf, type DatasetCache } from './datasets';
+import { augmentOf, dataSpecOf, type DatasetCache } from './datasets';
 
 export interface ModularizedRun {
   modularizationId: string;
@@ -45,7 +45,7 @@ export async function modularizePhase(
   const model = input.model ?? (await loadModel(prisma, run.modelArtifactId));
   try {
     await progress.report(0, { message: `collecting masks of ${dataset.train.count} training samples` }, true);
-    const result = await modularizeModel(model, dataset, input.threshold);
+    const result = await modularizeModel(model, dataset, input.threshold, { spec: augmentOf(run.config, dataset), seed: dataSpecOf(run.config).seed });
     await progress.report(0.5, { message: 'storing modules' }, true);
     const common = { dataset: dataset.name, preprocessing: dataset.preprocessing, backend: run.backend ?? undefined };
     const savedModules = result.modules.map((m) => ({ classId: m.classId, mask: maskToString(m.mask), keptKernels: m.keptKernels, retention: m.retention }));

@@ -4,7 +4,7 @@ import type { JobContext, PhaseProgress } from '../context';
 import { epochMetricsData, publishEpochMetrics } from '../live-events';
 import { InputError } from '../errors';
 import { loadModel, storeModel } from '../store';
-import { dataSpecOf, type DatasetCache } from './datasets';
+import { augmentOf, dataSpecOf, type DatasetCache } from './datasets';
 import { loadModularization } from './modularize';
 
 export interface ReusedModule {
@@ -50,7 +50,7 @@ export async function reusePhase(ctx: JobContext, datasets: DatasetCache, params
     update: { status: 'running' },
   });
   try {
-    const reuse = await reuseForSubTask(modular, modularization, classes, dataset, params, {
+    const reuse = await reuseForSubTask(modular, modularization, classes, dataset, { ...params, augment: augmentOf(row.run.config, dataset) }, {
       standard,
       callbacks: {
         ...progress.trainerCallbacks(params.epochs),

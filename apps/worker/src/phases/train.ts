@@ -15,7 +15,7 @@ import type { TrainModularParams, TrainStandardParams } from '@mwt/shared';
 import type { JobContext, PhaseProgress } from '../context';
 import { epochMetricsData, publishEpochMetrics } from '../live-events';
 import { loadModel, storeModel } from '../store';
-import type { DatasetCache } from './datasets';
+import { augmentOf, type DatasetCache } from './datasets';
 
 export interface TrainedRun {
   runId: string;
@@ -59,6 +59,7 @@ export async function trainPhase(
     alpha: 'alpha' in params ? params.alpha : 0,
     beta: 'beta' in params ? params.beta : 0,
     seed: params.seed,
+    augment: augmentOf(params, dataset),
   };
   const checkpoint = await blobs.readCheckpoint(run.id);
   const state = checkpoint ? new Uint8Array(checkpoint.state) : undefined;

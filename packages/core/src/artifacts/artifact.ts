@@ -26,6 +26,8 @@ export interface ArtifactMetadata {
   inputShape: [number, number, number];
   /** How to turn 0..255 pixels into inputs: (pixel * scale - mean[c]) / std[c]. */
   preprocessing: Preprocessing;
+  /** The same, spelled out, so that applying it literally to one's own images gives the reported accuracy. */
+  input: InputDescription;
   /** Dataset class id of each output, in output order (a module's target classes). */
   outputClasses: number[];
   outputClassNames: string[];
@@ -49,7 +51,28 @@ export interface ArtifactMetadata {
   createdAt: string;
 }
 
-export type MetadataInput = Omit<ArtifactMetadata, 'format' | 'architecture' | 'weightPlan' | 'versions' | 'createdAt' | 'inputShape'>;
+export type MetadataInput = Omit<ArtifactMetadata, 'format' | 'architecture' | 'weightPlan' | 'versions' | 'createdAt' | 'inputShape' | 'input'>;
+
+export interface InputDescription {
+  /** Raw pixel values the transform starts from. */
+  pixelRange: [0, 255];
+  layout: 'NHWC';
+  /** Per channel, e.g. `x = (pixel / 255 - 0.1307) / 0.3081`. */
+  transform: string[];
+  note: string;
+}
+
+/** The preprocessing as formulas over raw 0..255 pixels (a 0..1 image must be multiplied by 255 first). */
+export function describeInput(preprocessing: Preprocessing): InputDescription {
+  const divisor = Math.round(1 / preprocessing.scale);
+  const scaled = Math.abs(divisor * preprocessing.scale - 1) < 1e-12 ? `pixel / ${divisor}` : `pixel * ${preprocessing.scale}`;
+  return {
+    pixelRange: [0, 255],
+    layout: 'NHWC',
+    transform: preprocessing.mean.map((mean, c) => `x = (${scaled} - ${mean}) / ${preprocessing.std[c]}`),
+    note: 'Inputs are raw 0..255 pixels (uint8), transformed per channel as given: values already scaled to 0..1 must be multiplied by 255 first.',
+  };
+}
 
 /** model.json + weights.bin (a plain tfjs LayersModel) + metadata.json. */
 export async function exportArtifact(model: Model, metadata: MetadataInput): Promise<ArtifactFiles> {
@@ -60,6 +83,7 @@ export async function exportArtifact(model: Model, metadata: MetadataInput): Pro
       format: 'mwt-artifact/1',
       ...metadata,
       inputShape: model.arch.inputShape,
+      input: describeInput(metadata.preprocessing),
       architecture: model.arch,
       weightPlan: plan,
       versions: packageVersions(),

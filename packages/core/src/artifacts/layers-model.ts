@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Architecture, ResidualBlock } from '../model/architecture';
+import { hasBatchNorm, residualKernels, type Architecture, type ResidualBlock } from '../model/architecture';
 import { BN_EPSILON, BN_MOMENTUM, type ParamStore } from '../model/params';
 import { gateHiddenUnits } from '../model/shapes';
 import { scatterMatrix } from '../model/forward';
@@ -19,7 +19,7 @@ export function toLayersModel(arch: Architecture, params: ParamStore): { model: 
   for (const block of arch.blocks) {
     switch (block.type) {
       case 'conv':
-        h = builder.relu(block.name, builder.maskedConv(block.name, h, block.kernelSize, block.stride, block.filters, block.masked));
+        h = builder.relu(block.name, builder.maskedConv(block.name, h, block.kernelSize, block.stride, block.filters, block.masked, hasBatchNorm(block)));
         break;
       case 'residual':
         h = builder.residual(block, h);
@@ -69,13 +69,15 @@ class LayerGraph {
     return this.apply(tf.layers.activation({ name: `${layerName(name)}_relu`, activation: 'relu' }), x);
   }
 
-  maskedConv(prefix: string, x: tf.SymbolicTensor, kernelSize: number, stride: number, filters: number, masked: boolean): tf.SymbolicTensor {
+  maskedConv(prefix: string, x: tf.SymbolicTensor, kernelSize: number, stride: number, filters: number, masked: boolean, batchNorm: boolean): tf.SymbolicTensor {
     const name = layerName(prefix);
-    this.plan.set(name, [`${prefix}/kernel`]);
-    let y = this.apply(tf.layers.conv2d({ name, filters, kernelSize, strides: stride, padding: 'same', useBias: false }), x);
-    this.plan.set(`${name}_bn`, ['gamma', 'beta', 'mean', 'variance'].map((s) => `${prefix}/bn/${s}`));
-    // tfjs's momentum is the weight of the old value (Keras), PyTorch's the weight of the new one.
-    y = this.apply(tf.layers.batchNormalization({ name: `${name}_bn`, axis: -1, epsilon: BN_EPSILON, momentum: 1 - BN_MOMENTUM }), y);
+    this.plan.set(name, batchNorm ? [`${prefix}/kernel`] : [`${prefix}/kernel`, `${prefix}/bias`]);
+    let y = this.apply(tf.layers.conv2d({ name, filters, kernelSize, strides: stride, padding: 'same', useBias: !batchNorm }), x);
+    if (batchNorm) {
+      this.plan.set(`${name}_bn`, ['gamma', 'beta', 'mean', 'variance'].map((s) => `${prefix}/bn/${s}`));
+      // tfjs's momentum is the weight of the old value (Keras), PyTorch's the weight of the new one.
+      y = this.apply(tf.layers.batchNormalization({ name: `${name}_bn`, axis: -1, epsilon: BN_EPSILON, momentum: 1 - BN_MOMENTUM }), y);
+    }
     if (!masked) return y;
     const hidden = gateHiddenUnits(filters);
     let m = this.apply(tf.layers.globalAveragePooling2d({ name: `${name}_gate_gap` }), x);
@@ -89,14 +91,18 @@ class LayerGraph {
   }
 
   residual(block: ResidualBlock, x: tf.SymbolicTensor): tf.SymbolicTensor {
-    const inner = this.relu(`${block.name}/conv1`, this.maskedConv(`${block.name}/conv1`, x, 3, block.stride, block.innerFilters, block.masked));
-    const branchKernels = block.conv2Kept?.length ?? block.filters;
-    let branch = this.maskedConv(`${block.name}/conv2`, inner, 3, 1, branchKernels, block.masked);
+    const batchNorm = hasBatchNorm(block);
+    const kernels = residualKernels(block);
+    const conv = (part: string, input: tf.SymbolicTensor, kernelSize: number, stride: number, filters: number) =>
+      this.maskedConv(`${block.name}/${part}`, input, kernelSize, stride, filters, block.masked, batchNorm);
+    const inner = this.relu(`${block.name}/conv1`, conv('conv1', x, 3, block.stride, block.innerFilters));
+    let branch = conv('conv2', inner, 3, 1, kernels.conv2);
+    if (block.activation === 'before-add') branch = this.relu(`${block.name}/conv2`, branch);
     if (block.conv2Kept) branch = this.scatter(`${block.name}_conv2_scatter`, branch, block.conv2Kept, block.filters);
-    let shortcut = block.projection ? this.maskedConv(`${block.name}/shortcut`, x, 1, block.stride, block.filters, false) : x;
+    let shortcut = block.projection ? conv('shortcut', x, 1, block.stride, kernels.shortcut) : x;
     if (block.shortcutKept) shortcut = this.scatter(`${block.name}_shortcut_scatter`, shortcut, block.shortcutKept, block.filters);
     const sum = this.apply(tf.layers.add({ name: `${layerName(block.name)}_add` }), branch, shortcut);
-    return this.relu(block.name, sum);
+    return block.activation === 'before-add' ? sum : this.relu(block.name, sum);
   }
 
   dense(prefix: string, x: tf.SymbolicTensor, units: number, activation: 'relu' | 'linear'): tf.SymbolicTensor {

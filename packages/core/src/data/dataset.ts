@@ -1,12 +1,5 @@
-import { DATASETS, type DatasetName } from "../catalog";
-export type { DatasetName };
-
-/** How raw pixels became model inputs: `(pixel / 255 - mean[c]) / std[c]`. Stored with every artifact. */
-export interface Preprocessing {
-  scale: number;
-  mean: number[];
-  std: number[];
-}
+import { DATASETS, type DatasetName, type Preprocessing } from '../catalog';
+export type { DatasetName, Preprocessing };
 
 /** A set of samples, NHWC float32, already preprocessed; labels are class ids 0..numClasses-1. */
 export interface Split {

@@ -1,17 +1,18 @@
 /** The one entry point jobs use: a dataset by name, with its split and optional size limits. */
 import { DATASET_NAMES, isDatasetName } from '../catalog';
 import { loadCifar10 } from './cifar10';
+import { loadIdxDataset } from './idx-datasets';
 import type { Dataset, DatasetName } from './dataset';
 import { loadMnist } from './mnist';
 import { limitSplit } from './split';
 import { loadSvhn } from './svhn';
 
 export interface LoadOptions {
-  /** Directory of the file-based datasets (CIFAR-10, SVHN). Default: env MWT_DATA_DIR, else ./data. */
+  /** Directory of the file-based datasets (all but the bundled mnist). Default: env MWT_DATA_DIR, else ./data. */
   dataDir?: string;
   /** Seed of the MNIST split and of the limit subsamples. Default 0. */
   seed?: number;
-  /** MNIST only, in (0, 1); CIFAR-10 and SVHN keep their official split. Default 0.2. */
+  /** Bundled mnist only, in (0, 1); the file-based datasets keep their official split. Default 0.2. */
   testFraction?: number;
   /** Keep at most this many train samples, class-balanced (see limitSplit). */
   trainLimit?: number;
@@ -43,6 +44,11 @@ function loadFull(name: DatasetName, opts: LoadOptions): Promise<Dataset> {
       return loadCifar10({ dataDir: opts.dataDir });
     case 'svhn':
       return loadSvhn({ dataDir: opts.dataDir });
+    case 'mnist-full':
+    case 'fashion-mnist':
+    case 'kmnist':
+    case 'emnist-digits':
+      return loadIdxDataset(name, { dataDir: opts.dataDir });
   }
 }
 

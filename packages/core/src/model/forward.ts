@@ -3,7 +3,7 @@ import { batchNormTrain } from '../ops/batch-norm';
 import { conv2d } from '../ops/conv2d';
 import { globalAvgPool } from '../ops/global-avg-pool';
 import { maskGate } from '../ops/mask-gate';
-import type { Architecture, ResidualBlock } from './architecture';
+import { hasBatchNorm, type Architecture, type ResidualBlock } from './architecture';
 import { BN_EPSILON, param, type ParamStore } from './params';
 
 export interface ForwardOptions {
@@ -46,7 +46,7 @@ export function forward(arch: Architecture, params: ParamStore, x: tf.Tensor4D, 
   for (const block of arch.blocks) {
     switch (block.type) {
       case 'conv':
-        h = pass.maskedConv(block.name, h as tf.Tensor4D, block.stride, block.masked, true);
+        h = pass.maskedConv(block.name, h as tf.Tensor4D, block.stride, block.masked, true, hasBatchNorm(block));
         break;
       case 'residual':
         h = pass.residual(block, h as tf.Tensor4D);
@@ -84,12 +84,21 @@ class ForwardPass {
     private readonly input: tf.Tensor4D,
   ) {}
 
-  /** out = act(BN(conv(x)) * m), m = ReLU(tanh(W2 ReLU(W1 GAP(x)) + b2)) per sample and kernel; act = ReLU or identity. */
-  maskedConv(prefix: string, x: tf.Tensor4D, stride: number, masked: boolean, relu: boolean): tf.Tensor4D {
+  /**
+   * out = act(BN(conv(x)) * m), m = ReLU(tanh(W2 ReLU(W1 GAP(x)) + b2)) per sample and kernel; act = ReLU
+   * or identity. Without BN: act((conv(x) + bias) * m), through portable ops (the fused kernels are BN's).
+   */
+  maskedConv(prefix: string, x: tf.Tensor4D, stride: number, masked: boolean, relu: boolean, batchNorm: boolean): tf.Tensor4D {
     const kernel = param<tf.Rank.R4>(this.params, `${prefix}/kernel`);
     const z = conv2d(x, kernel, stride, 'same', { inputGradient: x !== this.input });
     const override = masked ? this.options.maskOverride?.get(prefix) : undefined;
     const mask = masked && !override ? this.maskOf(prefix, x) : undefined;
+    if (!batchNorm) {
+      let y: tf.Tensor4D = tf.add(z, param<tf.Rank.R1>(this.params, `${prefix}/bias`));
+      if (override) y = tf.mul(y, tf.tensor4d(override, [1, 1, 1, override.length]));
+      if (mask) y = tf.mul(y, tf.reshape(mask, [mask.shape[0], 1, 1, mask.shape[1]]));
+      return relu ? tf.relu(y) : y;
+    }
     if (this.options.training && !override) {
       // One fused op with a closed-form gradient: see ops/batch-norm.ts for why.
       const gamma = param<tf.Rank.R1>(this.params, `${prefix}/bn/gamma`);
@@ -117,12 +126,15 @@ class ForwardPass {
   }
 
   residual(block: ResidualBlock, x: tf.Tensor4D): tf.Tensor4D {
-    const inner = this.maskedConv(`${block.name}/conv1`, x, block.stride, block.masked, true);
-    let branch = this.maskedConv(`${block.name}/conv2`, inner, 1, block.masked, false);
+    const batchNorm = hasBatchNorm(block);
+    const reluBeforeAdd = block.activation === 'before-add';
+    const inner = this.maskedConv(`${block.name}/conv1`, x, block.stride, block.masked, true, batchNorm);
+    let branch = this.maskedConv(`${block.name}/conv2`, inner, 1, block.masked, reluBeforeAdd, batchNorm);
     if (block.conv2Kept) branch = scatterChannels(branch, block.conv2Kept, block.filters);
-    let shortcut = block.projection ? this.maskedConv(`${block.name}/shortcut`, x, block.stride, false, false) : x;
+    let shortcut = block.projection ? this.maskedConv(`${block.name}/shortcut`, x, block.stride, block.masked, false, batchNorm) : x;
     if (block.shortcutKept) shortcut = scatterChannels(shortcut, block.shortcutKept, block.filters);
-    return tf.relu(tf.add(branch, shortcut)) as tf.Tensor4D;
+    const sum = tf.add(branch, shortcut) as tf.Tensor4D;
+    return reluBeforeAdd ? sum : tf.relu(sum);
   }
 
   dense(prefix: string, x: tf.Tensor2D, relu: boolean): tf.Tensor2D {

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Architecture } from './architecture';
-import { gateHiddenUnits, traceShapes } from './shapes';
+import { paramSpecs, type Architecture, type ParamSpec } from '@mwt/catalog';
 
 /**
  * All variables of a model by stable name (`conv3/kernel`, `conv3/bn/gamma`, `conv3/gate/w1`,
@@ -10,76 +9,9 @@ import { gateHiddenUnits, traceShapes } from './shapes';
  */
 export type ParamStore = Map<string, tf.Variable>;
 
-/** What one parameter should be initialized to (a pure description, so that pruning can reuse it). */
-export interface ParamSpec {
-  name: string;
-  shape: number[];
-  init: 'heNormal' | 'linearUniform' | 'zeros' | 'ones';
-  trainable: boolean;
-}
-
 /** PyTorch's BatchNorm defaults: eps 1e-5, running statistics updated with momentum 0.1. */
 export const BN_EPSILON = 1e-5;
 export const BN_MOMENTUM = 0.1;
-
-function batchNormSpecs(prefix: string, channels: number): ParamSpec[] {
-  return [
-    { name: `${prefix}/bn/gamma`, shape: [channels], init: 'ones', trainable: true },
-    { name: `${prefix}/bn/beta`, shape: [channels], init: 'zeros', trainable: true },
-    { name: `${prefix}/bn/mean`, shape: [channels], init: 'zeros', trainable: false },
-    { name: `${prefix}/bn/variance`, shape: [channels], init: 'ones', trainable: false },
-  ];
-}
-
-/** Conv kernel + BN + (if masked) the mask generator of MWT.md section 1. */
-function maskedConvSpecs(prefix: string, kernelSize: number, inChannels: number, kernels: number, masked: boolean): ParamSpec[] {
-  const specs: ParamSpec[] = [
-    { name: `${prefix}/kernel`, shape: [kernelSize, kernelSize, inChannels, kernels], init: 'heNormal', trainable: true },
-    ...batchNormSpecs(prefix, kernels),
-  ];
-  if (masked) {
-    const hidden = gateHiddenUnits(kernels);
-    specs.push(
-      { name: `${prefix}/gate/w1`, shape: [inChannels, hidden], init: 'heNormal', trainable: true },
-      { name: `${prefix}/gate/w2`, shape: [hidden, kernels], init: 'heNormal', trainable: true },
-      // Bias 1.0: tanh(1) = 0.76 > 0, so every kernel starts switched on.
-      { name: `${prefix}/gate/b2`, shape: [kernels], init: 'ones', trainable: true },
-    );
-  }
-  return specs;
-}
-
-/** Every parameter an architecture needs, in forward order. */
-export function paramSpecs(arch: Architecture): ParamSpec[] {
-  const specs: ParamSpec[] = [];
-  for (const { block, input } of traceShapes(arch)) {
-    const inChannels = input[2];
-    switch (block.type) {
-      case 'conv':
-        specs.push(...maskedConvSpecs(block.name, block.kernelSize, inChannels, block.filters, block.masked));
-        break;
-      case 'residual': {
-        const conv2Kernels = block.conv2Kept?.length ?? block.filters;
-        specs.push(...maskedConvSpecs(`${block.name}/conv1`, 3, inChannels, block.innerFilters, block.masked));
-        specs.push(...maskedConvSpecs(`${block.name}/conv2`, 3, block.innerFilters, conv2Kernels, block.masked));
-        if (block.projection) {
-          specs.push(...maskedConvSpecs(`${block.name}/shortcut`, 1, inChannels, block.filters, false));
-        }
-        break;
-      }
-      case 'dense':
-      case 'head':
-        specs.push(
-          { name: `${block.name}/kernel`, shape: [inChannels, block.units], init: 'linearUniform', trainable: true },
-          { name: `${block.name}/bias`, shape: [block.units], init: 'linearUniform', trainable: true },
-        );
-        break;
-      default:
-        break;
-    }
-  }
-  return specs;
-}
 
 /** Fan-in of a kernel: every dimension but the last (output) one. */
 function fanIn(shape: number[]): number {
@@ -134,11 +66,4 @@ export function param<R extends tf.Rank = tf.Rank>(store: ParamStore, name: stri
   const v = store.get(name);
   if (!v) throw new Error(`missing parameter ${name}`);
   return v as tf.Variable<R>;
-}
-
-/** Total number of trainable scalars (what "parameter count" means in reports). */
-export function countTrainable(arch: Architecture): number {
-  return paramSpecs(arch)
-    .filter((s) => s.trainable)
-    .reduce((sum, s) => sum + s.shape.reduce((a, b) => a * b, 1), 0);
 }

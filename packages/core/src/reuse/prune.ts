@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Architecture, Block } from '../model/architecture';
+import { hasBatchNorm, type Architecture, type Block } from '../model/architecture';
 import type { Model } from '../model/model';
 import { initialValue, type ParamStore } from '../model/params';
 import { traceShapes } from '../model/shapes';
@@ -37,28 +37,34 @@ export function pruneModel(model: Model, layers: MaskedLayer[], mask: Uint8Array
     switch (block.type) {
       case 'conv': {
         const kept = block.masked ? pruner.kept(block.name) : range(block.filters);
-        pruner.conv(block.name, channels, kept);
+        pruner.conv(block.name, channels, kept, hasBatchNorm(block));
         blocks.push({ ...block, filters: kept.length, masked: false });
         channels = kept;
         break;
       }
       case 'residual': {
+        const batchNorm = hasBatchNorm(block);
         const keptInner = block.masked ? pruner.kept(`${block.name}/conv1`) : range(block.innerFilters);
         const keptBranch = block.masked ? pruner.kept(`${block.name}/conv2`) : range(block.filters);
-        pruner.conv(`${block.name}/conv1`, channels, keptInner);
-        pruner.conv(`${block.name}/conv2`, keptInner, keptBranch);
-        // The shortcut's channels: all of a projection's (it is never masked), else the input's.
-        const shortcutChannels = block.projection ? range(block.filters) : (channels ?? range(input[2]));
-        if (block.projection) pruner.conv(`${block.name}/shortcut`, channels, shortcutChannels);
+        pruner.conv(`${block.name}/conv1`, channels, keptInner, batchNorm);
+        pruner.conv(`${block.name}/conv2`, keptInner, keptBranch, batchNorm);
+        // The shortcut's channels: a projection's kept kernels (all when unmasked), else the input's.
+        const identity = channels ?? range(input[2]);
+        const shortcutChannels = block.projection ? (block.masked ? pruner.kept(`${block.name}/shortcut`) : range(block.filters)) : identity;
+        if (block.projection) pruner.conv(`${block.name}/shortcut`, channels, shortcutChannels, batchNorm);
+        // The residual stream keeps every channel that either side writes (the reference's union).
         const output = union(keptBranch, shortcutChannels);
-        const positionOf = (c: number) => output.indexOf(c);
+        const placement = (kept: number[]) => (kept.length === output.length ? undefined : kept.map((c) => output.indexOf(c)));
+        const { conv2Kept, shortcutKept, ...full } = block;
+        const conv2Placement = placement(keptBranch);
+        const shortcutPlacement = placement(shortcutChannels);
         blocks.push({
-          ...block,
+          ...full,
           filters: output.length,
           innerFilters: keptInner.length,
           masked: false,
-          conv2Kept: keptBranch.map(positionOf),
-          shortcutKept: block.projection ? undefined : shortcutChannels.map(positionOf),
+          ...(conv2Placement ? { conv2Kept: conv2Placement } : {}),
+          ...(shortcutPlacement ? { shortcutKept: shortcutPlacement } : {}),
         });
         channels = output;
         break;
@@ -121,10 +127,11 @@ class Pruner {
     return kept;
   }
 
-  /** Kernel [k, k, in, out] sliced on both channel axes; BN sliced on the output channels. */
-  conv(prefix: string, inputs: number[] | null, outputs: number[]): void {
+  /** Kernel [k, k, in, out] sliced on both channel axes; BN (or the bias) sliced on the output channels. */
+  conv(prefix: string, inputs: number[] | null, outputs: number[], batchNorm: boolean): void {
     this.copy(`${prefix}/kernel`, (t) => gatherAxis(gatherAxis(t, inputs, 2), outputs, 3));
-    for (const stat of ['gamma', 'beta', 'mean', 'variance']) this.copy(`${prefix}/bn/${stat}`, (t) => gatherAxis(t, outputs, 0));
+    const perChannel = batchNorm ? ['gamma', 'beta', 'mean', 'variance'].map((stat) => `${prefix}/bn/${stat}`) : [`${prefix}/bias`];
+    for (const name of perChannel) this.copy(name, (t) => gatherAxis(t, outputs, 0));
   }
 
   dense(prefix: string, inputs: number[] | null): void {

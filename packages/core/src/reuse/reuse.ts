@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { AugmentSpec } from '../data/augment';
 import type { Dataset } from '../data/dataset';
 import { subsetClasses } from '../data/split';
 import { modelCost, withoutMasks, type ModelCost } from '../model/cost';
@@ -13,6 +14,8 @@ export interface ReuseConfig {
   lr: number;
   batchSize: number;
   seed: number;
+  /** Fine-tuning augmentation (the reference keeps the training augmentation); absent = none. */
+  augment?: AugmentSpec;
 }
 
 export interface ReuseReport {
@@ -71,6 +74,7 @@ export async function reuseModule(input: ReuseInput): Promise<{ module: Model; r
     beta: 0,
     seed: config.seed,
     cosinePeriod: 2 * config.epochs,
+    augment: config.augment,
   });
   let best = { accuracy: -1, epoch: 0, values: new Map<string, Float32Array>() };
   try {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { decodeBundle, encodeBundle, type NamedArray } from '../artifacts/tensor-bundle';
 import type { Split } from '../data/dataset';
+import { augmentBatch, type AugmentSpec } from '../data/augment';
 import { batchOrder, gatherBatch } from '../data/split';
 import { isModular } from '../model/architecture';
 import type { Model } from '../model/model';
@@ -22,6 +23,8 @@ export interface TrainConfig {
   seed: number;
   /** Length of the cosine schedule in epochs; default `epochs` (module fine-tuning uses 2x epochs). */
   cosinePeriod?: number;
+  /** Training-batch augmentation, drawn from (seed, epoch, batch); absent = none. */
+  augment?: AugmentSpec;
 }
 
 /** One row of the per-epoch history; the MwT-only fields are absent for a standard model. */
@@ -217,8 +220,10 @@ export class Trainer {
         throw new TrainingPaused(this.epochsDone, batch, await this.checkpoint());
       }
       const indices = order.subarray(batch * batchSize, Math.min(train.count, (batch + 1) * batchSize));
-      const { images, labels } = gatherBatch(train, indices, arch.inputShape);
-      const { alpha, beta } = this.config;
+      const gathered = gatherBatch(train, indices, arch.inputShape);
+      const { labels } = gathered;
+      const { alpha, beta, augment } = this.config;
+      const images = augment ? augmentBatch(gathered.images, arch.inputShape, augment, { seed, epoch, batch }) : gathered.images;
       const dropoutSeed = seed * 100_003 + epoch * 1_000 + batch;
       const step = await trainStepAsync(this.model, this.optimizer, this.paramNameOf, { images, labels, lr, dropoutSeed, alpha, beta, modular: this.modular });
       const n = labels.length;
