@@ -23,12 +23,12 @@ import torch.nn.functional as F
 
 # Fields of each block type that this peer builds; anything else is refused (see module docstring).
 KNOWN_FIELDS = {
-    "conv": {"type", "name", "filters", "kernelSize", "stride", "masked", "bias", "batchNorm"},
-    "residual": {"type", "name", "filters", "innerFilters", "stride", "masked", "projection", "shortcutMasked", "reluAfterAdd"},
+    "conv": {"type", "name", "filters", "kernelSize", "stride", "masked", "batchNorm"},
+    "residual": {"type", "name", "filters", "innerFilters", "stride", "masked", "projection", "activation", "batchNorm"},
     "maxPool": {"type", "name", "size"},
     "flatten": {"type", "name"},
     "globalAvgPool": {"type", "name"},
-    "dense": {"type", "name", "units", "relu", "dropout", "dropoutAfter"},
+    "dense": {"type", "name", "units", "relu", "dropout"},
 }
 
 
@@ -71,18 +71,23 @@ class MaskedConv(nn.Module):
 
 
 class Residual(nn.Module):
+    """As the catalog's ResidualBlock: `after-add` (ResNet's BasicBlock, a projection shortcut masked
+    like the convs) relu(conv2(relu(conv1(x))) + shortcut(x)); `before-add` (CNNSplitter's ResCNN)
+    relu(conv2(relu(conv1(x)))) + x, no ReLU after the add. Convs without BN have a bias."""
+
     def __init__(self, cin, block):
         super().__init__()
         masked, stride = block["masked"], block["stride"]
-        self.conv1 = MaskedConv(cin, block["innerFilters"], 3, stride, masked)
-        self.conv2 = MaskedConv(block["innerFilters"], block["filters"], 3, 1, masked)
-        self.shortcut = MaskedConv(cin, block["filters"], 1, stride, masked and block.get("shortcutMasked", False)) if block["projection"] else None
-        self.relu_after_add = block.get("reluAfterAdd", True)
+        bn = block.get("batchNorm", True)
+        self.conv1 = MaskedConv(cin, block["innerFilters"], 3, stride, masked, not bn, bn)
+        self.conv2 = MaskedConv(block["innerFilters"], block["filters"], 3, 1, masked, not bn, bn)
+        self.shortcut = MaskedConv(cin, block["filters"], 1, stride, masked, not bn, bn) if block["projection"] else None
+        self.before_add = block.get("activation", "after-add") == "before-add"
 
     def forward(self, x, masks):
         branch = self.conv2(F.relu(self.conv1(x, masks)), masks)
-        y = branch + (self.shortcut(x, masks) if self.shortcut is not None else x)
-        return F.relu(y) if self.relu_after_add else y
+        shortcut = self.shortcut(x, masks) if self.shortcut is not None else x
+        return F.relu(branch) + shortcut if self.before_add else F.relu(branch + shortcut)
 
 
 class Net(nn.Module):
@@ -95,7 +100,8 @@ class Net(nn.Module):
             check_fields(block)
             kind = block["type"]
             if kind == "conv":
-                layers.append(MaskedConv(c, block["filters"], block["kernelSize"], block["stride"], block["masked"], block.get("bias", False), block.get("batchNorm", True)))
+                bn = block.get("batchNorm", True)  # a conv without BN has a bias (the catalog's ConvBlock)
+                layers.append(MaskedConv(c, block["filters"], block["kernelSize"], block["stride"], block["masked"], not bn, bn))
                 c = block["filters"]
                 h, w = -(-h // block["stride"]), -(-w // block["stride"])
                 self.steps.append(("conv", len(layers) - 1, 0.0))
@@ -116,13 +122,12 @@ class Net(nn.Module):
             elif kind == "dense":
                 layers.append(nn.Linear(c, block["units"]))
                 c = block["units"]
-                after = block.get("dropoutAfter", False)
-                self.steps.append(("dense_relu" if block["relu"] else "dense", len(layers) - 1, block["dropout"], after))
+                self.steps.append(("dense_relu" if block["relu"] else "dense", len(layers) - 1, block["dropout"]))
         self.layers = layers
 
     def forward(self, x):
         masks = []
-        for kind, arg, rate, *rest in self.steps:
+        for kind, arg, rate in self.steps:
             if kind == "conv":
                 x = F.relu(self.layers[arg](x, masks))
             elif kind == "residual":
@@ -134,14 +139,11 @@ class Net(nn.Module):
             elif kind == "flatten":
                 x = x.flatten(1)
             else:
-                after = rest[0] if rest else False
-                if rate > 0 and not after:
+                if rate > 0:  # the catalog's DenseBlock: dropout -> dense
                     x = F.dropout(x, rate, self.training)
                 x = self.layers[arg](x)
                 if kind == "dense_relu":
                     x = F.relu(x)
-                if rate > 0 and after:
-                    x = F.dropout(x, rate, self.training)
         return x, masks
 
 
