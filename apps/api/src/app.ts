@@ -11,7 +11,7 @@ import { ArtifactCache } from './artifact-cache.js';
 import { SECURITY_SCHEME, requireApiKeys } from './auth/authentication.js';
 import { KeyCache } from './auth/key-cache.js';
 import type { AppDeps } from './deps.js';
-import { errorHandler, notFoundHandler, schemaErrorFormatter } from './errors.js';
+import { errorHandler, frameworkErrors, notFoundHandler, schemaErrorFormatter } from './errors.js';
 import { useBoundedJsonParser } from './json-body.js';
 import { rateLimitOptions } from './rate-limit.js';
 import artifactRoutes from './routes/artifacts.js';
@@ -22,6 +22,7 @@ import keyRoutes from './routes/keys.js';
 import moduleRoutes from './routes/modules.js';
 import runRoutes from './routes/runs.js';
 import { ErrorBody } from './schemas/common.js';
+import { AJV_OPTIONS, buildValidator } from './validation.js';
 
 export type { AppDeps } from './deps.js';
 
@@ -49,15 +50,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: deps.config.logLevel },
     bodyLimit: BODY_LIMIT_BYTES,
-    ajv: {
-      customOptions: {
-        // POST /jobs is a oneOf keyed on `type`: validate only the branch `type` names.
-        discriminator: true,
-        // Reject unknown fields (400) instead of silently dropping them: a typo must not go unnoticed.
-        removeAdditional: false,
-      },
-    },
+    ajv: AJV_OPTIONS,
+    schemaController: { compilersFactory: { buildValidator: buildValidator() } },
     schemaErrorFormatter,
+    frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setErrorHandler(errorHandler);
