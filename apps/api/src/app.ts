@@ -50,6 +50,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: deps.config.logLevel },
     bodyLimit: BODY_LIMIT_BYTES,
+    // A request not received whole in time gets a 408 (Node's own answer); Node looks for such
+    // requests every connectionsCheckingInterval, 30 s by default: often enough to keep the bound.
+    requestTimeout: deps.config.requestTimeoutMs,
+    http: { connectionsCheckingInterval: Math.min(1_000, deps.config.requestTimeoutMs), headersTimeout: deps.config.requestTimeoutMs },
     ajv: AJV_OPTIONS,
     schemaController: { compilersFactory: { buildValidator: buildValidator() } },
     schemaErrorFormatter,
