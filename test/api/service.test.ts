@@ -140,6 +140,7 @@ test('readConfig: defaults', () => {
     auth: 'enabled',
     rateLimit: 600,
     artifactCacheMb: 256,
+    requestTimeoutMs: 30_000,
   });
 });
 
