@@ -79,6 +79,9 @@ const HOSTILE_IDS = [
   '%00', 'null', 'undefined', '-1', '0', 'NaN', 'Infinity', '-Infinity', '1e309', '9'.repeat(400), '%F0%9F%92%A9', '%zz', '%',
   '%252e%252e%252f', '{}', '[]', '__proto__', 'constructor', "'%20OR%201=1--", '%3Cscript%3E', 'a'.repeat(5_000),
   '00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff', '3f0e8d5c-6a7b-4c1d-9e2f-0a1b2c3d4e5f%00',
+  // Forms other parsers take for a uuid, PostgreSQL's uuid type not all: a 500 if one got through.
+  'urn:uuid:3f0e8d5c-6a7b-4c1d-9e2f-0a1b2c3d4e5f', 'URN:UUID:3F0E8D5C-6A7B-4C1D-9E2F-0A1B2C3D4E5F', '{3f0e8d5c-6a7b-4c1d-9e2f-0a1b2c3d4e5f}',
+  '3f0e8d5c6a7b4c1d9e2f0a1b2c3d4e5f', '%E0%A4%A', '%C0%AF', 'a'.repeat(101),
 ];
 const JUNK_PATHS = [
   '/', '//jobs', '/jobs/', '/jobs/..%2f..%2fetc%2fpasswd', '/%2e%2e/%2e%2e/etc/passwd', '/jobs%00', '/docs/../jobs', '/JOBS',
@@ -88,11 +91,19 @@ const JUNK_PATHS = [
 const WEIRD_VALUES: unknown[] = [
   null, true, false, 0, -0, -1, 1.5, 2 ** 31, 2 ** 53 + 1, 1e308, -1e308, Number.MIN_VALUE, 'NaN', 'Infinity', '-Infinity', '1e309',
   '', ' ', 'x'.repeat(1000), '5', '0x10', [], [1, 2], [[[]]], {}, { $gt: 0 }, { __proto__: { admin: true } }, '\u0000', '\ud800', '🙂',
+  // What a coercing validator would turn into numbers, or into out-of-range ones.
+  '3', ' 3', '3.0', '1e999', '-1e999', '1e1', [3], [[0], [1]], ['0', '1'], 'a\u0000b', 'tab\there', `urn:uuid:${'3f0e8d5c-6a7b-4c1d-9e2f-0a1b2c3d4e5f'}`,
 ];
 const QUERY_VALUES = [
   '', '0', '-0', '-1', '1e309', 'NaN', 'Infinity', '99999999999999999999', '1,2', '%00', '%zz', 'x'.repeat(3_000), '__proto__',
   'queued', 'running', 'pipeline', 'train-modular', '20', '100', '101', 'true', '[]', '{}', '%F0%9F%92%A9',
+  // Numbers that are not canonical decimals.
+  '1e999', '-Infinity', '1e1', '0x10', '010', '%2B5', '%205', '5%20', '5.0', '0b11', '%00%35',
 ];
+/** Cursors whose dates parse in JavaScript but do not fit PostgreSQL's timestamptz. */
+const OUT_OF_RANGE_CURSORS = ['+010000-01-01T00:00:00.000Z', '-000001-01-01T00:00:00.000Z', '0000-01-01T00:00:00.000Z', '+275760-09-13T00:00:00.000Z'].map((at) =>
+  Buffer.from(`${at}|3f0e8d5c-6a7b-4c1d-9e2f-0a1b2c3d4e5f`).toString('base64url'),
+);
 
 function secretFor(r: Random, world: World): { authorization?: string | string[]; caller: Caller } {
   const s = world.secrets;
@@ -120,6 +131,7 @@ function idFor(r: Random, world: World, kind: ResourceKind): { id: string; owner
     const ids = world.owned[owner][r.chance(0.8) ? kind : r.pick<ResourceKind>(['job', 'run', 'modularization', 'module', 'artifact'])];
     if (ids.length) {
       const id = r.pick(ids);
+      if (r.chance(0.05)) return { id: `urn:uuid:${id}` };
       return { id: r.chance(0.1) ? id.toUpperCase() : id, owner: world.ownerOf.get(id) };
     }
   }
@@ -131,6 +143,7 @@ function query(r: Random): string {
   const keys = ['state', 'type', 'limit', 'cursor', 'limit[]', 'sort', 'constructor[prototype][admin]', '__proto__[x]', 'state'];
   const parts = Array.from({ length: r.int(5) }, () => `${r.pick(keys)}=${r.pick(QUERY_VALUES)}`);
   if (r.chance(0.2)) parts.push(`cursor=${r.bytes(r.int(60)).toString('base64url')}`);
+  if (r.chance(0.1)) parts.push(`cursor=${r.pick(OUT_OF_RANGE_CURSORS)}`);
   return parts.length ? `?${parts.join('&')}` : r.pick(['', '?', '?&&', '?limit']);
 }
 
@@ -162,6 +175,8 @@ function jobBody(r: Random, world: World): { body: string; touches?: Owner } {
     () => JSON.stringify({ type, params: r.pick(WEIRD_VALUES) }),
     () => JSON.stringify(r.pick(WEIRD_VALUES)),
     () => `{"type":"${type}","params":{"epochs":1e309}}`, // JSON.parse makes Infinity of it
+    () => `{"type":"${type}","params":{"lr":-1e999,"epochs":"-Infinity"}}`,
+    () => JSON.stringify({ type: 'pipeline', [`${'f'.repeat(r.int(3_000))}\u0000`]: 1 }), // an unknown field's name is echoed, cut short
     () => `{"type":"train-standard","type":"pipeline"}`,
     () => '{"type":"train-standard","params":{"__proto__":{"epochs":1}}}',
     () => '{"type":"train-standard","constructor":{"prototype":{"admin":true}}}',
@@ -207,7 +222,8 @@ export function fuzzRequest(r: Random, world: World): FuzzRequest {
   }
   if (roll < 18) {
     headers['content-type'] = 'application/json';
-    const body = JSON.stringify(r.chance(0.5) ? { name: r.pick(WEIRD_VALUES), scopes: r.pick([['root'], [], 'admin', ['read', 'read'], null]) } : r.pick(WEIRD_VALUES));
+    const name = r.chance(0.5) ? r.pick(WEIRD_VALUES) : r.pick(['a\u0000b', '\u0000', 'ok\u001f', 'del\u007f']);
+    const body = JSON.stringify(r.chance(0.5) ? { name, scopes: r.pick([['root'], [], 'admin', ['read', 'read'], null, ['read']]) } : r.pick(WEIRD_VALUES));
     return { ...base, method: r.pick(['POST', 'GET']), path: '/keys', body };
   }
   return { ...base, method: r.pick(['GET', 'GET', 'POST', 'DELETE', 'OPTIONS']), path: r.pick([...JUNK_PATHS, '/healthz', '/docs/json', '/docs']) };

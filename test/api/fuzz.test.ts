@@ -2,7 +2,8 @@
  * Fuzz: FUZZ_REQUESTS (1,500) malformed or hostile requests across every endpoint, drawn from a
  * seeded PRNG (FUZZ_SEED replays a run; see fuzz-cases.ts), sent over raw HTTP so that paths
  * arrive unnormalized. Asserts: no 5xx, no cross-key read (a 2xx or 304 on a resource of another
- * key, or another key's job in a list), no dropped connection; prints what was sent and seen.
+ * key, or another key's job in a list), no dropped connection, every error in the { statusCode, error,
+ * message } shape; prints what was sent and seen.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -13,7 +14,7 @@ import { fuzzRequest, prng, type FuzzRequest, type Owner, type Resources, type W
 import { insertArtifact, insertModularization, insertRun, startApp, type Harness, type KeyName } from './helpers.js';
 
 const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 1_500);
-const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
+const SEED = Number(process.env.FUZZ_SEED ?? 20261127);
 const CONCURRENCY = 8;
 
 let h: Harness;
@@ -77,6 +78,23 @@ function send(request: FuzzRequest): Promise<Outcome> {
   });
 }
 
+/** Longest message a 400, 404 or 414 may carry: it names a field, an id or a path, each cut at 100 characters. */
+const MAX_MESSAGE_LENGTH = 300;
+
+/** What is wrong with an error answer's body, or null: exactly { statusCode, error, message }, statusCode the status. */
+function errorShapeProblem(status: number, body: string): string | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return `not JSON: ${body.slice(0, 100)}`;
+  }
+  const { statusCode, error, message, ...rest } = (parsed ?? {}) as Record<string, unknown>;
+  if (statusCode !== status || typeof error !== 'string' || typeof message !== 'string' || Object.keys(rest).length > 0) return body.slice(0, 200);
+  if ([400, 404, 414].includes(status) && message.length > MAX_MESSAGE_LENGTH) return `a ${message.length}-character message: ${message.slice(0, 100)}…`;
+  return null;
+}
+
 const describe = (r: FuzzRequest) => `${r.caller} ${r.method} ${r.path.slice(0, 120)}${r.body ? ` ${r.body.slice(0, 80)}` : ''}`;
 
 test(`${REQUESTS} hostile requests: no 5xx, no cross-key read`, async () => {
@@ -86,6 +104,7 @@ test(`${REQUESTS} hostile requests: no 5xx, no cross-key read`, async () => {
   const serverErrors: string[] = [];
   const crossKey: string[] = [];
   const dropped: string[] = [];
+  const misshapen: string[] = [];
   const listed: { caller: FuzzRequest['caller']; ids: string[] }[] = [];
   const started = Date.now();
 
@@ -103,6 +122,10 @@ test(`${REQUESTS} hostile requests: no 5xx, no cross-key read`, async () => {
       const { status, body } = outcome;
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
       if (status >= 500) serverErrors.push(`${status} ${describe(request)}: ${body.slice(0, 200)}`);
+      if (status >= 400 && request.method !== 'HEAD') {
+        const problem = errorShapeProblem(status, body);
+        if (problem) misshapen.push(`${status} ${describe(request)}: ${problem}`);
+      }
       const read = (status >= 200 && status < 300) || status === 304;
       if (read && request.touches && request.caller !== 'admin' && request.touches !== request.caller) {
         crossKey.push(`${status} ${describe(request)} (a resource of ${request.touches})`);
@@ -123,11 +146,13 @@ test(`${REQUESTS} hostile requests: no 5xx, no cross-key read`, async () => {
   const counts = [...statuses.entries()].sort(([a], [b]) => a - b).map(([s, n]) => `${s}: ${n}`).join(', ');
   console.log(
     `fuzz: seed ${SEED}, ${REQUESTS} requests in ${Date.now() - started} ms; statuses { ${counts} }; ` +
-      `5xx seen: ${serverErrors.length}; cross-key reads: ${crossKey.length}; dropped connections: ${dropped.length}`,
+      `bad requests (4xx): ${[...statuses].reduce((n, [s, c]) => (s >= 400 && s < 500 ? n + c : n), 0)}; ` +
+      `5xx seen: ${serverErrors.length}; misshapen errors: ${misshapen.length}; cross-key reads: ${crossKey.length}; dropped connections: ${dropped.length}`,
   );
   assert.deepEqual(serverErrors, [], 'no 5xx');
   assert.deepEqual(crossKey, [], 'no cross-key read');
   assert.deepEqual(dropped, [], 'every request answered');
+  assert.deepEqual(misshapen, [], 'every error is { statusCode, error, message }, and echoes little of the input');
   // Not vacuous: the run reached every kind of answer, reads of one's own resources included.
   for (const status of [200, 201, 206, 400, 401, 403, 404, 413, 415]) assert.ok(statuses.has(status), `saw no ${status}: ${counts}`);
   assert.equal((await h.request('GET', '/healthz')).status, 200, 'the API is still up');

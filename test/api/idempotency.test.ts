@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { JobView } from '../../apps/api/src/schemas/job.js';
+import { freePort, waitFor } from '../support/processes.js';
+import { RedisServer } from '../support/redis-server.js';
 import { startApp, type Harness, type KeyName } from './helpers.js';
 
 let h: Harness;
@@ -124,5 +126,42 @@ describe('concurrent retries', () => {
     assert.equal(created.length, 1);
     assert.ok(answers.every((a) => a.status === 201 || a.status === 409), answers.map((a) => a.status).join(','));
     assert.deepEqual(await stored(key), { rows: 1, queued: 1 });
+  });
+});
+
+describe('a retry after a 503 (Redis down)', () => {
+  const missing = RedisServer.missing();
+  test('queues the job that the first request could not: it is not replayed as failed', { skip: missing ?? false }, async () => {
+    // An API on a private Redis, so that it can be stopped (never the shared one).
+    const redis = await RedisServer.start(await freePort());
+    const down = await startApp('idempotency-outage', { env: { REDIS_URL: redis.url } });
+    try {
+      const key = randomUUID();
+      const body = { type: 'train-standard', params: { epochs: 1, seed: 5 } };
+      const headers = { 'idempotency-key': key };
+      await redis.kill();
+      const refused = await down.request('POST', '/jobs', body, { as: 'alice', headers });
+      assert.equal(refused.status, 503, JSON.stringify(refused.body));
+      assert.equal(refused.headers.get('retry-after'), '5');
+      const id = /^job (\S+) could not be queued/.exec(refused.body.message)?.[1];
+      assert.ok(id, refused.body.message);
+      down.trackJob(id);
+
+      await redis.restart();
+      const retried = await waitFor('the retry to be taken', async () => {
+        const res = await down.request<JobView>('POST', '/jobs', body, { as: 'alice', headers });
+        return res.status === 503 ? undefined : res;
+      }, 30_000);
+      assert.equal(retried.status, 201, JSON.stringify(retried.body));
+      assert.deepEqual([retried.body.id, retried.body.state, retried.body.error], [id, 'queued', null]);
+      assert.equal(await down.queue.getJobState(id), 'waiting', 'a worker will run it');
+      // Further retries are replays of the queued job, and queue nothing more.
+      const replay = await down.request<JobView>('POST', '/jobs', body, { as: 'alice', headers });
+      assert.deepEqual([replay.status, replay.body.id, replay.headers.get('idempotent-replayed')], [200, id, 'true']);
+      assert.equal((await down.queue.getJobs(['waiting'])).length, 1);
+    } finally {
+      await down.close();
+      await redis.kill();
+    }
   });
 });

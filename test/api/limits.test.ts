@@ -1,5 +1,6 @@
 /** Input safety: the body size limit, deeply nested JSON, content types, and the rate limit per key or IP. */
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../apps/api/src/json-body.js';
 import { startApp, type Harness } from './helpers.js';
@@ -110,5 +111,55 @@ describe(`rate limit (MWT_RATE_LIMIT=${RATE_LIMIT} per minute)`, () => {
     assert.ok(guess.headers.get('retry-after'));
     // A valid key from that address has its own budget.
     assert.equal((await limited.request('GET', '/jobs', undefined, { as: 'reader' })).status, 200);
+  });
+});
+
+describe('slow bodies (MWT_REQUEST_TIMEOUT_MS)', () => {
+  const TIMEOUT_MS = 1_000;
+  let slow: Harness;
+  before(async () => {
+    slow = await startApp('limits-slow', { env: { MWT_REQUEST_TIMEOUT_MS: String(TIMEOUT_MS) } });
+  });
+  after(() => slow.close());
+
+  /** Sends the head, then `trickle` writes a byte at a time; resolves with the first status line and the time it took. */
+  function rawRequest(head: string, trickle: string): Promise<{ statusLine: string; ms: number }> {
+    const { port } = new URL(slow.url);
+    const started = Date.now();
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1');
+      let answer = '';
+      let timer: NodeJS.Timeout | undefined;
+      socket.on('connect', () => {
+        socket.write(head);
+        let i = 0;
+        timer = setInterval(() => (i < trickle.length ? socket.write(trickle[i++]!) : undefined), 200);
+      });
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        clearInterval(timer);
+        resolve({ statusLine: answer.split('\r\n')[0] ?? '', ms: Date.now() - started });
+      });
+      setTimeout(() => reject(new Error(`no answer after 60 s: ${answer}`)), 60_000).unref();
+    });
+  }
+
+  const auth = () => `authorization: ${slow.auth('submitter').authorization}\r\n`;
+
+  test('a body trickled a byte every 200 ms -> 408 once the request timeout is up, and the socket is closed', async () => {
+    const body = JSON.stringify({ type: 'train-standard', params: { epochs: 1 } });
+    const head = `POST /jobs HTTP/1.1\r\nhost: x\r\n${auth()}content-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`;
+    const { statusLine, ms } = await rawRequest(head, body);
+    assert.match(statusLine, /^HTTP\/1\.1 408 /);
+    // Node checks for late requests once a second: the bound, plus that interval, plus a loaded machine's slack.
+    assert.ok(ms >= TIMEOUT_MS && ms < TIMEOUT_MS + 10_000, `answered after ${ms} ms`);
+  });
+
+  test('a chunked body announcing a chunk of 2^64 - 1 bytes is not waited for', async () => {
+    const head = `POST /jobs HTTP/1.1\r\nhost: x\r\n${auth()}content-type: application/json\r\ntransfer-encoding: chunked\r\n\r\nffffffffffffffff\r\n`;
+    const { statusLine, ms } = await rawRequest(head, '{"type":"train-standard"}');
+    assert.match(statusLine, /^HTTP\/1\.1 (400|408|413) /);
+    assert.ok(ms < TIMEOUT_MS + 10_000, `answered after ${ms} ms`);
   });
 });

@@ -146,6 +146,7 @@ test('readConfig: defaults', () => {
     auth: 'enabled',
     rateLimit: 600,
     artifactCacheMb: 256,
+    requestTimeoutMs: 30_000,
   });
 });
 

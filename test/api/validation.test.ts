@@ -150,3 +150,93 @@ test('unknown routes and methods -> 404 in the uniform error shape', async () =>
     assert.deepEqual(res.body, { statusCode: 404, error: 'Not Found', message: `route ${method} ${path} not found` });
   }
 });
+
+describe('JSON bodies are typed JSON: nothing is coerced into a number', () => {
+  const cases: [string, unknown, string][] = [
+    ['train-modular', { epochs: '3' }, 'body/params/epochs must be integer'],
+    ['train-modular', { epochs: '0x10' }, 'body/params/epochs must be integer'],
+    ['train-modular', { epochs: true }, 'body/params/epochs must be integer'],
+    ['train-modular', { epochs: false }, 'body/params/epochs must be integer'],
+    ['train-modular', { epochs: null }, 'body/params/epochs must be integer'],
+    ['train-modular', { epochs: [3] }, 'body/params/epochs must be integer'],
+    ['train-modular', { epochs: '-Infinity' }, 'body/params/epochs must be integer'],
+    ['train-modular', { lr: 'Infinity' }, 'body/params/lr must be number'],
+    ['train-modular', { lr: '0.1' }, 'body/params/lr must be number'],
+    ['pipeline', { targetClasses: [[0], [1]] }, 'body/params/targetClasses/0 must be integer'],
+    ['pipeline', { targetClasses: ['0', '1'] }, 'body/params/targetClasses/0 must be integer'],
+  ];
+  for (const [type, params, message] of cases) {
+    test(`${type} ${JSON.stringify(params)}`, async () => {
+      const res = await h.request('POST', '/jobs', { type, params });
+      assert.deepEqual([res.status, res.body], [400, { statusCode: 400, error: 'Bad Request', message }]);
+    });
+  }
+  // JSON.parse reads 1e999 as Infinity: no field takes it.
+  for (const [text, message] of [
+    ['{"type":"train-modular","params":{"epochs":1e999}}', 'body/params/epochs must be integer'],
+    ['{"type":"train-modular","params":{"lr":-1e999}}', 'body/params/lr must be number'],
+  ]) {
+    test(text, async () => {
+      const res = await h.request('POST', '/jobs', text);
+      assert.deepEqual([res.status, res.body], [400, { statusCode: 400, error: 'Bad Request', message }]);
+    });
+  }
+});
+
+test('query strings take canonical decimal integers only', async () => {
+  for (const limit of ['Infinity', '-Infinity', '1e999', '1e1', '0x10', '010', '%2B5', '%205', '5.0', '5%20', 'NaN']) {
+    const res = await h.request('GET', `/jobs?limit=${limit}`);
+    assert.deepEqual([limit, res.status, res.body], [limit, 400, { statusCode: 400, error: 'Bad Request', message: 'querystring/limit must be integer' }]);
+  }
+  assert.equal((await h.request('GET', '/jobs?limit=5')).status, 200);
+});
+
+describe('a uuid is the bare 8-4-4-4-12 form (no urn:uuid: prefix)', () => {
+  const urn = `urn:uuid:${UUID}`;
+  for (const [method, route] of ID_ROUTES) {
+    test(`${method} ${route}`, async () => {
+      const res = await h.request(method, route.replace(':id', urn));
+      assert.deepEqual([res.status, res.body.message], [400, 'params/id must be a UUID']);
+    });
+  }
+  for (const [type, params, field] of [
+    ['modularize', { runId: urn }, 'runId'],
+    ['reuse', { modularizationId: urn, targetClasses: [0, 1] }, 'modularizationId'],
+    ['reuse', { modularizationId: UUID, targetClasses: [0, 1], standardRunId: urn }, 'standardRunId'],
+  ] as const) {
+    test(`${type} ${field}`, async () => {
+      const res = await h.request('POST', '/jobs', { type, params });
+      assert.deepEqual([res.status, res.body.message], [400, `body/params/${field} must be a UUID`]);
+    });
+  }
+});
+
+test('a cursor whose date PostgreSQL cannot hold -> 400', async () => {
+  for (const at of ['+010000-01-01T00:00:00.000Z', '-000001-01-01T00:00:00.000Z', '0000-01-01T00:00:00.000Z', '2026-11-25T10:00:00Z']) {
+    const cursor = Buffer.from(`${at}|${UUID}`).toString('base64url');
+    const res = await h.request('GET', `/jobs?cursor=${cursor}`);
+    assert.deepEqual([at, res.status, res.body.message], [at, 400, 'querystring/cursor is not a cursor returned by GET /jobs']);
+  }
+});
+
+test('an API key name with a NUL or another control character -> 400', async () => {
+  for (const name of ['a\u0000b', 'tab\there', 'bell\u0007']) {
+    const res = await h.request('POST', '/keys', { name, scopes: ['read'] });
+    assert.deepEqual([res.status, res.body.message], [400, 'body/name must match pattern "^[^\\x00-\\x1f\\x7f]+$"']);
+  }
+});
+
+test('an unknown field is named in at most 100 characters', async () => {
+  const res = await h.request('POST', '/jobs', { type: 'pipeline', ['x'.repeat(5_000)]: 1 });
+  assert.deepEqual([res.status, res.body.message], [400, `body/${'x'.repeat(100)}… is not allowed`]);
+});
+
+test('errors raised before routing have the same shape: a path that does not decode, a parameter too long', async () => {
+  const badUrl = await h.request('GET', '/jobs/%E0%A4%A');
+  assert.deepEqual([badUrl.status, Object.keys(badUrl.body).sort()], [400, ['error', 'message', 'statusCode']]);
+  assert.equal(badUrl.body.statusCode, 400);
+  const long = await h.request('GET', `/jobs/${'a'.repeat(5_000)}`);
+  assert.deepEqual([long.status, Object.keys(long.body).sort()], [414, ['error', 'message', 'statusCode']]);
+  assert.deepEqual([long.body.statusCode, long.body.error], [414, 'URI Too Long']);
+  assert.ok(long.body.message.length < 200, long.body.message);
+});

@@ -11,7 +11,7 @@ import { ArtifactCache } from './artifact-cache.js';
 import { SECURITY_SCHEME, requireApiKeys } from './auth/authentication.js';
 import { KeyCache } from './auth/key-cache.js';
 import type { AppDeps } from './deps.js';
-import { errorHandler, notFoundHandler, schemaErrorFormatter } from './errors.js';
+import { errorHandler, frameworkErrors, notFoundHandler, schemaErrorFormatter } from './errors.js';
 import { useBoundedJsonParser } from './json-body.js';
 import { rateLimitOptions } from './rate-limit.js';
 import { echoRequestId, requestIdOf } from './request-id.js';
@@ -27,6 +27,7 @@ import moduleRoutes from './routes/modules.js';
 import runRoutes from './routes/runs.js';
 import uiRoutes from './routes/ui.js';
 import { ErrorBody } from './schemas/common.js';
+import { AJV_OPTIONS, buildValidator } from './validation.js';
 
 export type { AppDeps } from './deps.js';
 
@@ -55,16 +56,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: deps.config.logLevel },
     bodyLimit: BODY_LIMIT_BYTES,
-    ajv: {
-      customOptions: {
-        // POST /jobs is a oneOf keyed on `type`: validate only the branch `type` names.
-        discriminator: true,
-        // Reject unknown fields (400) instead of silently dropping them: a typo must not go unnoticed.
-        removeAdditional: false,
-      },
-    },
+    // A request not received whole in time gets a 408 (Node's own answer); Node looks for such
+    // requests every connectionsCheckingInterval, 30 s by default: often enough to keep the bound.
+    requestTimeout: deps.config.requestTimeoutMs,
+    http: { connectionsCheckingInterval: Math.min(1_000, deps.config.requestTimeoutMs), headersTimeout: deps.config.requestTimeoutMs },
+    ajv: AJV_OPTIONS,
+    schemaController: { compilersFactory: { buildValidator: buildValidator() } },
     schemaErrorFormatter,
     genReqId: requestIdOf,
+    frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setErrorHandler(errorHandler);

@@ -26,6 +26,10 @@ export function errorBody(statusCode: number, message: string) {
   return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
 }
 
+/** Longest piece of client input (an unknown field's name, a path) an error message repeats. */
+const ECHO_LIMIT = 100;
+const echo = (text: string) => (text.length > ECHO_LIMIT ? `${text.slice(0, ECHO_LIMIT)}…` : text);
+
 const list = (values: unknown) => (Array.isArray(values) ? values.join(', ') : String(values));
 
 /** `body/params/epochs must be <= 500`: ajv's first error, rephrased where it names no field. */
@@ -36,7 +40,7 @@ function describe(error: FastifySchemaValidationError, dataVar: string): string 
     case 'required':
       return `${path}/${String(p.missingProperty)} is required`;
     case 'additionalProperties':
-      return `${path}/${String(p.additionalProperty)} is not allowed`;
+      return `${path}/${echo(String(p.additionalProperty))} is not allowed`;
     case 'enum':
       return `${path} must be one of: ${list(p.allowedValues)}`;
     case 'const':
@@ -90,5 +94,16 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
-  return reply.status(404).send(errorBody(404, `route ${request.method} ${request.url.split('?')[0]} not found`));
+  return reply.status(404).send(errorBody(404, `route ${request.method} ${echo(request.url.split('?')[0] ?? '')} not found`));
+}
+
+/**
+ * Errors Fastify raises before routing: a path that does not decode (FST_ERR_BAD_URL, 400) and a
+ * path parameter over maxParamLength (FST_ERR_MAX_PARAM_LENGTH, 414), in the same shape as the rest.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const path = echo(request.raw.url?.split('?')[0] ?? '');
+  const status = error.statusCode === 414 ? 414 : 400;
+  const message = status === 414 ? `url ${path} has a path segment that is too long` : `url ${path} is not a valid URL`;
+  return reply.status(status).send(errorBody(status, message));
 }

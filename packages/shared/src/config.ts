@@ -21,6 +21,7 @@ export interface Config {
   auth: AuthMode;
   rateLimit: number;
   artifactCacheMb: number;
+  requestTimeoutMs: number;
 }
 
 export const AUTH_MODES = ['enabled', 'disabled'] as const;
@@ -100,6 +101,12 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
     default: '256',
     description: 'Memory (MB) each API process keeps hot artifacts in; an artifact over a quarter of it is always streamed from PostgreSQL; 0 turns the cache off (0..65536).',
   },
+  {
+    name: 'MWT_REQUEST_TIMEOUT_MS',
+    key: 'requestTimeoutMs',
+    default: '30000',
+    description: 'Longest (ms) the API waits for a whole request, headers and body, before it answers 408 and closes the connection: a trickled body cannot hold a socket (1000..3600000).',
+  },
 ];
 
 type Env = Record<string, string | undefined>;
@@ -167,5 +174,6 @@ export function readConfig(env: Env = process.env): Config {
     auth: oneOf(...get('auth'), AUTH_MODES),
     rateLimit: intVar(...get('rateLimit'), 1, 10_000_000),
     artifactCacheMb: intVar(...get('artifactCacheMb'), 0, 65_536),
+    requestTimeoutMs: intVar(...get('requestTimeoutMs'), 1_000, 3_600_000),
   };
 }

@@ -15,7 +15,11 @@ export function encodeCursor(row: { createdAt: Date; id: string }): string {
 export function afterCursor(cursor: string): Prisma.JobWhereInput {
   const [at, id, extra] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(at ?? '');
-  if (extra !== undefined || !id || !UUID.test(id) || Number.isNaN(createdAt.getTime())) {
+  // Exactly what encodeCursor writes, in years 1-9999: JavaScript dates reach further than
+  // PostgreSQL's timestamptz takes, and there is no year 0 in PostgreSQL.
+  const year = createdAt.getUTCFullYear();
+  const canonical = !Number.isNaN(year) && year >= 1 && year <= 9999 && createdAt.toISOString() === at;
+  if (extra !== undefined || !id || !UUID.test(id) || !canonical) {
     throw new HttpError(400, 'querystring/cursor is not a cursor returned by GET /jobs');
   }
   return { OR: [{ createdAt: { lt: createdAt } }, { createdAt, id: { lt: id } }] };

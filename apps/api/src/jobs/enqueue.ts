@@ -11,6 +11,8 @@ import { HttpError } from '../errors.js';
 import { withTimeout } from '../timeout.js';
 
 const ENQUEUE_TIMEOUT_MS = 5_000;
+/** How Job.error starts for a job that never reached the queue (and so never ran). */
+const NOT_QUEUED = 'could not be queued';
 
 /** Resolves once every job is queued; otherwise resolves to the reason, with the rows recorded as failed. */
 export async function enqueueJobs({ prisma, queue }: AppDeps, jobs: Pick<Job, 'id' | 'type'>[], log: FastifyBaseLogger): Promise<string | null> {
@@ -25,11 +27,32 @@ export async function enqueueJobs({ prisma, queue }: AppDeps, jobs: Pick<Job, 'i
     // Only rows still queued: a worker's reconciler may have enqueued and started one meanwhile.
     await prisma.job.updateMany({
       where: { id: { in: ids }, state: 'queued' },
-      data: { state: 'failed', error: `could not be queued: ${reason}`, finishedAt: new Date() },
+      data: { state: 'failed', error: `${NOT_QUEUED}: ${reason}`, finishedAt: new Date() },
     });
     return reason;
   }
 }
 
 /** What the caller of a job that could not be queued is told. */
-export const notQueued = (id: string, reason: string) => new HttpError(503, `job ${id} could not be queued (${reason}); it is recorded as failed`);
+export const notQueued = (id: string, reason: string) =>
+  new HttpError(503, `job ${id} could not be queued (${reason}); it is recorded as failed`, {
+    'retry-after': '5',
+  });
+
+/** Whether a job failed only because it could not be queued: no worker ever saw it. */
+export const neverQueued = (job: Pick<Job, 'state' | 'attempts' | 'error'>) => job.state === 'failed' && job.attempts === 0 && (job.error?.startsWith(`${NOT_QUEUED}: `) ?? false);
+
+/**
+ * A retry of a submission that got a 503 because the job could not be queued (the retry the 503's
+ * Retry-After invites, with the same Idempotency-Key): the job goes back to queued and is queued
+ * again. Resolves to false when the row moved meanwhile (another retry took it), or to the reason
+ * the queue refused it again.
+ */
+export async function requeueNeverQueued(deps: AppDeps, job: Pick<Job, 'id' | 'type'>, log: FastifyBaseLogger): Promise<string | null | false> {
+  const { count } = await deps.prisma.job.updateMany({
+    where: { id: job.id, state: 'failed', attempts: 0, error: { startsWith: `${NOT_QUEUED}: ` } },
+    data: { state: 'queued', error: null, finishedAt: null },
+  });
+  if (count === 0) return false;
+  return enqueueJobs(deps, [job], log);
+}

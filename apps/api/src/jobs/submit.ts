@@ -10,7 +10,7 @@ import type { Principal } from '../auth/principal.js';
 import type { AppDeps } from '../deps.js';
 import type { JobRow } from '../views.js';
 import type { JobBatcher } from './batcher.js';
-import { enqueueJobs, notQueued } from './enqueue.js';
+import { enqueueJobs, neverQueued, notQueued, requeueNeverQueued } from './enqueue.js';
 import { checkReferences } from './references.js';
 import { earlierJob, idempotentRequest, isUniqueViolation } from './idempotency.js';
 
@@ -38,6 +38,15 @@ export async function submitJob(deps: AppDeps, batcher: JobBatcher, { principal,
   const job = completeJob(body);
   const idempotency = idempotentRequest(principal, idempotencyKey, job);
   const earlier = idempotency && (await earlierJob(prisma, idempotency));
+  if (idempotency && earlier && neverQueued(earlier)) {
+    // The first request got a 503 (the queue was unreachable) and no worker ever saw the job: this
+    // retry queues it, and so answers as the creation the first request could not complete.
+    const requeued = await requeueNeverQueued(deps, earlier, log);
+    if (typeof requeued === 'string') throw notQueued(earlier.id, requeued);
+    // null: queued by this request; false: a concurrent retry queued it first (this one is a replay).
+    const now = await earlierJob(prisma, idempotency);
+    if (now) return { job: now, created: requeued === null };
+  }
   if (earlier) return { job: earlier, created: false };
   await checkReferences(prisma, principal, job);
 

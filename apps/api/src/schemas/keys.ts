@@ -34,6 +34,10 @@ export const CreatedApiKey = Type.Object(
 export const ApiKeyList = Type.Object({ items: Type.Array(ApiKeyView) }, { examples: [{ items: [example] }] });
 
 export const CreateApiKeyBody = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: MAX_NAME_LENGTH, description: 'What the key is for (shown in lists).' }), scopes: Scopes },
+  {
+    // No control characters: a NUL cannot be stored in a PostgreSQL text column, the others garble lists and logs.
+    name: Type.String({ minLength: 1, maxLength: MAX_NAME_LENGTH, pattern: '^[^\\x00-\\x1f\\x7f]+$', description: 'What the key is for (shown in lists).' }),
+    scopes: Scopes,
+  },
   { additionalProperties: false, examples: [{ name: 'ci', scopes: ['read', 'submit'] }] },
 );

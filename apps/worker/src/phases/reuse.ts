@@ -44,6 +44,8 @@ export async function reusePhase(ctx: JobContext, datasets: DatasetCache, params
   const standard = memory.standard ?? (params.standardRunId ? await standardModel(ctx, params.standardRunId, row.run.dataset) : undefined);
   const modular = memory.modular ?? (await loadModel(prisma, row.run.modelArtifactId));
   const modularization = memory.modularization ?? (await loadModularization(ctx, params.modularizationId));
+  // The phase shows at once (GET /jobs/:id), not only at the first throttled batch report.
+  await progress.report(0, { message: `fine-tuning the module of classes ${classes.join(', ')}` }, true);
   const run = await prisma.run.upsert({
     where: { jobId_kind: { jobId, kind: 'module' } },
     create: { jobId, kind: 'module', dataset: row.run.dataset, model: row.run.model, config: { ...params }, status: 'running', backend: row.run.backend },

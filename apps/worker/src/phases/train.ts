@@ -41,12 +41,17 @@ export async function trainPhase(
   const blobs = blobStore(prisma);
   const dataset = await datasets.get(params);
   const backend = currentBackend()?.name ?? null;
+  // A run that finished (a resumed pipeline passing through) is only loaded: marking it running
+  // again would leave it running, and finish() would then record the job's finished run as failed.
+  const finished = await prisma.run.findUnique({ where: { jobId_kind: { jobId, kind } } });
+  if (finished?.status === 'completed' && finished.modelArtifactId) {
+    return { runId: finished.id, model: await loadModel(prisma, finished.modelArtifactId), dataset };
+  }
   const run = await prisma.run.upsert({
     where: { jobId_kind: { jobId, kind } },
     create: { jobId, kind, dataset: params.dataset, model: params.model, config: { ...params }, status: 'running', backend },
     update: { status: 'running', backend },
   });
-  if (run.modelArtifactId) return { runId: run.id, model: await loadModel(prisma, run.modelArtifactId), dataset };
 
   const modular = kind === 'modular';
   const config: TrainConfig = {
