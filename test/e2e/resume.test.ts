@@ -3,7 +3,7 @@
  * another worker takes it over) and by SIGTERM (the job pauses, goes back to the queue, and another
  * worker resumes it), ends exactly as the same pipeline run without interruption: the same job
  * row, runs (all completed), metric rows, modularization, modules and artifact contents (weights
- * byte for byte), apart from timestamps, durations, attempts and ids (which are mapped to names).
+ * byte for byte), apart from timestamps, durations, attempts, request ids and ids (which are mapped to names).
  *
  * The interrupted phase is hit for certain: the test polls the job's row until it shows the phase,
  * freezes the worker (SIGSTOP), checks from the database that the phase has not finished, and only
@@ -157,8 +157,11 @@ async function snapshot(jobId: string): Promise<unknown> {
   return normalize(tree, rename);
 }
 
-/** Timestamps, durations and attempts differ between any two runs of a job; they are left out. */
-const TIME_DEPENDENT = new Set(['createdAt', 'updatedAt', 'startedAt', 'finishedAt', 'dateSaved', 'wallMs', 'durationMs', 'attempts']);
+/**
+ * Timestamps, durations and attempts differ between any two runs of a job, and so does the id of the
+ * HTTP request that submitted it (X-Request-Id, made per request); they are left out.
+ */
+const TIME_DEPENDENT = new Set(['createdAt', 'updatedAt', 'startedAt', 'finishedAt', 'dateSaved', 'wallMs', 'durationMs', 'attempts', 'requestId']);
 
 function normalize(value: unknown, rename: (text: string) => string): unknown {
   if (typeof value === 'string') return rename(value);
