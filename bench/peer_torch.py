@@ -1,4 +1,5 @@
-"""PyTorch peer of the MwT training step, for bench/ratios.ts (and bench/peer.ts).
+"""PyTorch peer of the MwT training step, for bench/ratios.ts (CPU, interleaved with ours) and
+scripts/gpu-check.sh (any torch device, CUDA there).
 
 Builds the network from the Architecture JSON that `buildArchitecture` writes, so ours and the peer
 share one description: conv 3x3 'same' -> [BN] -> [* mask] -> ReLU, residual blocks (masked convs,
@@ -8,7 +9,7 @@ coupling losses on cosine similarities, the live Jaccard metrics and SGD with Ne
 the same maths as ours. A block field this file does not know makes it fail rather than time a
 different network.
 
-    /usr/bin/python3 bench/peer_torch.py --arch-modular m.json --arch-standard s.json --batch 128
+    /usr/bin/python3 bench/peer_torch.py --arch-modular m.json --arch-standard s.json --batch 128 [--device cuda]
     /usr/bin/python3 bench/peer_torch.py --serve   # JSON lines on stdin/stdout (bench/ratios.ts)
 """
 import argparse
@@ -179,15 +180,16 @@ def live_metrics(masks, weights):
     return torch.stack(out).mean(0)
 
 
-def make_step(arch, batch, modular):
-    """One SGD step of the network on a fixed synthetic batch, as a closure."""
+def make_step(arch, batch, modular, device="cpu"):
+    """One SGD step of the network on a fixed synthetic batch, as a closure. The step reads its loss
+    back (one scalar), as our trainer reads its step's scalars."""
     torch.manual_seed(0)
-    net = Net(arch)
+    net = Net(arch).to(device)
     net.train()
     opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9, nesterov=True)
     h, w, c = arch["inputShape"]
-    x = torch.randn(batch, c, h, w)
-    y = torch.arange(batch) % arch["outputs"]
+    x = torch.randn(batch, c, h, w, device=device)
+    y = torch.arange(batch, device=device) % arch["outputs"]
     weights = pair_weights(y)
 
     def step():
@@ -215,11 +217,15 @@ def time_steps(step, min_steps, min_seconds):
     return (time.perf_counter() - start) * 1000 / steps, steps
 
 
-def bench(arch, batch, modular, warmup, min_steps, min_seconds):
-    step = make_step(arch, batch, modular)
-    for _ in range(warmup):
+def bench(arch, batch, modular, device, warmup, min_steps, min_seconds):
+    step = make_step(arch, batch, modular, device)
+    started = time.perf_counter()
+    step()
+    first_ms = (time.perf_counter() - started) * 1000
+    for _ in range(warmup - 1):
         step()
-    return time_steps(step, min_steps, min_seconds)[0]
+    ms, steps = time_steps(step, min_steps, min_seconds)
+    return {"msPerStep": ms, "steps": steps, "firstStepMs": first_ms}
 
 
 def blas_name():
@@ -270,6 +276,8 @@ def main():
     parser.add_argument("--arch-standard")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--min-steps", type=int, default=20)
     parser.add_argument("--min-seconds", type=float, default=3.0)
     args = parser.parse_args()
@@ -277,11 +285,18 @@ def main():
     if args.serve:
         serve()
         return
-    result = {"torch": torch.__version__, "threads": torch.get_num_threads(), "batch": args.batch}
+    device = torch.device(args.device)
+    result = {"torch": torch.__version__, "device": args.device, "batch": args.batch}
+    if device.type == "cuda":
+        result["gpu"] = torch.cuda.get_device_name(device)
+        # cuDNN's autotuner picks the fastest conv algorithms, as a tuned PyTorch run would.
+        torch.backends.cudnn.benchmark = True
+    else:
+        result["threads"] = torch.get_num_threads()
     for name, path, modular in (("modular", args.arch_modular, True), ("standard", args.arch_standard, False)):
         with open(path) as f:
             arch = json.load(f)
-        result[name] = bench(arch, args.batch, modular, 3, args.min_steps, args.min_seconds)
+        result[name] = bench(arch, args.batch, modular, device, args.warmup, args.min_steps, args.min_seconds)
     print(json.dumps(result))
 
 

@@ -150,7 +150,7 @@ for model in $models; do
   if [ -n "$torch_device" ]; then
     archs=$OUT/arch-$model
     bounded 30 "$node" "$pack/gpu-check.mjs" arch --model "$model" --out "$archs" >/dev/null
-    peer=$(bounded 90 "$python" bench/peer_torch_gpu.py --arch-modular "$archs/modular.json" --arch-standard "$archs/standard.json" \
+    peer=$(bounded 90 "$python" bench/peer_torch.py --threads "$(nproc)" --arch-modular "$archs/modular.json" --arch-standard "$archs/standard.json" \
       --device "$torch_device" --batch "$batch" --min-steps 10 --min-seconds 2 | tail -1)
     case "$peer" in
       '{'*) record "{\"kind\":\"peer\",\"model\":\"$model\",${peer#\{}"; say "torch $model: $peer";;
