@@ -83,8 +83,8 @@ describe('webgpu backend', { skip }, () => {
   }
 
   // The zoo's layer shapes (3x3 'same' convs down to 1x1 maps, the residual blocks' stride-2 3x3 and
-  // 1x1 projection) and the other paddings tfjs passes in (valid, explicit, a 7x7 stride-2 stem):
-  // the filter gradient is our GEMM kernel (conv2d-backprop-filter.ts), checked against the cpu's.
+  // 1x1 projection), the other paddings tfjs passes in (valid, explicit, a 7x7 stride-2 stem) and the
+  // split GEMM. The filter gradient is our GEMM kernel (conv2d-backprop-filter.ts), checked against the cpu's.
   type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
   const zooShapes: Array<[number[], number[], number, Pad]> = [
     [[2, 8, 8, 64], [3, 3, 64, 64], 1, 'same'],
@@ -97,6 +97,9 @@ describe('webgpu backend', { skip }, () => {
     [[2, 9, 9, 5], [3, 3, 5, 7], 2, 'valid'],
     [[2, 6, 5, 4], [3, 2, 4, 6], 1, [[0, 0], [2, 0], [1, 1], [0, 0]]],
     [[2, 16, 16, 3], [7, 7, 3, 16], 2, 'same'],
+    // Few output tiles against >= 1024 rows of N: the GEMM is split along the batch (3 and 4 slices).
+    [[6, 16, 16, 4], [3, 3, 4, 8], 1, 'same'],
+    [[8, 16, 16, 8], [1, 1, 8, 16], 1, 'valid'],
   ];
   for (const [x, f, stride, pad] of zooShapes) {
     test(`conv2d filter and input gradients: x=${x} f=${f} stride ${stride} pad ${JSON.stringify(pad)}`, async () => {

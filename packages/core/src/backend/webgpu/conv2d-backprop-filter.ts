@@ -2,12 +2,15 @@
  * Conv2DBackpropFilter for the webgpu backend as one GEMM: dFilter[K, Cout] = im2col(x)ᵀ[K, N] ·
  * dy[N, Cout] with K = kh*kw*Cin and N = B*Ho*Wo. tfjs-backend-webgpu's own shader gives one thread
  * per filter element a loop over all N (157 ms of a 202 ms vgg16 step on an H200); tfjs' tuned
- * matmul splits that reduction across workgroups (split-K when the output has few tiles).
+ * matmul tiles the [K, Cout] output. Where that output has few tiles (the wide early layers: K*Cout
+ * of 576x64 against N = 131072 at batch 128) a tile's loop over N would leave most of a GPU idle,
+ * so N is split by batch into S slices, multiplied as one batched matmul [S, K, Cout] and summed.
  * NHWC float32 only; anything else goes to the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { Im2ColProgram } from './im2col-program';
+import { SplitSumProgram } from './split-sum-program';
 
 interface BackpropFilterAttrs {
   strides: number | [number, number];
@@ -25,6 +28,19 @@ interface KernelArgs {
 
 /** The largest im2col matrix one chunk may fill (bytes): a binding limit, and a bound on memory. */
 const IM2COL_MAX_BYTES = 1 << 30;
+/** Enough 32x32 output tiles (tfjs' matmul tile) to fill a large GPU; fewer get split along N. */
+const TARGET_TILES = 1024;
+/** Rows of N that a split keeps at least, so that the split's sum stays cheap next to the GEMM. */
+const MIN_ROWS_PER_SPLIT = 512;
+
+/** Slices of the batch chunk (a divisor of `count`, so each slice is whole images) for the GEMM. */
+function splitCount(count: number, pixels: number, columns: number, outChannels: number): number {
+  const tiles = Math.ceil(columns / 32) * Math.ceil(outChannels / 32);
+  const wanted = Math.min(Math.ceil(TARGET_TILES / tiles), Math.floor((count * pixels) / MIN_ROWS_PER_SPLIT));
+  let split = 1;
+  for (let s = 2; s <= Math.min(wanted, count); s++) if (count % s === 0) split = s;
+  return split;
+}
 
 function stockKernel(name: string): tf.KernelFunc {
   const config = tf.getKernel(name, 'webgpu');
@@ -60,9 +76,10 @@ export function conv2dBackpropFilterGemm(stock: tf.KernelFunc): tf.KernelFunc {
       const count = Math.min(chunk, batchSize - start);
       const rows = count * pixels;
       const dyChunk = count === batchSize ? dy : keep(run(tf.Slice, backend, { x: dy }, { begin: [start, 0, 0, 0], size: [count, -1, -1, -1] }));
-      const dyMatrix = keep(run(tf.Reshape, backend, { x: dyChunk }, { shape: [1, rows, outChannels] }));
+      const split = splitCount(count, pixels, columns, outChannels);
+      const dyMatrix = keep(run(tf.Reshape, backend, { x: dyChunk }, { shape: [split, rows / split, outChannels] }));
       const xMatrix = identity
-        ? keep(run(tf.Reshape, backend, { x }, { shape: [1, rows, columns] }))
+        ? keep(run(tf.Reshape, backend, { x }, { shape: [split, rows / split, columns] }))
         : keep(
             backend.runWebGPUProgram(new Im2ColProgram(rows, columns), [x], 'float32', [
               { type: 'int32', data: [start] },
@@ -72,8 +89,9 @@ export function conv2dBackpropFilterGemm(stock: tf.KernelFunc): tf.KernelFunc {
               { type: 'int32', data: [filterWidth] },
             ]),
           );
-      const xBatched = identity ? xMatrix : keep(run(tf.Reshape, backend, { x: xMatrix }, { shape: [1, rows, columns] }));
-      const product = run(tf.BatchMatMul, backend, { a: xBatched, b: dyMatrix }, { transposeA: true, transposeB: false });
+      const xBatched = identity ? xMatrix : keep(run(tf.Reshape, backend, { x: xMatrix }, { shape: [split, rows / split, columns] }));
+      const slices = run(tf.BatchMatMul, backend, { a: xBatched, b: dyMatrix }, { transposeA: true, transposeB: false });
+      const product = split === 1 ? slices : backend.runWebGPUProgram(new SplitSumProgram(columns * outChannels), [keep(slices)], 'float32');
       if (sum === undefined) sum = product;
       else {
         const previous = sum;
