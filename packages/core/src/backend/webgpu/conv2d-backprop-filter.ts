@@ -64,8 +64,6 @@ export function conv2dBackpropFilterGemm(stock: tf.KernelFunc): tf.KernelFunc {
     const { batchSize, outHeight, outWidth, filterHeight, filterWidth, inChannels, outChannels, strideHeight, strideWidth, padInfo } = info;
     const pixels = outHeight * outWidth;
     const columns = filterHeight * filterWidth * inChannels;
-    const temporaries: tf.TensorInfo[] = [];
-    const keep = (t: tf.TensorInfo) => (temporaries.push(t), t);
     // A 1x1, stride-1, unpadded filter reads x as it is: im2col(x) is x.
     const identity = filterHeight === 1 && filterWidth === 1 && strideHeight === 1 && strideWidth === 1 && padInfo.top === 0 && padInfo.left === 0;
     const limits = backend.device.limits;
@@ -74,6 +72,9 @@ export function conv2dBackpropFilterGemm(stock: tf.KernelFunc): tf.KernelFunc {
     let sum: tf.TensorInfo | undefined;
     for (let start = 0; start < batchSize; start += chunk) {
       const count = Math.min(chunk, batchSize - start);
+      // Freed at the end of each chunk, so that at most one chunk's im2col matrix exists at a time.
+      const temporaries: tf.TensorInfo[] = [];
+      const keep = (t: tf.TensorInfo) => (temporaries.push(t), t);
       const rows = count * pixels;
       const dyChunk = count === batchSize ? dy : keep(run(tf.Slice, backend, { x: dy }, { begin: [start, 0, 0, 0], size: [count, -1, -1, -1] }));
       const split = splitCount(count, pixels, columns, outChannels);
@@ -98,11 +99,11 @@ export function conv2dBackpropFilterGemm(stock: tf.KernelFunc): tf.KernelFunc {
         sum = run(tf.Add, backend, { a: previous, b: product }, {});
         temporaries.push(previous, product);
       }
+      for (const t of temporaries) backend.disposeData(t.dataId);
     }
     if (sum === undefined) return stock(args);
     const gradient = run(tf.Reshape, backend, { x: sum }, { shape: filterShape });
-    temporaries.push(sum);
-    for (const t of temporaries) backend.disposeData(t.dataId);
+    backend.disposeData(sum.dataId);
     return gradient;
   };
 }
