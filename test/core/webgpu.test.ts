@@ -29,6 +29,7 @@ before(() => {
   if (typeof adapter !== 'string') {
     console.log(`# webgpu adapter: ${formatAdapter(adapter)}`);
     console.log(`# fused WGSL kernels (BatchNorm, SGD): ${tf.getKernel(MWT_BATCH_NORM_TRAIN, WEBGPU_BACKEND) ? 'registered' : 'not registered (device limits): tfjs ops'}`);
+    console.log(`# Conv2DBackpropFilter: ${process.env.MWT_WEBGPU_FUSED === '0' ? "tfjs' own shader (MWT_WEBGPU_FUSED=0)" : 'the GEMM kernel'}`);
   }
   if (nativeBuilt) registerNativeBackend();
 });
@@ -77,6 +78,36 @@ describe('webgpu backend', { skip }, () => {
         const [xs, fs, upstream] = [input([...x], 1), input([...f], 2), input([x[0], Math.ceil(x[1] / stride), Math.ceil(x[2] / stride), f[3]], 3)];
         const conv = (a: tf.Tensor, b: tf.Tensor) => conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, 'same');
         return [conv(xs, fs), ...tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv(a, b), upstream)))([xs, fs])];
+      });
+    });
+  }
+
+  // The zoo's layer shapes (3x3 'same' convs down to 1x1 maps, the residual blocks' stride-2 3x3 and
+  // 1x1 projection), the other paddings tfjs passes in (valid, explicit, a 7x7 stride-2 stem) and the
+  // split GEMM. The filter gradient is our GEMM kernel (conv2d-backprop-filter.ts), checked against the cpu's.
+  type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+  const zooShapes: Array<[number[], number[], number, Pad]> = [
+    [[2, 8, 8, 64], [3, 3, 64, 64], 1, 'same'],
+    [[2, 4, 4, 128], [3, 3, 128, 128], 1, 'same'],
+    [[2, 2, 2, 256], [3, 3, 256, 256], 1, 'same'],
+    [[2, 1, 1, 512], [3, 3, 512, 512], 1, 'same'],
+    [[2, 8, 8, 64], [3, 3, 64, 128], 2, 'same'],
+    [[2, 7, 7, 64], [1, 1, 64, 128], 2, 'same'],
+    [[3, 4, 4, 96], [1, 1, 96, 32], 1, 'valid'],
+    [[2, 9, 9, 5], [3, 3, 5, 7], 2, 'valid'],
+    [[2, 6, 5, 4], [3, 2, 4, 6], 1, [[0, 0], [2, 0], [1, 1], [0, 0]]],
+    [[2, 16, 16, 3], [7, 7, 3, 16], 2, 'same'],
+    // Few output tiles against >= 1024 rows of N: the GEMM is split along the batch (3 and 4 slices).
+    [[6, 16, 16, 4], [3, 3, 4, 8], 1, 'same'],
+    [[8, 16, 16, 8], [1, 1, 8, 16], 1, 'valid'],
+  ];
+  for (const [x, f, stride, pad] of zooShapes) {
+    test(`conv2d filter and input gradients: x=${x} f=${f} stride ${stride} pad ${JSON.stringify(pad)}`, async () => {
+      await assertMatchesCpu('conv2d gradients', () => {
+        const [xs, fs] = [input(x, 1), input(f, 2)];
+        const conv = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad);
+        const upstream = input(conv(xs, fs).shape, 3);
+        return tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv(a, b), upstream)))([xs, fs]);
       });
     });
   }

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DataId } from '@tensorflow/tfjs-core/dist/tensor_info';
 import { openAdapter, type AdapterDescription } from './adapter';
+import { registerWebgpuConvKernels } from './conv2d-backprop-filter';
 import { MWT_KERNELS_STORAGE_BUFFERS, registerWebgpuMwtKernels } from './mwt-kernels';
 
 export const WEBGPU_BACKEND = 'webgpu';
@@ -69,8 +70,10 @@ export function registerWebgpuBackend(allowSoftware: boolean): Promise<WebgpuBac
     tf.registerBackend(WEBGPU_BACKEND, () => new NodeWebGPUBackend(device, adapter.info), 0);
     // Otherwise the ops compose them from tfjs kernels (ops/batch-norm.ts): the same model.
     // MWT_WEBGPU_FUSED=0 keeps them out, to measure what they save (scripts/gpu-check.sh).
-    const fused = process.env.MWT_WEBGPU_FUSED !== '0' && device.limits.maxStorageBuffersPerShaderStage >= MWT_KERNELS_STORAGE_BUFFERS;
-    if (fused) registerWebgpuMwtKernels(WEBGPU_BACKEND);
+    // It also keeps tfjs' own (naive) filter-gradient shader in place of our GEMM one.
+    const ours = process.env.MWT_WEBGPU_FUSED !== '0';
+    if (ours && device.limits.maxStorageBuffersPerShaderStage >= MWT_KERNELS_STORAGE_BUFFERS) registerWebgpuMwtKernels(WEBGPU_BACKEND);
+    if (ours) registerWebgpuConvKernels(WEBGPU_BACKEND);
     return { adapter: description };
   })();
   return registered.catch((err: unknown) => {
