@@ -46,7 +46,8 @@ xz -T0 -6 -c node_modules/webgpu/dist/linux-x64/dawn.node >"$out/dist/linux-x64/
 native="$out/native-build"
 mkdir -p "$native"
 cp -r packages/native/scripts packages/native/src packages/native/package.json "$native/"
-MWT_NATIVE_MARCH=x86-64-v3 node "$native/scripts/build.mjs" --force --strict
+# Without oneDNN: the GPU machine has no libdnnl, and the addon must load there on its own.
+MWT_NATIVE_DNNL=0 MWT_NATIVE_MARCH=x86-64-v3 node "$native/scripts/build.mjs" --force --strict
 xz -T0 -6 -c "$native/build/mwt_native.node" >"$out/mwt_native.node.xz"
 rm -rf "$native"
 
