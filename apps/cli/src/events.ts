@@ -4,6 +4,7 @@
  * `Last-Event-ID`, after the server's `retry:` delay, so a restarted API or a flaky network loses
  * no metrics event.
  */
+import { EventSourceParserStream } from 'eventsource-parser/stream';
 import type { ApiClient } from './client.js';
 import { CliError } from './errors.js';
 
@@ -18,33 +19,14 @@ const FINAL_EVENTS = new Set(['end', 'error']);
 const DEFAULT_RETRY_MS = 2_000;
 const MAX_RECONNECTS = 10;
 
-/** Splits a text stream into SSE blocks and parses each (comments and unknown fields are skipped). */
+/** The stream's events, parsed (eventsource-parser: comments skipped, `retry:` handed to onRetry). */
 async function* parse(body: ReadableStream<Uint8Array>, onRetry: (ms: number) => void): AsyncGenerator<StreamEvent> {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
+  const reader = body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream({ onRetry })).getReader();
   try {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return;
-      buffer += value.replace(/\r\n?/g, '\n');
-      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        let event = 'message';
-        let id: string | undefined;
-        const data: string[] = [];
-        for (const line of block.split('\n')) {
-          const colon = line.indexOf(':');
-          if (colon === 0) continue; // a comment (keep-alive)
-          const field = colon < 0 ? line : line.slice(0, colon);
-          const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-          if (field === 'event') event = value;
-          else if (field === 'data') data.push(value);
-          else if (field === 'id') id = value;
-          else if (field === 'retry' && /^\d+$/.test(value)) onRetry(Number(value));
-        }
-        if (data.length > 0) yield { event, id, data: JSON.parse(data.join('\n')) as unknown };
-      }
+      yield { event: value.event ?? 'message', id: value.id, data: JSON.parse(value.data) as unknown };
     }
   } finally {
     reader.releaseLock();

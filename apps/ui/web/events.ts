@@ -1,8 +1,9 @@
 /**
  * GET /jobs/:id/events read with fetch and a stream reader: EventSource cannot send the
  * Authorization header, and the key must not go into the URL. Parses the text/event-stream
- * format (event:/data: lines, blank line ends an event) and hands each event on, parsed.
+ * format with eventsource-parser and hands each event on, its data parsed.
  */
+import { EventSourceParserStream } from 'eventsource-parser/stream';
 import { ApiError } from './api';
 import { authHeaders } from './session';
 
@@ -12,18 +13,12 @@ export type EventHandler = (event: string, data: unknown) => void;
 export async function followEvents(path: string, onEvent: EventHandler, signal: AbortSignal): Promise<void> {
   const response = await fetch(path, { headers: { ...authHeaders(), accept: 'text/event-stream' }, signal });
   if (!response.ok || !response.body) throw new ApiError(response.status, `event stream answered ${response.status}`);
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
+  const reader = response.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream()).getReader();
   try {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return;
-      buffer += value.replace(/\r\n?/g, '\n');
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        dispatch(buffer.slice(0, end), onEvent);
-        buffer = buffer.slice(end + 2);
-      }
+      onEvent(value.event ?? 'message', parseData(value.data));
     }
   } catch (error) {
     if (signal.aborted) return;
@@ -33,24 +28,11 @@ export async function followEvents(path: string, onEvent: EventHandler, signal: 
   }
 }
 
-function dispatch(block: string, onEvent: EventHandler): void {
-  let event = 'message';
-  const data: string[] = [];
-  for (const line of block.split('\n')) {
-    if (line.startsWith(':')) continue; // a comment (keep-alive)
-    const colon = line.indexOf(':');
-    const field = colon < 0 ? line : line.slice(0, colon);
-    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-    if (field === 'event') event = value;
-    else if (field === 'data') data.push(value);
-  }
-  if (data.length === 0) return;
-  const text = data.join('\n');
-  let parsed: unknown = text;
+/** JSON data parsed; plain text data handed on as is. */
+function parseData(text: string): unknown {
   try {
-    parsed = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
-    // plain text data: hand it on as is
+    return text;
   }
-  onEvent(event, parsed);
 }
