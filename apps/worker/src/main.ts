@@ -45,6 +45,7 @@ const processor = createProcessor(prisma, {
   isDraining: () => stopping,
   // Several beats per lock duration: one late beat must not make a live job look dead.
   heartbeatMs: Math.round(config.lockDurationMs / 4),
+  memoryBudgetMb: config.workerMemoryMb,
   workerName: name,
   log,
 });

@@ -15,6 +15,8 @@ export interface ProcessorOptions {
   isDraining: () => boolean;
   /** How often a running job touches its row (Job.updatedAt is the heartbeat the reconciler reads). */
   heartbeatMs: number;
+  /** MWT_WORKER_MEMORY_MB: a job whose worker's resident memory passes it fails once. */
+  memoryBudgetMb: number;
   /** host:pid of this worker, for the job's message and the log. */
   workerName: string;
   /** The worker's log: says when and why a job went back to the queue (and which job). */
@@ -81,7 +83,7 @@ async function runJob(prisma: PrismaClient, bullJob: BullJob<QueuedJob>, options
   });
   const stopHeartbeat = startHeartbeat(prisma, jobId, options.heartbeatMs);
   const type: JobType = fromDbJobType(row.type);
-  const context = new JobContext(prisma, jobId, bullJob, () => options.isCancelled(jobId), options.isDraining);
+  const context = new JobContext(prisma, jobId, bullJob, () => options.isCancelled(jobId), options.isDraining, options.memoryBudgetMb);
   try {
     const params = parseParams(type, row.payload);
     const handler = HANDLERS[type] as (ctx: JobContext, p: typeof params) => Promise<Prisma.InputJsonObject>;
