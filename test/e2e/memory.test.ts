@@ -3,6 +3,8 @@
  * memory passes its budget during training fails the job once, with a message naming the budget,
  * and BullMQ does not retry it (a retry would only take the next worker's memory too). The API is
  * given a generous budget here so that the job reaches the worker at all.
+ * And a DELETE takes effect within a training step of several seconds (resnet18 at batch 64): the
+ * trainer checks for cancellation between layers, forward and backward.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -56,6 +58,44 @@ describe('a worker that goes over its memory budget', () => {
       const bull = await queue.getJob(jobId);
       assert.equal(await bull?.getState(), 'failed');
       assert.equal(bull?.attemptsMade, 1, 'BullMQ did not retry it');
+    } finally {
+      await worker.stop();
+    }
+  });
+});
+
+/** The target (issue 10) and a margin for a loaded 2-core machine, where one block's backward can take twice as long. */
+const CANCEL_TARGET_MS = 2_000;
+const LOAD_MARGIN_MS = 1_000;
+
+describe('cancelling a job in the middle of a long training step', () => {
+  it(`takes effect within ${CANCEL_TARGET_MS} ms (+${LOAD_MARGIN_MS} ms for load)`, async () => {
+    // One step of full-width resnet18 at batch 64 takes several seconds here (~1.5 GB estimated).
+    const params = { dataset: 'mnist', model: 'resnet18', epochs: 1, trainLimit: 128, testLimit: 20, batchSize: 64 };
+    const created = await http<{ id: string }>('POST', '/jobs', { type: 'train-modular', params });
+    assert.equal(created.status, 201);
+    const jobId = created.body.id;
+    jobIds.push(jobId);
+    const worker = await startWorker(env);
+    try {
+      // 'training' is reported just before the first step; the first batch takes seconds more.
+      await waitFor('the first step', async () => {
+        const { body } = await http<JobView>('GET', `/jobs/${jobId}`);
+        return body.state === 'running' && body.message === 'training' ? true : undefined;
+      }, 120_000, 50).catch((error: Error) => assert.fail(`${error.message}\n${worker.output()}`));
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const before = await http<JobView>('GET', `/jobs/${jobId}`);
+      assert.equal(before.body.message, 'training', 'still in the first step when DELETE is sent');
+      const sent = performance.now();
+      const deleted = await http('DELETE', `/jobs/${jobId}`);
+      assert.ok(deleted.status === 202 || deleted.status === 200 || deleted.status === 204, `DELETE answered ${deleted.status}`);
+      await waitFor('the job to be cancelled', async () => {
+        const { body } = await http<JobView>('GET', `/jobs/${jobId}`);
+        return body.state === 'cancelled' ? true : undefined;
+      }, 60_000, 25);
+      const latencyMs = Math.round(performance.now() - sent);
+      console.log(`cancel latency during a step: ${latencyMs} ms`);
+      assert.ok(latencyMs < CANCEL_TARGET_MS + LOAD_MARGIN_MS, `cancelled ${latencyMs} ms after DELETE`);
     } finally {
       await worker.stop();
     }
