@@ -1,5 +1,6 @@
 /** The service around the routes: /healthz with backends up and down, /docs/json, readConfig(). */
 import assert from 'node:assert/strict';
+import { totalmem } from 'node:os';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { createPrisma } from '@mwt/db';
@@ -147,6 +148,7 @@ test('readConfig: defaults', () => {
     rateLimit: 600,
     artifactCacheMb: 256,
     requestTimeoutMs: 30_000,
+    workerMemoryMb: Math.floor((totalmem() * 0.75) / (1024 * 1024)),
   });
 });
 
@@ -156,7 +158,8 @@ test('readConfig: every variable is listed once, with its default and a descript
   assert.deepEqual(CONFIG_VARS.map((v) => v.key).sort(), Object.keys(defaults).sort());
   for (const v of CONFIG_VARS) {
     assert.ok(v.description.length > 10, v.name);
-    assert.equal(String(defaults[v.key]), v.default, `${v.name} default`);
+    // `auto` (the worker memory budget) is computed from the host: checked in the test above.
+    if (v.default !== 'auto') assert.equal(String(defaults[v.key]), v.default, `${v.name} default`);
   }
 });
 
@@ -177,6 +180,7 @@ test('readConfig: invalid values throw naming the variable', () => {
     [{ PORT: '70000' }, /^PORT /],
     [{ WORKER_CONCURRENCY: '0' }, /^WORKER_CONCURRENCY must be an integer in 1\.\.64/],
     [{ WORKER_CONCURRENCY: '1.5' }, /^WORKER_CONCURRENCY /],
+    [{ MWT_WORKER_MEMORY_MB: '32' }, /^MWT_WORKER_MEMORY_MB must be an integer in 64\.\.16777216, got "32"$/],
     [{ DATABASE_URL: 'not a url' }, /^DATABASE_URL is not a valid URL/],
     [{ DATABASE_URL: 'mysql://x/y' }, /^DATABASE_URL must use postgresql: or postgres:/],
     [{ REDIS_URL: 'http://x' }, /^REDIS_URL must use redis: or rediss:/],

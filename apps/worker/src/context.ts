@@ -1,6 +1,7 @@
 import type { Job as BullJob } from 'bullmq';
 import { isDatabaseUnavailable, type PrismaClient } from '@mwt/db';
 import type { Progress, QueuedJob } from '@mwt/shared';
+import { MemoryBudgetExceeded } from './errors';
 
 /**
  * What a job's phases share: the database, the job's id, and its progress and cancellation.
@@ -15,7 +16,15 @@ export class JobContext {
     private readonly bullJob: BullJob<QueuedJob>,
     private readonly cancelled: () => boolean,
     private readonly draining: () => boolean,
+    /** MWT_WORKER_MEMORY_MB: the resident memory a job may take. */
+    readonly memoryBudgetMb: number,
   ) {}
+
+  /** Fails the job (once) when the process's resident memory is above the budget; rss() is a cheap syscall. */
+  checkMemory(where: string): void {
+    const rss = process.memoryUsage.rss();
+    if (rss > this.memoryBudgetMb * 1024 * 1024) throw new MemoryBudgetExceeded(rss, this.memoryBudgetMb, where);
+  }
 
   /** True once the API asked to cancel this job; trainers poll it before each batch. */
   shouldStop = (): boolean => this.cancelled();
@@ -73,6 +82,7 @@ export class PhaseProgress {
   trainerCallbacks(epochs: number) {
     return {
       onBatch: async (p: { epoch: number; batch: number; totalBatches: number }) => {
+        this.context.checkMemory(`after batch ${p.batch} of epoch ${p.epoch}`);
         const fraction = (p.epoch - 1 + p.batch / p.totalBatches) / epochs;
         await this.report(fraction, { epoch: p.epoch, totalEpochs: epochs, batch: p.batch, totalBatches: p.totalBatches });
       },

@@ -10,6 +10,7 @@ import { createPrisma } from '@mwt/db';
 import { CANCEL_CHANNEL, QUEUED_JOB_OPTIONS, readConfig, type QueuedJob } from '@mwt/shared';
 import { WORKER_NAME } from './identity';
 import { logger } from './logger';
+import { CancelWatch } from './cancel-watch';
 import { createProcessor } from './processor';
 import { startReconciler } from './reconciler';
 
@@ -39,12 +40,17 @@ const cancelled = new Set<string>();
 await subscriber.subscribe(CANCEL_CHANNEL);
 subscriber.on('message', (_channel: string, jobId: string) => cancelled.add(jobId));
 
+/** Hears a DELETE while a training step holds this thread: trainers check it between layers. */
+const cancelWatch = CancelWatch.start(config.redisUrl, CANCEL_CHANNEL);
+
 let stopping = false;
 const processor = createProcessor(prisma, {
-  isCancelled: (id) => cancelled.has(id),
+  isCancelled: (id) => cancelled.has(id) || cancelWatch.isCancelled(id),
+  watchCancellation: (id) => cancelWatch.watch(id),
   isDraining: () => stopping,
   // Several beats per lock duration: one late beat must not make a live job look dead.
   heartbeatMs: Math.round(config.lockDurationMs / 4),
+  memoryBudgetMb: config.workerMemoryMb,
   workerName: name,
   log,
 });

@@ -11,10 +11,14 @@ import { startHeartbeat } from './heartbeat';
 export interface ProcessorOptions {
   /** True once the API asked to cancel the job. */
   isCancelled: (jobId: string) => boolean;
+  /** Starts listening for the job's cancellation in the middle of a step (CancelWatch); returns the stop. */
+  watchCancellation: (jobId: string) => () => void;
   /** True once this worker is shutting down: a running job pauses at its next batch. */
   isDraining: () => boolean;
   /** How often a running job touches its row (Job.updatedAt is the heartbeat the reconciler reads). */
   heartbeatMs: number;
+  /** MWT_WORKER_MEMORY_MB: a job whose worker's resident memory passes it fails once. */
+  memoryBudgetMb: number;
   /** host:pid of this worker, for the job's message and the log. */
   workerName: string;
   /** The worker's log: says when and why a job went back to the queue (and which job). */
@@ -80,8 +84,9 @@ async function runJob(prisma: PrismaClient, bullJob: BullJob<QueuedJob>, options
     data: { state: 'running', startedAt: row.startedAt ?? new Date(), attempts: { increment: 1 }, error: null, message: `started on ${options.workerName}` },
   });
   const stopHeartbeat = startHeartbeat(prisma, jobId, options.heartbeatMs);
+  const stopWatching = options.watchCancellation(jobId);
   const type: JobType = fromDbJobType(row.type);
-  const context = new JobContext(prisma, jobId, bullJob, () => options.isCancelled(jobId), options.isDraining);
+  const context = new JobContext(prisma, jobId, bullJob, () => options.isCancelled(jobId), options.isDraining, options.memoryBudgetMb);
   try {
     const params = parseParams(type, row.payload);
     const handler = HANDLERS[type] as (ctx: JobContext, p: typeof params) => Promise<Prisma.InputJsonObject>;
@@ -103,6 +108,7 @@ async function runJob(prisma: PrismaClient, bullJob: BullJob<QueuedJob>, options
     throw error instanceof InputError ? new UnrecoverableError(message) : error;
   } finally {
     stopHeartbeat();
+    stopWatching();
   }
 }
 

@@ -11,3 +11,4 @@ export * from './param-specs';
 export * from './cost';
 export * from './zoo';
 export * from './models';
+export * from './memory';

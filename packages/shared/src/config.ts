@@ -3,6 +3,7 @@
  * environment variable; CONFIG_VARS is the single list the README and the docker-compose
  * test read, so a new variable cannot be documented in one place and forgotten in another.
  */
+import { totalmem } from 'node:os';
 
 export interface Config {
   port: number;
@@ -22,6 +23,7 @@ export interface Config {
   rateLimit: number;
   artifactCacheMb: number;
   requestTimeoutMs: number;
+  workerMemoryMb: number;
 }
 
 export const AUTH_MODES = ['enabled', 'disabled'] as const;
@@ -107,6 +109,13 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
     default: '30000',
     description: 'Longest (ms) the API waits for a whole request, headers and body, before it answers 408 and closes the connection: a trickled body cannot hold a socket (1000..3600000).',
   },
+  {
+    name: 'MWT_WORKER_MEMORY_MB',
+    key: 'workerMemoryMb',
+    default: 'auto',
+    description:
+      "Memory (MB) one training job may use: the API refuses (400) a job whose estimated peak is above it, and a worker fails a job (once, no retry) whose resident memory passes it; `auto` is 75% of the host's total memory (64..16777216).",
+  },
 ];
 
 type Env = Record<string, string | undefined>;
@@ -149,6 +158,12 @@ function queueName(name: string, raw: string): string {
   return nonEmpty(name, raw);
 }
 
+/** `auto`: 75% of the host's memory, leaving the rest to the OS, PostgreSQL and Redis beside a worker. */
+function memoryMbVar(name: string, raw: string): number {
+  if (raw.trim() === 'auto') return Math.floor((totalmem() * 0.75) / (1024 * 1024));
+  return intVar(name, raw, 64, 16_777_216);
+}
+
 export function readConfig(env: Env = process.env): Config {
   // An empty variable means "unset" (docker-compose writes `VAR=` for blanks).
   const get = (key: keyof Config): [string, string] => {
@@ -175,5 +190,6 @@ export function readConfig(env: Env = process.env): Config {
     rateLimit: intVar(...get('rateLimit'), 1, 10_000_000),
     artifactCacheMb: intVar(...get('artifactCacheMb'), 0, 65_536),
     requestTimeoutMs: intVar(...get('requestTimeoutMs'), 1_000, 3_600_000),
+    workerMemoryMb: memoryMbVar(...get('workerMemoryMb')),
   };
 }

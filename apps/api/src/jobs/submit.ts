@@ -11,6 +11,7 @@ import type { AppDeps } from '../deps.js';
 import type { JobRow } from '../views.js';
 import type { JobBatcher } from './batcher.js';
 import { enqueueJobs, neverQueued, notQueued, requeueNeverQueued } from './enqueue.js';
+import { checkMemoryBudget } from './memory-budget.js';
 import { checkReferences } from './references.js';
 import { earlierJob, idempotentRequest, isUniqueViolation } from './idempotency.js';
 
@@ -49,6 +50,7 @@ export async function submitJob(deps: AppDeps, batcher: JobBatcher, { principal,
   }
   if (earlier) return { job: earlier, created: false };
   await checkReferences(prisma, principal, job);
+  await checkMemoryBudget(prisma, job, deps.config.workerMemoryMb);
 
   const row = { type: toDbJobType(job.type), payload: job.params, ownerKeyId: principal.keyId, requestId };
   if (!idempotency) return createdJob(await batcher.submit(row));

@@ -17,6 +17,12 @@ export interface ForwardOptions {
    * computes with the dropped kernels forced off and the kept ones on.
    */
   maskOverride?: Map<string, Float32Array>;
+  /**
+   * Called between blocks, in the forward pass and again in the backward pass (through an identity
+   * with a custom gradient): it throws to abandon a step that may take many seconds on a big model
+   * (a cancelled job). One call per block, so it must be cheap.
+   */
+  interrupt?: () => void;
 }
 
 /** Batch mean and (biased) variance of one BatchNorm in training mode, to update its running statistics. */
@@ -42,8 +48,10 @@ export interface ForwardResult {
  */
 export function forward(arch: Architecture, params: ParamStore, x: tf.Tensor4D, options: ForwardOptions): ForwardResult {
   const pass = new ForwardPass(params, options, x);
+  const between = options.interrupt ? interruptible(options.interrupt) : null;
   let h: tf.Tensor = x;
   for (const block of arch.blocks) {
+    if (between) h = between(h);
     switch (block.type) {
       case 'conv':
         h = pass.maskedConv(block.name, h as tf.Tensor4D, block.stride, block.masked, true, hasBatchNorm(block));
@@ -69,6 +77,26 @@ export function forward(arch: Architecture, params: ParamStore, x: tf.Tensor4D, 
     }
   }
   return { logits: h as tf.Tensor2D, masks: pass.masks, batchStats: pass.batchStats };
+}
+
+/** Calls `interrupt` now and, through its gradient, when the backward pass reaches this point. */
+function interruptible(interrupt: () => void): (x: tf.Tensor) => tf.Tensor {
+  const identity = tf.customGrad((...inputs) => {
+    const [x] = inputs;
+    if (!(x instanceof tf.Tensor)) throw new TypeError('interruptible: expected a tensor');
+    return {
+      // clone() shares x's data: no copy.
+      value: x.clone(),
+      gradFunc: (dy: tf.Tensor) => {
+        interrupt();
+        return dy;
+      },
+    };
+  });
+  return (x) => {
+    interrupt();
+    return identity(x);
+  };
 }
 
 

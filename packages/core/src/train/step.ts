@@ -26,6 +26,8 @@ export interface StepInput {
   alpha: number;
   beta: number;
   modular: boolean;
+  /** Called between layers, forward and backward: throws to abandon the step (see ForwardOptions). */
+  interrupt?: () => void;
 }
 
 /**
@@ -72,7 +74,7 @@ function launchTrainStep(model: Model, optimizer: Sgd, paramNameOf: Map<string, 
     let reported: tf.Tensor1D | undefined;
     let batchStats: ReturnType<typeof forward>['batchStats'] | undefined;
     const { grads } = tf.variableGrads(() => {
-      const out = forward(arch, params, x, { training: true, dropoutSeed: input.dropoutSeed });
+      const out = forward(arch, params, x, { training: true, dropoutSeed: input.dropoutSeed, interrupt: input.interrupt });
       const ce = crossEntropy(out.logits, y);
       const { cohesion, coupling } = mwtLosses(out.masks, pairs);
       const loss = modular ? tf.addN([ce, tf.mul(cohesion, alpha), tf.mul(coupling, beta)]) : ce;

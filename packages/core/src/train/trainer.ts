@@ -55,7 +55,10 @@ export interface TrainCallbacks {
   onBatch?: (progress: BatchProgress) => void | Promise<void>;
   /** After each epoch; `trainer.checkpoint()` is consistent here (the worker stores it). */
   onEpoch?: (metrics: EpochMetrics, trainer: Trainer) => void | Promise<void>;
-  /** Polled before every batch; true stops training with a TrainingStopped error. */
+  /**
+   * Polled before every batch and between the layers of each step (forward and backward); true
+   * stops training with a TrainingStopped error, so a cancellation need not wait for a long step.
+   */
   shouldStop?: () => boolean;
   /**
    * Polled before every batch; true ends training with a TrainingPaused error that carries a
@@ -225,7 +228,13 @@ export class Trainer {
       const { alpha, beta, augment } = this.config;
       const images = augment ? augmentBatch(gathered.images, arch.inputShape, augment, { seed, epoch, batch }) : gathered.images;
       const dropoutSeed = seed * 100_003 + epoch * 1_000 + batch;
-      const step = await trainStepAsync(this.model, this.optimizer, this.paramNameOf, { images, labels, lr, dropoutSeed, alpha, beta, modular: this.modular });
+      const { shouldStop } = callbacks;
+      const interrupt = shouldStop
+        ? () => {
+            if (shouldStop()) throw new TrainingStopped(this.epochsDone);
+          }
+        : undefined;
+      const step = await trainStepAsync(this.model, this.optimizer, this.paramNameOf, { images, labels, lr, dropoutSeed, alpha, beta, modular: this.modular, interrupt });
       const n = labels.length;
       sums.samples += n;
       sums.correct += step.correct;
