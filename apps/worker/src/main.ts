@@ -7,7 +7,8 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { initBackend } from '@mwt/core';
 import { createPrisma } from '@mwt/db';
-import { CANCEL_CHANNEL, QUEUED_JOB_OPTIONS, readConfig, type QueuedJob } from '@mwt/shared';
+import { cancelChannel, QUEUED_JOB_OPTIONS, readConfig, type QueuedJob } from '@mwt/shared';
+import { Cancellations } from './cancellations';
 import { WORKER_NAME } from './identity';
 import { logger } from './logger';
 import { createProcessor } from './processor';
@@ -34,20 +35,30 @@ const queue = new Queue<QueuedJob>(config.queueName, {
 subscriber.on('error', () => undefined);
 queue.on('error', () => undefined);
 
-/** Ids the API asked to cancel; trainers check this before every batch. */
-const cancelled = new Set<string>();
-await subscriber.subscribe(CANCEL_CHANNEL);
-subscriber.on('message', (_channel: string, jobId: string) => cancelled.add(jobId));
+/** Cancel requests for the jobs running here; trainers check them before every batch. */
+const cancellations = new Cancellations();
+await subscriber.subscribe(cancelChannel(config));
+subscriber.on('message', (_channel: string, jobId: string) => cancellations.request(jobId));
 
 let stopping = false;
-const processor = createProcessor(prisma, {
-  isCancelled: (id) => cancelled.has(id),
+const processJob = createProcessor(prisma, {
+  isCancelled: (id) => cancellations.isCancelled(id),
+  requestCancel: (id) => cancellations.request(id),
   isDraining: () => stopping,
   // Several beats per lock duration: one late beat must not make a live job look dead.
   heartbeatMs: Math.round(config.lockDurationMs / 4),
   workerName: name,
   log,
 });
+/** The processor, with the job's cancel requests kept for exactly as long as it runs here. */
+const processor: typeof processJob = async (job, token) => {
+  cancellations.begin(job.data.jobId);
+  try {
+    return await processJob(job, token);
+  } finally {
+    cancellations.end(job.data.jobId);
+  }
+};
 const worker = new Worker<QueuedJob>(config.queueName, processor, {
   connection,
   name,
@@ -59,7 +70,7 @@ const worker = new Worker<QueuedJob>(config.queueName, processor, {
   maxStalledCount: config.maxStalledCount,
 });
 worker.on('active', (job) => log(`job ${job.data.jobId} started (${job.name})`, job.data.jobId));
-worker.on('completed', (job) => log(`job ${job.data.jobId} finished`, job.data.jobId));
+worker.on('completed', (job, result: unknown) => log(`job ${job.data.jobId} ${outcome(result)}`, job.data.jobId));
 worker.on('failed', (job, error) => logger.warn({ jobId: job?.data.jobId, err: error }, `job ${job?.data.jobId ?? '?'} failed: ${error.message}`));
 worker.on('error', (error) => logger.error({ err: error }, `worker error: ${error.message}`));
 const stopReconciler = startReconciler(prisma, queue, { intervalMs: config.reconcileIntervalMs, staleMs: config.lockDurationMs, log });
@@ -77,7 +88,7 @@ async function shutdown(signal: string): Promise<void> {
     process.exit(1);
   }
   stopping = true;
-  log(`${signal}: pausing the running job at its next batch and closing`);
+  log(cancellations.size > 0 ? `${signal}: pausing the running job at its next batch and closing` : `${signal}: no job running; closing`);
   setTimeout(() => {
     log(`still busy ${SHUTDOWN_GRACE_MS} ms after ${signal}: exiting`);
     process.exit(1);
@@ -89,6 +100,15 @@ async function shutdown(signal: string): Promise<void> {
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
+
+/** What a processor's result says happened: a cancelled or skipped job did not finish. */
+function outcome(result: unknown): string {
+  if (typeof result === 'object' && result !== null) {
+    if ('cancelled' in result) return 'cancelled';
+    if ('skipped' in result) return `skipped: it was already ${String(result.skipped)}`;
+  }
+  return 'finished';
+}
 
 /** An info line, with the job it is about when there is one. */
 function log(message: string, jobId?: string): void {

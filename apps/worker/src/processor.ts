@@ -11,6 +11,8 @@ import { startHeartbeat } from './heartbeat';
 export interface ProcessorOptions {
   /** True once the API asked to cancel the job. */
   isCancelled: (jobId: string) => boolean;
+  /** The heartbeat found the job's row flagged cancelRequested (its pub/sub message may have been lost). */
+  requestCancel: (jobId: string) => void;
   /** True once this worker is shutting down: a running job pauses at its next batch. */
   isDraining: () => boolean;
   /** How often a running job touches its row (Job.updatedAt is the heartbeat the reconciler reads). */
@@ -79,7 +81,7 @@ async function runJob(prisma: PrismaClient, bullJob: BullJob<QueuedJob>, options
     where: { id: jobId },
     data: { state: 'running', startedAt: row.startedAt ?? new Date(), attempts: { increment: 1 }, error: null, message: `started on ${options.workerName}` },
   });
-  const stopHeartbeat = startHeartbeat(prisma, jobId, options.heartbeatMs);
+  const stopHeartbeat = startHeartbeat(prisma, jobId, options.heartbeatMs, () => options.requestCancel(jobId));
   const type: JobType = fromDbJobType(row.type);
   const context = new JobContext(prisma, jobId, bullJob, () => options.isCancelled(jobId), options.isDraining);
   try {
