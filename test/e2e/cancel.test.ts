@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { createPrisma, type PrismaClient } from '@mwt/db';
 import { cancelChannel, readConfig, type Config, type QueuedJob } from '@mwt/shared';
 import { AUTH_ENV, apiClient, type Call, type JobView } from '../support/api-client';
-import { freePort, GaveUp, serviceEnv, startProcess, startWorker, waitFor, type ServiceProcess } from '../support/processes';
+import { freePort, GaveUp, removeServiceKeys, serviceEnv, startProcess, startWorker, waitFor, type ServiceProcess } from '../support/processes';
 
 /** A 4 s lock: the worker beats every second. */
 const LOCK_MS = 4_000;
@@ -42,6 +42,7 @@ after(async () => {
   await Promise.all([worker?.stop(), api?.stop()]);
   await prisma.job.deleteMany({ where: { id: { in: jobIds } } });
   await queue.obliterate({ force: true });
+  await removeServiceKeys();
   await Promise.all([queue.close(), redis.quit(), prisma.$disconnect()]);
 });
 

@@ -15,7 +15,7 @@ import { checkpointPosition } from '@mwt/core';
 import { createPrisma, type PrismaClient } from '@mwt/db';
 import { readConfig, type QueuedJob } from '@mwt/shared';
 import { AUTH_ENV, apiClient, type Call, type JobView } from '../support/api-client';
-import { FAST_RECOVERY_ENV, freePort, GaveUp, serviceEnv, startProcess, startWorker, waitFor, type ServiceProcess } from '../support/processes';
+import { FAST_RECOVERY_ENV, freePort, GaveUp, removeServiceKeys, serviceEnv, startProcess, startWorker, waitFor, type ServiceProcess } from '../support/processes';
 
 let env: Record<string, string>;
 /** An empty MWT_DATA_DIR: MNIST is bundled, CIFAR-10 and SVHN files are missing. */
@@ -47,6 +47,7 @@ after(async () => {
   await api?.stop();
   await prisma.job.deleteMany({ where: { id: { in: jobIds } } });
   await queue.obliterate({ force: true });
+  await removeServiceKeys();
   await queue.close();
   await prisma.$disconnect();
   rmSync(dataDir, { recursive: true, force: true });

@@ -14,7 +14,7 @@ import { parse } from 'yaml';
 import { createPrisma, type PrismaClient } from '@mwt/db';
 import { readConfig, type QueuedJob } from '@mwt/shared';
 import { AUTH_ENV, apiClient, type Call, type JobView } from '../support/api-client';
-import { freePort, GaveUp, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes';
+import { freePort, GaveUp, removeServiceKeys, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes';
 
 type Role = 'api' | 'worker';
 
@@ -92,6 +92,7 @@ after(async () => {
   await api?.stop();
   await prisma.job.deleteMany({ where: { id: { in: jobIds } } });
   await queue.obliterate({ force: true });
+  await removeServiceKeys();
   await Promise.all([queue.close(), prisma.$disconnect()]);
 });
 
