@@ -16,6 +16,12 @@ import { startReconciler } from './reconciler';
 
 /** After SIGTERM, how long the running job may take to reach its next batch before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 30_000;
+/**
+ * Once no job runs here any more (it went back to the queue, or none ran), how long closing the
+ * connections may take: nothing is left to save, so a close that hangs (a Redis reply or a
+ * PostgreSQL query that never comes on a loaded host) must not keep the process alive.
+ */
+const CLOSE_DEADLINE_MS = 5_000;
 
 const config = readConfig();
 const backend = await initBackend();
@@ -57,6 +63,7 @@ const processor: typeof processJob = async (job, token) => {
     return await processJob(job, token);
   } finally {
     cancellations.end(job.data.jobId);
+    if (stopping && cancellations.size === 0) startCloseDeadline();
   }
 };
 const worker = new Worker<QueuedJob>(config.queueName, processor, {
@@ -88,15 +95,42 @@ async function shutdown(signal: string): Promise<void> {
     process.exit(1);
   }
   stopping = true;
-  log(cancellations.size > 0 ? `${signal}: pausing the running job at its next batch and closing` : `${signal}: no job running; closing`);
+  const busy = cancellations.size > 0;
+  log(busy ? `${signal}: pausing the running job at its next batch and closing` : `${signal}: no job running; closing`);
   setTimeout(() => {
-    log(`still busy ${SHUTDOWN_GRACE_MS} ms after ${signal}: exiting`);
+    log(`still busy ${SHUTDOWN_GRACE_MS} ms after ${signal} (waiting for: ${[...closing].join(', ')}): exiting`);
     process.exit(1);
   }, SHUTDOWN_GRACE_MS).unref();
-  await stopReconciler();
-  await worker.close();
-  await Promise.allSettled([queue.close(), subscriber.quit(), connection.quit(), prisma.$disconnect()]);
+  if (!busy) startCloseDeadline();
+  await Promise.allSettled([closeStep('reconciler', stopReconciler()), closeStep('bullmq worker', worker.close())]);
+  await Promise.allSettled([
+    closeStep('queue', queue.close()),
+    closeStep('cancel subscriber', subscriber.quit()),
+    closeStep('worker redis connection', connection.quit()),
+    closeStep('postgres', prisma.$disconnect()),
+  ]);
   process.exit(0);
+}
+
+/** The shutdown steps not yet done, named for the log line of a shutdown that overruns. */
+const closing = new Set<string>();
+function closeStep(what: string, done: Promise<unknown>): Promise<unknown> {
+  closing.add(what);
+  return done.finally(() => closing.delete(what));
+}
+
+/**
+ * Bounds the rest of a shutdown once no job runs here: the job is safe in the queue with its
+ * checkpoint, so a close still pending after CLOSE_DEADLINE_MS exits 0, naming what it waited for
+ * and what still holds the event loop.
+ */
+let closeDeadline: NodeJS.Timeout | undefined;
+function startCloseDeadline(): void {
+  closeDeadline ??= setTimeout(() => {
+    const handles = process.getActiveResourcesInfo().filter((type) => type !== 'TTYWrap');
+    logger.warn(`shutdown: closing still pending ${CLOSE_DEADLINE_MS} ms after the last job stopped (waiting for: ${[...closing].join(', ') || 'nothing'}; active: ${handles.join(', ')}): exiting`);
+    process.exit(0);
+  }, CLOSE_DEADLINE_MS).unref();
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
