@@ -158,8 +158,11 @@ async function snapshot(jobId: string): Promise<unknown> {
   return normalize(tree, rename);
 }
 
-/** Timestamps, durations and attempts differ between any two runs of a job; they are left out. */
-const TIME_DEPENDENT = new Set(['createdAt', 'updatedAt', 'startedAt', 'finishedAt', 'dateSaved', 'wallMs', 'durationMs', 'attempts']);
+/**
+ * Timestamps, durations and attempts differ between any two runs of a job; they are left out, and
+ * so is the id of the request that submitted it (X-Request-Id, a new UUID per request).
+ */
+const TIME_DEPENDENT = new Set(['createdAt', 'updatedAt', 'startedAt', 'finishedAt', 'dateSaved', 'wallMs', 'durationMs', 'attempts', 'requestId']);
 
 function normalize(value: unknown, rename: (text: string) => string): unknown {
   if (typeof value === 'string') return rename(value);
