@@ -8,7 +8,7 @@ import { buildApp } from '../../apps/api/src/app.js';
 import { revokeApiKey } from '../../apps/api/src/auth/api-keys.js';
 import type { JobView } from '../../apps/api/src/schemas/job.js';
 import type { ApiKeyView } from '../../apps/api/src/schemas/keys.js';
-import { freePort, serviceEnv, startProcess, waitFor } from '../support/processes.js';
+import { freePort, removeServiceKeys, serviceEnv, startProcess, waitFor } from '../support/processes.js';
 import { PROTECTED_ROUTES, startApp, unknownId, type Caller, type Harness } from './helpers.js';
 
 const CACHE_TTL_MS = 1_000;
@@ -216,6 +216,8 @@ describe('POST /keys, GET /keys, DELETE /keys/:id (admin)', () => {
 });
 
 describe('MWT_AUTH=disabled', () => {
+  // The job the first test posts waits in that API's queue: nothing of it may stay in Redis.
+  after(() => removeServiceKeys());
   /** The API as a real process (main.ts reads MWT_AUTH and logs), with `env` on top of the test's. */
   async function startApi(env: Record<string, string>) {
     const port = await freePort();

@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { blobStore, createPrisma, type ArtifactUpload } from '@mwt/db';
 import { readConfig } from '@mwt/shared';
 import { AUTH_ENV, testApiKey } from '../support/api-client';
-import { freePort, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes';
+import { freePort, removeServiceKeys, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes';
 import { TcpProxy } from '../support/tcp-proxy';
 
 const databaseUrl = readConfig().databaseUrl;
@@ -92,6 +92,7 @@ describe('a download that fails halfway', () => {
   });
   after(async () => {
     await api.stop();
+    await removeServiceKeys();
     await proxy.cut();
     await prisma.job.deleteMany({ where: { id: { in: jobIds } } }); // cascades to the artifacts
     await prisma.$disconnect();

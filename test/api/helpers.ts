@@ -137,6 +137,10 @@ export async function startApp(name: string, options: HarnessOptions = {}): Prom
       await prisma.artifact.deleteMany({ where: { id: { in: [...artifacts] } } });
       await prisma.apiKey.deleteMany({ where: { id: { in: [...apiKeys] } } });
       await queue.obliterate({ force: true });
+      // Nothing the test made may stay in the shared Redis (BullMQ's meta and events included).
+      const left: string[] = [];
+      for await (const batch of redis.scanStream({ match: `${prefix}:*` }) as AsyncIterable<string[]>) left.push(...batch);
+      if (left.length > 0) throw new Error(`Redis keys left under ${prefix} after the queue was obliterated: ${left.join(', ')}`);
       await queue.close();
       await redis.quit();
       await prisma.$disconnect();

@@ -1,7 +1,7 @@
 /** Submitting, reading, listing and cancelling jobs, with the BullMQ side checked in Redis. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { CANCEL_CHANNEL } from '@mwt/shared';
+import { cancelChannel } from '@mwt/shared';
 import type { JobList, JobView } from '../../apps/api/src/schemas/job.js';
 import type { Static } from 'typebox';
 import { startApp, type Harness } from './helpers.js';
@@ -151,7 +151,7 @@ describe('DELETE /jobs/:id', () => {
     await h.prisma.job.update({ where: { id: job.id }, data: { state: 'running', startedAt: new Date() } });
     const sub = h.redis.duplicate();
     const heard = new Promise<string>((resolve) => sub.on('message', (_channel, message: string) => resolve(message)));
-    await sub.subscribe(CANCEL_CHANNEL);
+    await sub.subscribe(cancelChannel({ queuePrefix: h.queue.opts.prefix ?? '', queueName: h.queue.name }));
     try {
       const res = await h.request<JobView>('DELETE', `/jobs/${job.id}`);
       assert.equal(res.status, 202);

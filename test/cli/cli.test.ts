@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { unpackTar } from '@mwt/shared';
 import { AUTH_ENV, testApiKey } from '../support/api-client';
-import { freePort, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes';
+import { freePort, removeServiceKeys, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes';
 
 const BIN = 'apps/cli/bin/mwt.js';
 /** A pipeline on a few hundred digits for one epoch: seconds of training, but every phase. */
@@ -58,6 +58,7 @@ before(async () => {
 after(async () => {
   await worker?.stop();
   await api?.stop();
+  await removeServiceKeys();
   await rm(home, { recursive: true, force: true });
 });
 

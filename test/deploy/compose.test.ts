@@ -13,6 +13,7 @@ interface ComposeService {
   image?: string;
   build?: { dockerfile: string };
   command?: string[];
+  init?: boolean;
   environment?: Record<string, string>;
   ports?: string[];
   depends_on?: Record<string, { condition: string }>;
@@ -39,13 +40,28 @@ describe('docker-compose.yml and Dockerfile.gpu', () => {
   it('runs the package scripts that exist, and only sets variables the code reads, with valid values', () => {
     for (const name of ['migrate', 'api', 'worker']) {
       const service = services[name];
-      const [npm, run, script] = service.command ?? [];
-      assert.equal(`${npm} ${run}`, 'npm run', name);
-      assert.ok(rootPackage.scripts[script], `${name} runs npm script ${script}, which package.json lacks`);
+      const command = service.command ?? [];
+      if (name === 'migrate') {
+        const [npm, run, script] = command;
+        assert.equal(`${npm} ${run}`, 'npm run', name);
+        assert.ok(rootPackage.scripts[script], `${name} runs npm script ${script}, which package.json lacks`);
+      } else {
+        // The long-running services are node itself: npm would not pass `docker stop`'s SIGTERM on.
+        assert.deepEqual(command.slice(0, 3), ['node', '--import', 'tsx'], `${name} runs node directly`);
+        assert.equal(command[3], `apps/${name}/src/main.ts`);
+        assert.ok(existsSync(command[3]), `${name}'s entry ${command[3]} exists`);
+      }
       for (const variable of Object.keys(service.environment ?? {})) assert.ok(knownVars.has(variable), `${name} sets ${variable}, which no code reads`);
       // The code's own parser accepts every value.
       readConfig(service.environment ?? {});
     }
+  });
+
+  it('runs node as the image\'s command in exec form, under an init that forwards signals', () => {
+    const cmd = /^CMD (.*)$/m.exec(dockerfile)?.[1];
+    assert.ok(cmd?.startsWith('['), `exec-form CMD (a JSON array), not a shell: ${cmd}`);
+    assert.deepEqual(JSON.parse(cmd ?? '') as string[], ['node', '--import', 'tsx', 'apps/api/src/main.ts']);
+    for (const name of ['migrate', 'api', 'worker']) assert.equal(services[name].init, true, `${name} has init: true`);
   });
 
   it('points the services at the compose postgres and redis, and publishes the API port', () => {

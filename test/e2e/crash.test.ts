@@ -15,7 +15,7 @@ import { checkpointPosition } from '@mwt/core';
 import { createPrisma, type PrismaClient } from '@mwt/db';
 import { readConfig, type QueuedJob } from '@mwt/shared';
 import { AUTH_ENV, apiClient, type Call, type JobView } from '../support/api-client';
-import { FAST_RECOVERY_ENV, freePort, GaveUp, serviceEnv, startProcess, startWorker, waitFor, type ServiceProcess } from '../support/processes';
+import { FAST_RECOVERY_ENV, freePort, GaveUp, removeServiceKeys, serviceEnv, startProcess, startWorker, waitFor, type ServiceProcess } from '../support/processes';
 
 let env: Record<string, string>;
 /** An empty MWT_DATA_DIR: MNIST is bundled, CIFAR-10 and SVHN files are missing. */
@@ -47,6 +47,7 @@ after(async () => {
   await api?.stop();
   await prisma.job.deleteMany({ where: { id: { in: jobIds } } });
   await queue.obliterate({ force: true });
+  await removeServiceKeys();
   await queue.close();
   await prisma.$disconnect();
   rmSync(dataDir, { recursive: true, force: true });
@@ -178,6 +179,34 @@ describe('a worker stopped with SIGTERM in the middle of an epoch', () => {
     const run = await runOf(jobId, 'modular');
     assert.ok(run);
     assert.deepEqual(await epochsOf(run.id), [1, 2]);
+  });
+});
+
+describe('a worker stopped with SIGTERM mid-epoch, again and again', () => {
+  it('exits 0 within a bounded time every time, its job back in the queue', async () => {
+    // One long job, taken up and stopped by five workers in turn, each while it trains.
+    const params = { model: 'simcnn-small', epochs: 20, batchSize: 16, trainLimit: 2000, testLimit: 50, seed: 13 };
+    const jobId = await submit('train-standard', params);
+    // Reaching the next batch (the existing test allows 10 s) plus the worker's close deadline (5 s).
+    const boundMs = 15_000;
+    let progress = 0;
+    for (let round = 1; round <= 5; round++) {
+      const w = await worker();
+      progress = await waitFor(`round ${round}: the job training past ${progress}%`, async () => {
+        const { body } = await http<JobView>('GET', `/jobs/${jobId}`);
+        if (body.state === 'completed' || body.state === 'failed') throw new GaveUp(`job is ${body.state}: ${body.error}`);
+        return body.state === 'running' && body.progress > progress ? body.progress : undefined;
+      }, 120_000, 100).catch((error: Error) => assert.fail(`${error.message}\n${w.output()}`));
+      const signalled = Date.now();
+      w.child.kill('SIGTERM');
+      const code = await Promise.race([new Promise<number | null>((resolve) => w.child.once('exit', resolve)), new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), boundMs))]);
+      const exitMs = Date.now() - signalled;
+      console.log(`[crash] round ${round}: SIGTERM at ${progress.toFixed(1)}%, the worker exited ${code} after ${exitMs} ms`);
+      assert.equal(code, 0, `round ${round}: ${code === 'hung' ? `still running ${boundMs} ms after SIGTERM` : `exited ${code}`}\n${w.output()}`);
+      assert.equal((await http<JobView>('GET', `/jobs/${jobId}`)).body.state, 'queued', w.output());
+    }
+    // Not left for another test's worker.
+    assert.equal((await http('DELETE', `/jobs/${jobId}`)).status, 202);
   });
 });
 

@@ -6,7 +6,7 @@ import { loadDataset, loadLayersModel, readJsonFile, subsetClasses, type Artifac
 import { unpackTar } from '@mwt/shared';
 import { AUTH_ENV, testApiKey } from '../support/api-client';
 import { setupBackend } from '../support/tf';
-import { freePort, GaveUp, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes';
+import { freePort, GaveUp, removeServiceKeys, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes';
 
 interface JobView {
   id: string;
@@ -41,6 +41,7 @@ before(async () => {
 after(async () => {
   await worker?.stop();
   await api?.stop();
+  await removeServiceKeys();
 });
 
 describe('a pipeline job end to end: HTTP -> Redis -> worker -> Postgres -> HTTP', () => {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AUTH_ENV, testApiKey } from '../support/api-client';
-import { freePort, GaveUp, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes';
+import { freePort, GaveUp, removeServiceKeys, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes';
 import { openAdapter } from '../../packages/core/src/backend/webgpu/adapter';
 
 interface JobView {
@@ -41,6 +41,7 @@ describe('a pipeline job on a webgpu worker', { skip }, () => {
   after(async () => {
     await worker?.stop();
     await api?.stop();
+    await removeServiceKeys();
   });
 
   it('trains, modularizes and reuses on webgpu, and the worker logs the adapter it uses', async () => {

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
+import { readConfig } from '@mwt/shared';
 
 /** A free TCP port on loopback (bind to 0, read it, release it). */
 export async function freePort(): Promise<number> {
@@ -40,12 +42,17 @@ export function startProcess(entry: string, env: Record<string, string>): Servic
   };
 }
 
+/** The queue prefixes serviceEnv handed out in this test process: removeServiceKeys() deletes what is under them. */
+const servicePrefixes = new Set<string>();
+
 /** Environment of one isolated service instance: its own queue prefix in the shared Redis. */
 export function serviceEnv(port: number): Record<string, string> {
+  const prefix = `mwt-test-${randomUUID().slice(0, 8)}`;
+  servicePrefixes.add(prefix);
   return {
     PORT: String(port),
     HOST: '127.0.0.1',
-    MWT_QUEUE_PREFIX: `mwt-test-${randomUUID().slice(0, 8)}`,
+    MWT_QUEUE_PREFIX: prefix,
     // Info: the tests read the workers' lines (worker ready, job started, requeued).
     LOG_LEVEL: 'info',
     MWT_QUIET: '1',
@@ -88,5 +95,30 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** Every Redis key under `prefix` (BullMQ's `<prefix>:<queue>:...`). */
+export async function keysUnder(redis: Redis, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const batch of redis.scanStream({ match: `${prefix}:*`, count: 500 }) as AsyncIterable<string[]>) keys.push(...batch);
+  return keys;
+}
+
+/**
+ * Deletes every Redis key under the prefixes serviceEnv handed out in this test process (queues,
+ * jobs left waiting, BullMQ's meta and events): call it once the processes using them stopped, so
+ * that a test run leaves the shared Redis as it found it.
+ */
+export async function removeServiceKeys(): Promise<void> {
+  const redis = new Redis(readConfig().redisUrl);
+  try {
+    for (const prefix of servicePrefixes) {
+      const keys = await keysUnder(redis, prefix);
+      if (keys.length > 0) await redis.del(...keys);
+      servicePrefixes.delete(prefix);
+    }
+  } finally {
+    await redis.quit();
   }
 }

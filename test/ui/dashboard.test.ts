@@ -16,7 +16,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { loadLayersModel, loadMnistPixels, normalizeInterleaved, readJsonFile, type ArtifactMetadata } from '@mwt/core';
 import { unpackTar } from '@mwt/shared';
 import { AUTH_ENV, apiClient, testApiKey, type Call } from '../support/api-client';
-import { freePort, GaveUp, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes';
+import { freePort, GaveUp, removeServiceKeys, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes';
 import { setupBackend } from '../support/tf';
 import { greyPng } from './png';
 
@@ -86,6 +86,7 @@ describe('the dashboard in headless Chromium', { skip: missing ?? false }, () =>
     if (profile) await rm(profile, { recursive: true, force: true });
     await worker?.stop();
     await api?.stop();
+    await removeServiceKeys();
   });
 
   it('signs in with an API key, kept in sessionStorage and out of the URL', async () => {

@@ -7,7 +7,8 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { initBackend } from '@mwt/core';
 import { createPrisma } from '@mwt/db';
-import { CANCEL_CHANNEL, QUEUED_JOB_OPTIONS, readConfig, type QueuedJob } from '@mwt/shared';
+import { cancelChannel, QUEUED_JOB_OPTIONS, readConfig, type QueuedJob } from '@mwt/shared';
+import { Cancellations } from './cancellations';
 import { WORKER_NAME } from './identity';
 import { logger } from './logger';
 import { CancelWatch } from './cancel-watch';
@@ -16,6 +17,12 @@ import { startReconciler } from './reconciler';
 
 /** After SIGTERM, how long the running job may take to reach its next batch before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 30_000;
+/**
+ * Once no job runs here any more (it went back to the queue, or none ran), how long closing the
+ * connections may take: nothing is left to save, so a close that hangs (a Redis reply or a
+ * PostgreSQL query that never comes on a loaded host) must not keep the process alive.
+ */
+const CLOSE_DEADLINE_MS = 5_000;
 
 const config = readConfig();
 const backend = await initBackend();
@@ -35,17 +42,18 @@ const queue = new Queue<QueuedJob>(config.queueName, {
 subscriber.on('error', () => undefined);
 queue.on('error', () => undefined);
 
-/** Ids the API asked to cancel; trainers check this before every batch. */
-const cancelled = new Set<string>();
-await subscriber.subscribe(CANCEL_CHANNEL);
-subscriber.on('message', (_channel: string, jobId: string) => cancelled.add(jobId));
+/** Cancel requests for the jobs running here; trainers check them before every batch. */
+const cancellations = new Cancellations();
+await subscriber.subscribe(cancelChannel(config));
+subscriber.on('message', (_channel: string, jobId: string) => cancellations.request(jobId));
 
 /** Hears a DELETE while a training step holds this thread: trainers check it between layers. */
-const cancelWatch = CancelWatch.start(config.redisUrl, CANCEL_CHANNEL);
+const cancelWatch = CancelWatch.start(config.redisUrl, cancelChannel(config));
 
 let stopping = false;
-const processor = createProcessor(prisma, {
-  isCancelled: (id) => cancelled.has(id) || cancelWatch.isCancelled(id),
+const processJob = createProcessor(prisma, {
+  isCancelled: (id) => cancellations.isCancelled(id) || cancelWatch.isCancelled(id),
+  requestCancel: (id) => cancellations.request(id),
   watchCancellation: (id) => cancelWatch.watch(id),
   isDraining: () => stopping,
   // Several beats per lock duration: one late beat must not make a live job look dead.
@@ -54,6 +62,16 @@ const processor = createProcessor(prisma, {
   workerName: name,
   log,
 });
+/** The processor, with the job's cancel requests kept for exactly as long as it runs here. */
+const processor: typeof processJob = async (job, token) => {
+  cancellations.begin(job.data.jobId);
+  try {
+    return await processJob(job, token);
+  } finally {
+    cancellations.end(job.data.jobId);
+    if (stopping && cancellations.size === 0) startCloseDeadline();
+  }
+};
 const worker = new Worker<QueuedJob>(config.queueName, processor, {
   connection,
   name,
@@ -65,7 +83,7 @@ const worker = new Worker<QueuedJob>(config.queueName, processor, {
   maxStalledCount: config.maxStalledCount,
 });
 worker.on('active', (job) => log(`job ${job.data.jobId} started (${job.name})`, job.data.jobId));
-worker.on('completed', (job) => log(`job ${job.data.jobId} finished`, job.data.jobId));
+worker.on('completed', (job, result: unknown) => log(`job ${job.data.jobId} ${outcome(result)}`, job.data.jobId));
 worker.on('failed', (job, error) => logger.warn({ jobId: job?.data.jobId, err: error }, `job ${job?.data.jobId ?? '?'} failed: ${error.message}`));
 worker.on('error', (error) => logger.error({ err: error }, `worker error: ${error.message}`));
 const stopReconciler = startReconciler(prisma, queue, { intervalMs: config.reconcileIntervalMs, staleMs: config.lockDurationMs, log });
@@ -83,18 +101,55 @@ async function shutdown(signal: string): Promise<void> {
     process.exit(1);
   }
   stopping = true;
-  log(`${signal}: pausing the running job at its next batch and closing`);
+  const busy = cancellations.size > 0;
+  log(busy ? `${signal}: pausing the running job at its next batch and closing` : `${signal}: no job running; closing`);
   setTimeout(() => {
-    log(`still busy ${SHUTDOWN_GRACE_MS} ms after ${signal}: exiting`);
+    log(`still busy ${SHUTDOWN_GRACE_MS} ms after ${signal} (waiting for: ${[...closing].join(', ')}): exiting`);
     process.exit(1);
   }, SHUTDOWN_GRACE_MS).unref();
-  await stopReconciler();
-  await worker.close();
-  await Promise.allSettled([queue.close(), subscriber.quit(), connection.quit(), prisma.$disconnect()]);
+  if (!busy) startCloseDeadline();
+  await Promise.allSettled([closeStep('reconciler', stopReconciler()), closeStep('bullmq worker', worker.close())]);
+  await Promise.allSettled([
+    closeStep('queue', queue.close()),
+    closeStep('cancel subscriber', subscriber.quit()),
+    closeStep('cancel watch thread', cancelWatch.close()),
+    closeStep('worker redis connection', connection.quit()),
+    closeStep('postgres', prisma.$disconnect()),
+  ]);
   process.exit(0);
+}
+
+/** The shutdown steps not yet done, named for the log line of a shutdown that overruns. */
+const closing = new Set<string>();
+function closeStep(what: string, done: Promise<unknown>): Promise<unknown> {
+  closing.add(what);
+  return done.finally(() => closing.delete(what));
+}
+
+/**
+ * Bounds the rest of a shutdown once no job runs here: the job is safe in the queue with its
+ * checkpoint, so a close still pending after CLOSE_DEADLINE_MS exits 0, naming what it waited for
+ * and what still holds the event loop.
+ */
+let closeDeadline: NodeJS.Timeout | undefined;
+function startCloseDeadline(): void {
+  closeDeadline ??= setTimeout(() => {
+    const handles = process.getActiveResourcesInfo().filter((type) => type !== 'TTYWrap');
+    logger.warn(`shutdown: closing still pending ${CLOSE_DEADLINE_MS} ms after the last job stopped (waiting for: ${[...closing].join(', ') || 'nothing'}; active: ${handles.join(', ')}): exiting`);
+    process.exit(0);
+  }, CLOSE_DEADLINE_MS).unref();
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
+
+/** What a processor's result says happened: a cancelled or skipped job did not finish. */
+function outcome(result: unknown): string {
+  if (typeof result === 'object' && result !== null) {
+    if ('cancelled' in result) return 'cancelled';
+    if ('skipped' in result) return `skipped: it was already ${String(result.skipped)}`;
+  }
+  return 'finished';
+}
 
 /** An info line, with the job it is about when there is one. */
 function log(message: string, jobId?: string): void {

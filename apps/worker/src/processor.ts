@@ -13,6 +13,8 @@ export interface ProcessorOptions {
   isCancelled: (jobId: string) => boolean;
   /** Starts listening for the job's cancellation in the middle of a step (CancelWatch); returns the stop. */
   watchCancellation: (jobId: string) => () => void;
+  /** The heartbeat found the job's row flagged cancelRequested (its pub/sub message may have been lost). */
+  requestCancel: (jobId: string) => void;
   /** True once this worker is shutting down: a running job pauses at its next batch. */
   isDraining: () => boolean;
   /** How often a running job touches its row (Job.updatedAt is the heartbeat the reconciler reads). */
@@ -83,7 +85,7 @@ async function runJob(prisma: PrismaClient, bullJob: BullJob<QueuedJob>, options
     where: { id: jobId },
     data: { state: 'running', startedAt: row.startedAt ?? new Date(), attempts: { increment: 1 }, error: null, message: `started on ${options.workerName}` },
   });
-  const stopHeartbeat = startHeartbeat(prisma, jobId, options.heartbeatMs);
+  const stopHeartbeat = startHeartbeat(prisma, jobId, options.heartbeatMs, () => options.requestCancel(jobId));
   const stopWatching = options.watchCancellation(jobId);
   const type: JobType = fromDbJobType(row.type);
   const context = new JobContext(prisma, jobId, bullJob, () => options.isCancelled(jobId), options.isDraining, options.memoryBudgetMb);

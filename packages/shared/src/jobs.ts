@@ -245,5 +245,10 @@ export const QUEUED_JOB_OPTIONS = {
   removeOnFail: 5_000,
 } as const;
 
-/** Redis pub/sub channel on which the API publishes ids of running jobs to cancel. */
-export const CANCEL_CHANNEL = 'mwt:cancel';
+/**
+ * Redis pub/sub channel on which the API publishes ids of running jobs to cancel. Named from the
+ * deployment's queue prefix and name: deployments sharing a Redis must not hear each other.
+ */
+export function cancelChannel(config: { queuePrefix: string; queueName: string }): string {
+  return `${config.queuePrefix}:${config.queueName}:cancel`;
+}

@@ -1,9 +1,9 @@
 /**
  * DELETE /jobs/:id. A queued job is taken out of BullMQ and cancelled here; a running one
- * (or one a worker grabbed meanwhile) is flagged and announced on CANCEL_CHANNEL, and its
+ * (or one a worker grabbed meanwhile) is flagged and announced on the deployment's cancel channel, and its
  * worker stops at its next batch and marks it cancelled itself.
  */
-import { CANCEL_CHANNEL, FINISHED_STATES } from '@mwt/shared';
+import { cancelChannel, FINISHED_STATES } from '@mwt/shared';
 import { visibleJobs, type Principal } from '../auth/principal.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError, notFound } from '../errors.js';
@@ -19,7 +19,7 @@ async function redis<T>(promise: Promise<T>, what: string): Promise<T> {
   }
 }
 
-export async function cancelJob({ prisma, queue, redis: client }: AppDeps, principal: Principal, id: string): Promise<void> {
+export async function cancelJob({ config, prisma, queue, redis: client }: AppDeps, principal: Principal, id: string): Promise<void> {
   const job = await prisma.job.findFirst({ where: { id, ...visibleJobs(principal) }, select: { state: true } });
   if (!job) throw notFound('job', id);
   const alreadyOver = () => new HttpError(409, `job ${id} is already ${job.state}; only queued or running jobs can be cancelled`);
@@ -45,5 +45,5 @@ export async function cancelJob({ prisma, queue, redis: client }: AppDeps, princ
     const now = await prisma.job.findUnique({ where: { id }, select: { state: true } });
     throw new HttpError(409, `job ${id} is already ${now?.state ?? 'gone'}; only queued or running jobs can be cancelled`);
   }
-  await redis(client.publish(CANCEL_CHANNEL, id), 'publish cancel');
+  await redis(client.publish(cancelChannel(config), id), 'publish cancel');
 }
