@@ -15,8 +15,8 @@ export HOST="${HOST:-127.0.0.1}"
 source scripts/prepare.sh
 prepare_database
 mkdir -p .data
-# The entry points themselves (what `npm run start:api` / `start:worker` run), not through npm: npm
-# would not pass the signal on, and the API and worker would outlive the demo.
+# The entry points themselves, started by node directly as the README says (not through npm: npm
+# would not pass the signal on, and the API and worker would outlive the demo).
 node --import tsx apps/api/src/main.ts >.data/api.log 2>&1 &
 api=$!
 node --import tsx apps/worker/src/main.ts >.data/worker.log 2>&1 &
