@@ -10,7 +10,7 @@ import { poolOf } from './pool.js';
 
 export type JobWithChildIds = Job & { runs: { id: string }[]; modularizations: { id: string }[]; modules: { id: string }[] };
 
-/** Whose jobs a lookup may return: any key's (an admin), or only those of the key `ownerKeyId`. */
+/** Whose jobs a lookup may return: every key's (for an admin), or only those of the key `ownerKeyId`. */
 export type JobOwner = { any: true } | { ownerKeyId: string | null };
 
 /** The job `id` with its children's ids, each list in creation order; null if there is none that `owner` may see. */
