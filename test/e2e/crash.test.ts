@@ -10,12 +10,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { checkpointPosition } from '@mwt/core';
-import { createPrisma, type PrismaClient } from '@mwt/db';
-import { readConfig, type QueuedJob } from '@mwt/shared';
-import { AUTH_ENV, apiClient, type Call, type JobView } from '../support/api-client';
-import { FAST_RECOVERY_ENV, freePort, GaveUp, removeServiceKeys, serviceEnv, startProcess, startWorker, waitFor, type ServiceProcess } from '../support/processes';
+import type { PrismaClient } from '@mwt/db';
+import type { QueuedJob } from '@mwt/shared';
+import type { Call, JobView } from '../support/api-client';
+import { FAST_RECOVERY_ENV, GaveUp, removeServiceKeys, startWorker, waitFor, type ServiceProcess } from '../support/processes';
+import { startTestApi } from '../support/test-api';
 
 let env: Record<string, string>;
 /** An empty MWT_DATA_DIR: MNIST is bundled, CIFAR-10 and SVHN files are missing. */
@@ -28,14 +29,7 @@ const workers: ServiceProcess[] = [];
 const jobIds: string[] = [];
 
 before(async () => {
-  const port = await freePort();
-  env = { ...serviceEnv(port), ...AUTH_ENV, ...FAST_RECOVERY_ENV, MWT_DATA_DIR: dataDir };
-  const config = readConfig({ ...process.env, ...env });
-  prisma = createPrisma(config.databaseUrl);
-  queue = new Queue<QueuedJob>(config.queueName, { connection: { url: config.redisUrl }, prefix: config.queuePrefix });
-  http = apiClient(`http://127.0.0.1:${port}`);
-  api = startProcess('apps/api/src/main.ts', env);
-  await waitFor('the API', async () => ((await http('GET', '/healthz')).status === 200 ? true : undefined), 60_000);
+  ({ env, api, http, prisma, queue } = await startTestApi({ ...FAST_RECOVERY_ENV, MWT_DATA_DIR: dataDir }));
 });
 
 // Each test starts its own workers: one left over would take the next test's job.

@@ -8,11 +8,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Queue } from 'bullmq';
-import { createPrisma, type PrismaClient } from '@mwt/db';
-import { readConfig, type QueuedJob } from '@mwt/shared';
-import { AUTH_ENV, apiClient, type Call, type JobView } from '../support/api-client';
-import { freePort, serviceEnv, startProcess, startWorker, waitFor, type ServiceProcess } from '../support/processes';
+import type { Queue } from 'bullmq';
+import type { PrismaClient } from '@mwt/db';
+import type { QueuedJob } from '@mwt/shared';
+import type { Call, JobView } from '../support/api-client';
+import { startWorker, waitFor, type ServiceProcess } from '../support/processes';
+import { startTestApi } from '../support/test-api';
 
 let env: Record<string, string>;
 let api: ServiceProcess;
@@ -22,14 +23,7 @@ let queue: Queue<QueuedJob>;
 const jobIds: string[] = [];
 
 before(async () => {
-  const port = await freePort();
-  env = { ...serviceEnv(port), ...AUTH_ENV, MWT_WORKER_MEMORY_MB: '65536' };
-  const config = readConfig({ ...process.env, ...env });
-  prisma = createPrisma(config.databaseUrl);
-  queue = new Queue<QueuedJob>(config.queueName, { connection: { url: config.redisUrl }, prefix: config.queuePrefix });
-  http = apiClient(`http://127.0.0.1:${port}`);
-  api = startProcess('apps/api/src/main.ts', env);
-  await waitFor('the API', async () => ((await http('GET', '/healthz')).status === 200 ? true : undefined), 60_000);
+  ({ env, api, http, prisma, queue } = await startTestApi({ MWT_WORKER_MEMORY_MB: '65536' }));
 });
 
 after(async () => {

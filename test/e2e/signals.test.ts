@@ -9,12 +9,13 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { parse } from 'yaml';
-import { createPrisma, type PrismaClient } from '@mwt/db';
-import { readConfig, type QueuedJob } from '@mwt/shared';
-import { AUTH_ENV, apiClient, type Call, type JobView } from '../support/api-client';
-import { freePort, GaveUp, removeServiceKeys, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes';
+import type { PrismaClient } from '@mwt/db';
+import type { QueuedJob } from '@mwt/shared';
+import { apiClient, type Call, type JobView } from '../support/api-client';
+import { freePort, GaveUp, removeServiceKeys, waitFor, type ServiceProcess } from '../support/processes';
+import { startTestApi } from '../support/test-api';
 
 type Role = 'api' | 'worker';
 
@@ -78,14 +79,7 @@ let queue: Queue<QueuedJob>;
 const jobIds: string[] = [];
 
 before(async () => {
-  const port = await freePort();
-  env = { ...serviceEnv(port), ...AUTH_ENV };
-  const config = readConfig({ ...process.env, ...env });
-  prisma = createPrisma(config.databaseUrl);
-  queue = new Queue<QueuedJob>(config.queueName, { connection: { url: config.redisUrl }, prefix: config.queuePrefix });
-  http = apiClient(`http://127.0.0.1:${port}`);
-  api = startProcess('apps/api/src/main.ts', env);
-  await waitFor('the API', async () => ((await http('GET', '/healthz')).status === 200 ? true : undefined), 60_000);
+  ({ env, api, http, prisma, queue } = await startTestApi());
 });
 
 after(async () => {
