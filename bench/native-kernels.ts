@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { initBackend, loadDataset } from '@mwt/core';
-import { nativeKernels } from '../packages/core/src/backend/native/addon';
+import { nativeKernels } from '@mwt/native';
 import { fixedTrainStep } from './fixed-step';
 
 const { values } = parseArgs({

@@ -9,7 +9,7 @@
 import { createInterface } from 'node:readline';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, isModelName, makeDataset, type Architecture, type Dataset } from '@mwt/core';
-import { nativeKernels } from '../packages/core/src/backend/native/addon';
+import { nativeKernels } from '@mwt/native';
 import { fixedTrainStep, type FixedStep } from './fixed-step';
 
 interface Prepare {

@@ -5,9 +5,8 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
-import { addonPath } from '@mwt/native';
+import { addonPath, NATIVE_BACKEND, registerNativeBackend } from '@mwt/native';
 import { initBackend } from '../../packages/core/src/backend/select';
-import { NATIVE_BACKEND, registerNativeBackend } from '../../packages/core/src/backend/native/backend';
 import { BN_EPSILON } from '../../packages/core/src/model/params';
 import { batchNormTrain } from '../../packages/core/src/ops/batch-norm';
 

@@ -4,9 +4,8 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
-import { addonPath } from '@mwt/native';
+import { addonPath, NATIVE_BACKEND, registerNativeBackend } from '@mwt/native';
 import { initBackend } from '../../packages/core/src/backend/select';
-import { NATIVE_BACKEND, registerNativeBackend } from '../../packages/core/src/backend/native/backend';
 import { conv2d, type ConvPadding } from '../../packages/core/src/ops/conv2d';
 
 type Shape4 = [number, number, number, number];

@@ -2,8 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { NATIVE_BACKEND, registerNativeBackend } from './native/backend';
-import { nativeKernels } from './native/addon';
+import { asNativeBackendModule } from './native-module';
 import { formatAdapter, type AdapterDescription } from './webgpu/adapter';
 
 /** Which tfjs backend to run on; `auto` tries the fastest one that loads. */
@@ -79,10 +78,17 @@ async function loadNative(name: 'tensorflow-gpu' | 'tensorflow'): Promise<Loaded
   return { name, tfBackend: tf.getBackend(), package: specifier };
 }
 
+/**
+ * @mwt/native depends on core, so core imports it only here, dynamically. The specifier is a literal,
+ * so that bundlers include the package (scripts/gpu-pack.sh), typed as a plain string, so that tsc
+ * does not resolve it: core has no type dependency on it either (native-module.ts checks its exports).
+ */
 async function loadNativeKernels(): Promise<Loaded> {
-  registerNativeBackend();
-  await activate(NATIVE_BACKEND, PACKAGES.native);
-  return { name: 'native', tfBackend: tf.getBackend(), package: PACKAGES.native, threads: nativeKernels().threads() };
+  const mod: unknown = await import('@mwt/native' as string);
+  const native = asNativeBackendModule(mod);
+  native.register();
+  await activate(native.backendName, PACKAGES.native);
+  return { name: 'native', tfBackend: tf.getBackend(), package: PACKAGES.native, threads: native.threads() };
 }
 
 /**

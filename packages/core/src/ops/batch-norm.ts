@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BN_EPSILON } from '../model/params';
-import { hasFusedKernel, MWT_BATCH_NORM_TRAIN, MWT_BATCH_NORM_TRAIN_GRAD, runFusedKernel } from './fused-kernels';
+import { MWT_BATCH_NORM_TRAIN, MWT_BATCH_NORM_TRAIN_GRAD, type MwtBatchNormTrainInputs } from '../kernel-names';
+import { hasFusedKernel, runFusedKernel } from './fused-kernels';
 
 /**
  * Training-mode BatchNorm fused with the MwT mask and the ReLU that follow it:
@@ -97,7 +98,7 @@ export function batchNormTrain(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tens
  */
 function fusedKernelBatchNormTrain(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, mask: tf.Tensor2D | undefined, relu: boolean): BatchNormTrainResult {
   const attrs = { relu, epsilon: BN_EPSILON };
-  const named = (zz: tf.Tensor, g: tf.Tensor, b: tf.Tensor, m: tf.Tensor | undefined): tf.NamedTensorMap => (m ? { z: zz, gamma: g, beta: b, mask: m } : { z: zz, gamma: g, beta: b });
+  const named = (zz: tf.Tensor, g: tf.Tensor, b: tf.Tensor, m: tf.Tensor | undefined): MwtBatchNormTrainInputs<tf.Tensor> => (m ? { z: zz, gamma: g, beta: b, mask: m } : { z: zz, gamma: g, beta: b });
   // Outside the custom gradient, so that the statistics outlive it (its forward runs in a tidy).
   const [out, mean, variance] = runFusedKernel(MWT_BATCH_NORM_TRAIN, named(z, gamma, beta, mask), attrs);
   const op = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { hasFusedKernel, MWT_MASK_GATE, MWT_MASK_GATE_GRAD, runFusedKernel } from './fused-kernels';
+import { MWT_MASK_GATE, MWT_MASK_GATE_GRAD } from '../kernel-names';
+import { hasFusedKernel, runFusedKernel } from './fused-kernels';
 
 export interface GateWeights {
   /** [inputs, hidden] */

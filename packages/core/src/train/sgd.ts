@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ParamStore } from '../model/params';
-import { hasFusedKernel, MWT_SGD_UPDATE, runFusedKernel } from '../ops/fused-kernels';
+import { MWT_SGD_UPDATE } from '../kernel-names';
+import { hasFusedKernel, runFusedKernel } from '../ops/fused-kernels';
 
 export interface SgdOptions {
   momentum: number;

@@ -1,6 +1,6 @@
 /**
  * WGSL programs of MwT's training BatchNorm (+ mask + ReLU), forward and backward, for the webgpu
- * backend (contracts in ops/fused-kernels.ts; the maths of ops/batch-norm.ts). z is NHWC, viewed as
+ * backend (contracts in kernel-names.ts; the maths of ops/batch-norm.ts). z is NHWC, viewed as
  * [rows = B*H*W, C]; the mask is [B, C]. Per-channel sums are two-stage reductions: `parts` slices of
  * rows per channel (one thread each, neighbouring threads on neighbouring channels, so reads coalesce),
  * then one thread per channel over the slices. Sums are taken around the channel's first value (a

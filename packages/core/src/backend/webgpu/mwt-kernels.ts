@@ -1,6 +1,6 @@
 /**
  * MwT's fused training BatchNorm (+ mask + ReLU) and its gradient, and the SGD update, as WGSL kernels
- * on the webgpu backend (contracts in ops/fused-kernels.ts). The SGD update is 2 dispatches per
+ * on the webgpu backend (contracts in kernel-names.ts). The SGD update is 2 dispatches per
  * parameter instead of 6 tfjs kernels. Composed of tfjs ops, as on the backends without the
  * kernel, one masked layer costs ~15 kernels forward and ~25 backward, several of them matmuls with
  * a diagonal [C, C] matrix (which suit wasm's GEMMs, not a GPU); here it is 4 forward and 5 backward.
@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { MWT_BATCH_NORM_TRAIN, MWT_BATCH_NORM_TRAIN_GRAD, MWT_SGD_UPDATE } from '../../ops/fused-kernels';
+import { MWT_BATCH_NORM_TRAIN, MWT_BATCH_NORM_TRAIN_GRAD, MWT_SGD_UPDATE } from '../../kernel-names';
 import {
   ApplyProgram,
   GradFinalProgram,

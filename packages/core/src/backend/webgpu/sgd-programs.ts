@@ -1,5 +1,5 @@
 /**
- * WGSL programs of MwT's SGD update (ops/fused-kernels.ts: MwtSgdUpdate; the maths of train/sgd.ts,
+ * WGSL programs of MwT's SGD update (kernel-names.ts: MwtSgdUpdate; the maths of train/sgd.ts,
  * PyTorch's SGD): d = grad + wd * p; v' = momentum * v + d; p' = p - lr * (nesterov ? d + momentum * v' : v').
  * Two elementwise programs, one per output, each recomputing v' (cheaper than a third dispatch).
  */

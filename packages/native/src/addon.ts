@@ -1,9 +1,15 @@
 /**
- * The compiled kernels of @mwt/native, typed. Every function takes float32 inputs, then outputs that
- * the caller allocated (zero-filled for the two conv gradients and maxPoolGrad, which add into them),
- * then dimensions; see packages/native/src/kernels.h for the maths.
+ * The compiled kernels (build/mwt_native.node), loaded and typed. Every function takes float32 inputs,
+ * then outputs that the caller allocated (zero-filled for the two conv gradients and maxPoolGrad,
+ * which add into them), then dimensions; see kernels.h for the maths.
  */
-import { loadKernels } from '@mwt/native';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Where the addon is: build/mwt_native.node in this package, or MWT_NATIVE_ADDON (an image built elsewhere, tests). */
+export const addonPath = process.env.MWT_NATIVE_ADDON || join(dirname(fileURLToPath(import.meta.url)), '..', 'build', 'mwt_native.node');
 
 /** [batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft] */
 export type ConvGeometry = Int32Array;
@@ -63,10 +69,25 @@ export enum BinaryOp { Add = 0, Sub = 1, Mul = 2, Div = 3, Max = 4, Min = 5 }
 export enum UnaryOp { Relu = 0, Step = 1, Neg = 2, Square = 3, Sqrt = 4, Rsqrt = 5, Exp = 6, Tanh = 7 }
 export enum ReduceOp { Sum = 0, Mean = 1, Max = 2 }
 
+/** The addon's exports, checked to be an object; the interface above states what it holds. */
+function loadAddon(): object {
+  if (!existsSync(addonPath)) {
+    throw new Error(`native kernels not built (${addonPath} missing): run \`npm run build:native\` (needs g++)`);
+  }
+  // oneDNN's OpenMP threads (an addon built with it) read this when the addon loads. Spinning at the
+  // end of each parallel region, OpenMP's default, costs whole time slices on a busy machine, where
+  // the spinning thread holds the core that a descheduled one needs: threads wait passively.
+  process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
+  const addon: unknown = createRequire(import.meta.url)(addonPath);
+  if (typeof addon !== 'object' || addon === null) throw new Error(`${addonPath} did not export an object`);
+  return addon;
+}
+
 let kernels: NativeKernels | undefined;
 
 /** Loads the addon once; throws (naming the fix) where it was not built. */
 export function nativeKernels(): NativeKernels {
-  kernels ??= loadKernels() as NativeKernels;
+  // The C++ side (addon.cc) exports exactly these functions; Node-API cannot describe them to tsc.
+  kernels ??= loadAddon() as NativeKernels;
   return kernels;
 }

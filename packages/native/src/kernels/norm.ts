@@ -4,8 +4,10 @@
  * kernel. It was the cpu backend's JavaScript loop, about half of a modularization's time.
  */
 import * as tf from '@tensorflow/tfjs';
-import { nativeKernels } from './addon';
-import type { NativeBackend, NativeKernel } from './backend';
+import { isNumber } from '@mwt/core/kernel-attrs';
+import { nativeKernels } from '../addon';
+import type { NativeBackend } from '../backend';
+import { nativeOrCpuKernel, type NativeKernel } from '../kernel';
 
 /** The values of an optional per-channel input, null where absent; undefined where it is not [channels]. */
 function perChannel(backend: NativeBackend, t: tf.TensorInfo | undefined, channels: number): Float32Array | null | undefined {
@@ -14,7 +16,7 @@ function perChannel(backend: NativeBackend, t: tf.TensorInfo | undefined, channe
   return values !== undefined && values.length === channels && t.shape.length <= 1 ? values : undefined;
 }
 
-const fusedBatchNorm: NativeKernel = ({ inputs, backend, attrs }) => {
+const fusedBatchNorm: NativeKernel<Pick<tf.FusedBatchNormAttrs, 'varianceEpsilon'>> = ({ inputs, backend, attrs }) => {
   const { x, mean, variance, offset, scale } = inputs;
   if (!x || !mean || !variance) return undefined;
   const xs = backend.floats(x);
@@ -23,11 +25,11 @@ const fusedBatchNorm: NativeKernel = ({ inputs, backend, attrs }) => {
   const [means, variances, offsets, scales] = [mean, variance, offset, scale].map((t) => perChannel(backend, t, channels));
   if (!means || !variances || offsets === undefined || scales === undefined) return undefined;
   const out = backend.allocate(xs.length);
-  const { varianceEpsilon } = attrs as unknown as tf.FusedBatchNormAttrs;
+  const { varianceEpsilon } = attrs;
   nativeKernels().batchNormInference(xs, means, variances, offsets, scales, out, Int32Array.of(xs.length / channels, channels), varianceEpsilon);
   return backend.output(x.shape, out);
 };
 
-export const NORM_KERNELS: Record<string, NativeKernel> = {
-  [tf.FusedBatchNorm]: fusedBatchNorm,
-};
+export const NORM_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
+  nativeOrCpuKernel(tf.FusedBatchNorm, { varianceEpsilon: isNumber }, fusedBatchNorm),
+];

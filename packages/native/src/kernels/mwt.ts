@@ -1,19 +1,15 @@
-/** The native implementations of MwT's fused kernels (see ops/fused-kernels.ts for their contracts). */
+/** The native implementations of MwT's fused kernels (their contracts: @mwt/core's kernel-names.ts). */
 import * as tf from '@tensorflow/tfjs';
 import {
-  MWT_BATCH_NORM_TRAIN, MWT_BATCH_NORM_TRAIN_GRAD, MWT_MASK_GATE, MWT_MASK_GATE_GRAD, MWT_MASK_JACCARD, MWT_PAIR_SIMILARITY,
-  MWT_PAIR_SIMILARITY_GRAD, MWT_SGD_UPDATE,
-} from '../../ops/fused-kernels';
-import { nativeKernels } from './addon';
-import type { NativeKernel, NativeKernelArgs } from './backend';
-
-interface BatchNormAttrs {
-  relu: boolean;
-  epsilon: number;
-}
+  MWT_BATCH_NORM_TRAIN, MWT_BATCH_NORM_TRAIN_GRAD, MWT_KERNEL_ATTRS, MWT_MASK_GATE, MWT_MASK_GATE_GRAD, MWT_MASK_JACCARD,
+  MWT_PAIR_SIMILARITY, MWT_PAIR_SIMILARITY_GRAD, MWT_SGD_UPDATE, type MwtBatchNormAttrs, type MwtKernelAttrs, type MwtKernelName,
+  type MwtPairSimilarityAttrs, type MwtSgdUpdateAttrs,
+} from '@mwt/core/kernel-names';
+import { nativeKernels } from '../addon';
+import { nativeOnlyKernel, type NativeKernel, type NativeKernelArgs } from '../kernel';
 
 /** [batch, pixels, channels, relu] of a [B, H, W, C] activation, or undefined if not float32 NHWC. */
-function batchNormShape(z: tf.TensorInfo, attrs: BatchNormAttrs): Int32Array | undefined {
+function batchNormShape(z: tf.TensorInfo, attrs: MwtBatchNormAttrs): Int32Array | undefined {
   if (z.shape.length !== 4) return undefined;
   const [batch, height, width, channels] = z.shape;
   return Int32Array.from([batch, height * width, channels, attrs.relu ? 1 : 0]);
@@ -30,8 +26,8 @@ function optionalFloats(args: NativeKernelArgs, name: string): Float32Array | nu
   return args.inputs[name] ? floats(args, name) : null;
 }
 
-const batchNormTrain: NativeKernel = (args) => {
-  const attrs = args.attrs as unknown as BatchNormAttrs;
+const batchNormTrain: NativeKernel<MwtBatchNormAttrs> = (args) => {
+  const { attrs } = args;
   const z = args.inputs.z;
   const shape = z ? batchNormShape(z, attrs) : undefined;
   if (!z || !shape) return undefined;
@@ -45,8 +41,8 @@ const batchNormTrain: NativeKernel = (args) => {
   return [args.backend.output(z.shape, out), args.backend.output([channels], mean), args.backend.output([channels], variance)];
 };
 
-const batchNormTrainGrad: NativeKernel = (args) => {
-  const attrs = args.attrs as unknown as BatchNormAttrs;
+const batchNormTrainGrad: NativeKernel<MwtBatchNormAttrs> = (args) => {
+  const { attrs } = args;
   const z = args.inputs.z;
   const shape = z ? batchNormShape(z, attrs) : undefined;
   if (!z || !shape) return undefined;
@@ -65,15 +61,8 @@ const batchNormTrainGrad: NativeKernel = (args) => {
   return outputs;
 };
 
-interface SgdAttrs {
-  lr: number;
-  momentum: number;
-  weightDecay: number;
-  nesterov: boolean;
-}
-
-const sgdUpdate: NativeKernel = (args) => {
-  const { lr, momentum, weightDecay, nesterov } = args.attrs as unknown as SgdAttrs;
+const sgdUpdate: NativeKernel<MwtSgdUpdateAttrs> = (args) => {
+  const { lr, momentum, weightDecay, nesterov } = args.attrs;
   const param = args.inputs.param;
   if (!param) return undefined;
   const values = floats(args, 'param');
@@ -90,20 +79,20 @@ function pairShape(args: NativeKernelArgs): Int32Array | undefined {
   return Int32Array.from(mask.shape);
 }
 
-const pairSimilarity: NativeKernel = (args) => {
+const pairSimilarity: NativeKernel<MwtPairSimilarityAttrs> = (args) => {
   const shape = pairShape(args);
   if (!shape) return undefined;
   const sums = args.backend.allocate(2);
-  const { epsilon } = args.attrs as unknown as { epsilon: number };
+  const { epsilon } = args.attrs;
   nativeKernels().pairSimilaritySums(floats(args, 'mask'), floats(args, 'positive'), floats(args, 'negative'), sums, shape, epsilon);
   return [args.backend.output([2], sums)];
 };
 
-const pairSimilarityGrad: NativeKernel = (args) => {
+const pairSimilarityGrad: NativeKernel<MwtPairSimilarityAttrs> = (args) => {
   const shape = pairShape(args);
   if (!shape) return undefined;
   const dMask = args.backend.allocate(shape[0] * shape[1]);
-  const { epsilon } = args.attrs as unknown as { epsilon: number };
+  const { epsilon } = args.attrs;
   nativeKernels().pairSimilaritySumsGrad(floats(args, 'dSums'), floats(args, 'mask'), floats(args, 'positive'), floats(args, 'negative'), dMask, shape, epsilon);
   return [args.backend.output([shape[0], shape[1]], dMask)];
 };
@@ -142,13 +131,18 @@ const maskGateGrad: NativeKernel = (args) => {
   return [backend.output([batch, inputs], dPooled), backend.output([inputs, hidden], dW1), backend.output([hidden, kernels], dW2), backend.output([kernels], dB2)];
 };
 
-export const MWT_KERNELS: Record<string, NativeKernel> = {
-  [MWT_BATCH_NORM_TRAIN]: batchNormTrain,
-  [MWT_BATCH_NORM_TRAIN_GRAD]: batchNormTrainGrad,
-  [MWT_SGD_UPDATE]: sgdUpdate,
-  [MWT_PAIR_SIMILARITY]: pairSimilarity,
-  [MWT_PAIR_SIMILARITY_GRAD]: pairSimilarityGrad,
-  [MWT_MASK_JACCARD]: maskJaccard,
-  [MWT_MASK_GATE]: maskGate,
-  [MWT_MASK_GATE_GRAD]: maskGateGrad,
-};
+/** The config of a fused kernel, its attributes checked against its contract. */
+function mwtKernel<K extends MwtKernelName>(kernelName: K, kernel: NativeKernel<MwtKernelAttrs[K]>): tf.KernelConfig {
+  return nativeOnlyKernel(kernelName, MWT_KERNEL_ATTRS[kernelName], kernel);
+}
+
+export const MWT_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
+  mwtKernel(MWT_BATCH_NORM_TRAIN, batchNormTrain),
+  mwtKernel(MWT_BATCH_NORM_TRAIN_GRAD, batchNormTrainGrad),
+  mwtKernel(MWT_SGD_UPDATE, sgdUpdate),
+  mwtKernel(MWT_PAIR_SIMILARITY, pairSimilarity),
+  mwtKernel(MWT_PAIR_SIMILARITY_GRAD, pairSimilarityGrad),
+  mwtKernel(MWT_MASK_JACCARD, maskJaccard),
+  mwtKernel(MWT_MASK_GATE, maskGate),
+  mwtKernel(MWT_MASK_GATE_GRAD, maskGateGrad),
+];

@@ -1,19 +1,38 @@
 /** Matrix products, elementwise ops and reductions on the native kernels (float32 only). */
 import * as tf from '@tensorflow/tfjs';
-import { BinaryOp, nativeKernels, ReduceOp, UnaryOp } from './addon';
-import { requireInputs, type NativeKernel, type NativeKernelArgs } from './backend';
+import { isBoolean, isNumber, isNumberArray, nullable, oneOf, type AttrGuards } from '@mwt/core/kernel-attrs';
+import { BinaryOp, nativeKernels, ReduceOp, UnaryOp } from '../addon';
+import { nativeOrCpuKernel, requireInputs, type NativeKernel, type NativeKernelArgs } from '../kernel';
 
 const MAX_RANK = 6;
 const size = tf.util.sizeFromShape;
+
+type MatMulAttrs = Pick<tf.BatchMatMulAttrs, 'transposeA' | 'transposeB'>;
+type FusedMatMulAttrs = MatMulAttrs & Pick<tf._FusedMatMulAttrs, 'activation'>;
+/**
+ * Sum and Mean name their axes `axis`, Max `reductionIndices`; tfjs' ops pass null for "all axes"
+ * (tf.sum(x)), which parseAxisParam reads as such.
+ */
+type ReduceAttrs = { axis: number | number[] | null | undefined; keepDims: boolean };
+type MaxAttrs = { reductionIndices: ReduceAttrs['axis']; keepDims: boolean };
+
+const NO_ATTRS: AttrGuards<object> = {};
+const MAT_MUL_ATTRS: AttrGuards<MatMulAttrs> = { transposeA: isBoolean, transposeB: isBoolean };
+const FUSED_MAT_MUL_ATTRS: AttrGuards<FusedMatMulAttrs> = {
+  ...MAT_MUL_ATTRS, activation: oneOf('linear', 'relu', 'prelu', 'elu', 'relu6', 'leakyrelu', 'sigmoid'),
+};
+const isAxes = nullable((value: unknown): value is number | number[] => isNumber(value) || isNumberArray(value));
+const REDUCE_ATTRS: AttrGuards<ReduceAttrs> = { axis: isAxes, keepDims: isBoolean };
+const MAX_ATTRS: AttrGuards<MaxAttrs> = { reductionIndices: isAxes, keepDims: isBoolean };
 
 /**
  * a @ b over leading batch dimensions, which must be equal or 1 on one side (tfjs broadcasts more
  * generally; those cases fall back). `bias` has one value per output column.
  */
-function matMul(args: NativeKernelArgs, bias: tf.TensorInfo | undefined, relu: boolean): tf.TensorInfo | undefined {
+function matMul(args: NativeKernelArgs<MatMulAttrs>, bias: tf.TensorInfo | undefined, relu: boolean): tf.TensorInfo | undefined {
   const { inputs, backend, attrs } = args;
   const { a, b } = requireInputs(inputs, 'a', 'b');
-  const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
+  const { transposeA, transposeB } = attrs;
   const as = backend.floats(a);
   const bs = backend.floats(b);
   const biasValues = bias ? backend.floats(bias) : null;
@@ -34,11 +53,11 @@ function matMul(args: NativeKernelArgs, bias: tf.TensorInfo | undefined, relu: b
   return backend.output([...batchShape, m, n], out);
 }
 
-const batchMatMul: NativeKernel = (args) => matMul(args, undefined, false);
+const batchMatMul: NativeKernel<MatMulAttrs> = (args) => matMul(args, undefined, false);
 
-const fusedMatMul: NativeKernel = (args) => {
+const fusedMatMul: NativeKernel<FusedMatMulAttrs> = (args) => {
   const { bias, preluActivationWeights } = args.inputs;
-  const { activation } = args.attrs as unknown as tf._FusedMatMulAttrs;
+  const { activation } = args.attrs;
   if (preluActivationWeights || (activation !== 'linear' && activation !== 'relu')) return undefined;
   return matMul(args, bias, activation === 'relu');
 };
@@ -59,27 +78,27 @@ function binary(op: BinaryOp): NativeKernel {
   };
 }
 
-function unary(op: UnaryOp): NativeKernel {
-  return ({ inputs, backend, attrs }) => {
-    const { x } = requireInputs(inputs, 'x');
-    const xs = backend.floats(x);
-    if (!xs || xs.length === 0) return undefined;
-    const out = backend.allocate(xs.length);
-    const alpha = op === UnaryOp.Step ? (attrs as unknown as tf.StepAttrs).alpha : 0;
-    nativeKernels().unary(op, xs, out, alpha);
-    return backend.output(x.shape, out);
-  };
+/** An elementwise op; `alpha` is Step's value for x <= 0 (the other ops ignore it). */
+function unary(op: UnaryOp, { inputs, backend }: NativeKernelArgs, alpha: number): tf.TensorInfo | undefined {
+  const { x } = requireInputs(inputs, 'x');
+  const xs = backend.floats(x);
+  if (!xs || xs.length === 0) return undefined;
+  const out = backend.allocate(xs.length);
+  nativeKernels().unary(op, xs, out, alpha);
+  return backend.output(x.shape, out);
 }
 
+const unaryKernel = (op: UnaryOp): tf.KernelConfig => nativeOrCpuKernel(UNARY_KERNEL_NAMES[op], NO_ATTRS, (args) => unary(op, args, 0));
+const step: NativeKernel<Pick<tf.StepAttrs, 'alpha'>> = (args) => unary(UnaryOp.Step, args, args.attrs.alpha);
+
 /** Reductions over axes that form one contiguous run (e.g. [1, 2] of NHWC, or [0] of [N, C]). */
-function reduction(op: ReduceOp): NativeKernel {
+function reduction(op: ReduceOp): NativeKernel<ReduceAttrs> {
   return ({ inputs, backend, attrs }) => {
     const { x } = requireInputs(inputs, 'x');
-    // Max names its axes `reductionIndices`, Sum and Mean `axis`.
-    const { axis, keepDims } = op === ReduceOp.Max ? { ...(attrs as unknown as tf.MaxAttrs), axis: (attrs as unknown as tf.MaxAttrs).reductionIndices } : (attrs as unknown as tf.SumAttrs);
+    const { axis, keepDims } = attrs;
     const xs = backend.floats(x);
     if (!xs || xs.length === 0) return undefined;
-    const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
+    const axes = tf.util.parseAxisParam(axis ?? x.shape.map((_, i) => i), x.shape).sort((p, q) => p - q);
     if (axes.length === 0 || axes.some((value, i) => i > 0 && value !== axes[i - 1] + 1)) return undefined;
     const first = axes[0];
     const last = axes[axes.length - 1];
@@ -98,9 +117,9 @@ function reduction(op: ReduceOp): NativeKernel {
  * the gradients of means and sums expand a tensor: x + 0 with the output shape given.
  */
 const ZERO = new Float32Array(1);
-const tile: NativeKernel = ({ inputs, backend, attrs }) => {
+const tile: NativeKernel<Pick<tf.TileAttrs, 'reps'>> = ({ inputs, backend, attrs }) => {
   const { x } = requireInputs(inputs, 'x');
-  const { reps } = attrs as unknown as tf.TileAttrs;
+  const { reps } = attrs;
   const xs = backend.floats(x);
   if (!xs || xs.length === 0 || x.shape.length > MAX_RANK || reps.some((r, i) => r !== 1 && x.shape[i] !== 1)) return undefined;
   const outShape = x.shape.map((d, i) => d * reps[i]);
@@ -113,34 +132,47 @@ const tile: NativeKernel = ({ inputs, backend, attrs }) => {
  * Cast to float32 into a new float32 array. The cpu backend's Cast shares the bool or int32 array
  * it was given (no precision is lost), which every native kernel would then have to reject.
  */
-const cast: NativeKernel = ({ inputs, backend, attrs }) => {
+const cast: NativeKernel<Pick<tf.CastAttrs, 'dtype'>> = ({ inputs, backend, attrs }) => {
   const { x } = requireInputs(inputs, 'x');
-  const { dtype } = attrs as unknown as tf.CastAttrs;
+  const { dtype } = attrs;
   const values = backend.numbers(x);
   if (dtype !== 'float32' || (x.dtype !== 'bool' && x.dtype !== 'int32') || !values) return undefined;
   return backend.output(x.shape, Float32Array.from(values));
 };
 
-export const MATH_KERNELS: Record<string, NativeKernel> = {
-  [tf.Cast]: cast,
-  [tf.Tile]: tile,
-  [tf.BatchMatMul]: batchMatMul,
-  [tf._FusedMatMul]: fusedMatMul,
-  [tf.Add]: binary(BinaryOp.Add),
-  [tf.Sub]: binary(BinaryOp.Sub),
-  [tf.Multiply]: binary(BinaryOp.Mul),
-  [tf.RealDiv]: binary(BinaryOp.Div),
-  [tf.Maximum]: binary(BinaryOp.Max),
-  [tf.Minimum]: binary(BinaryOp.Min),
-  [tf.Relu]: unary(UnaryOp.Relu),
-  [tf.Step]: unary(UnaryOp.Step),
-  [tf.Neg]: unary(UnaryOp.Neg),
-  [tf.Square]: unary(UnaryOp.Square),
-  [tf.Sqrt]: unary(UnaryOp.Sqrt),
-  [tf.Rsqrt]: unary(UnaryOp.Rsqrt),
-  [tf.Exp]: unary(UnaryOp.Exp),
-  [tf.Tanh]: unary(UnaryOp.Tanh),
-  [tf.Sum]: reduction(ReduceOp.Sum),
-  [tf.Mean]: reduction(ReduceOp.Mean),
-  [tf.Max]: reduction(ReduceOp.Max),
+const UNARY_KERNEL_NAMES: Readonly<Record<UnaryOp, string>> = {
+  [UnaryOp.Relu]: tf.Relu,
+  [UnaryOp.Step]: tf.Step,
+  [UnaryOp.Neg]: tf.Neg,
+  [UnaryOp.Square]: tf.Square,
+  [UnaryOp.Sqrt]: tf.Sqrt,
+  [UnaryOp.Rsqrt]: tf.Rsqrt,
+  [UnaryOp.Exp]: tf.Exp,
+  [UnaryOp.Tanh]: tf.Tanh,
 };
+
+const binaryKernel = (kernelName: string, op: BinaryOp): tf.KernelConfig => nativeOrCpuKernel(kernelName, NO_ATTRS, binary(op));
+
+export const MATH_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
+  nativeOrCpuKernel(tf.Cast, { dtype: oneOf('float32', 'int32', 'bool', 'complex64', 'string') }, cast),
+  nativeOrCpuKernel(tf.Tile, { reps: isNumberArray }, tile),
+  nativeOrCpuKernel(tf.BatchMatMul, MAT_MUL_ATTRS, batchMatMul),
+  nativeOrCpuKernel(tf._FusedMatMul, FUSED_MAT_MUL_ATTRS, fusedMatMul),
+  binaryKernel(tf.Add, BinaryOp.Add),
+  binaryKernel(tf.Sub, BinaryOp.Sub),
+  binaryKernel(tf.Multiply, BinaryOp.Mul),
+  binaryKernel(tf.RealDiv, BinaryOp.Div),
+  binaryKernel(tf.Maximum, BinaryOp.Max),
+  binaryKernel(tf.Minimum, BinaryOp.Min),
+  unaryKernel(UnaryOp.Relu),
+  nativeOrCpuKernel(tf.Step, { alpha: isNumber }, step),
+  unaryKernel(UnaryOp.Neg),
+  unaryKernel(UnaryOp.Square),
+  unaryKernel(UnaryOp.Sqrt),
+  unaryKernel(UnaryOp.Rsqrt),
+  unaryKernel(UnaryOp.Exp),
+  unaryKernel(UnaryOp.Tanh),
+  nativeOrCpuKernel(tf.Sum, REDUCE_ATTRS, reduction(ReduceOp.Sum)),
+  nativeOrCpuKernel(tf.Mean, REDUCE_ATTRS, reduction(ReduceOp.Mean)),
+  nativeOrCpuKernel(tf.Max, MAX_ATTRS, (args) => reduction(ReduceOp.Max)({ ...args, attrs: { axis: args.attrs.reductionIndices, keepDims: args.attrs.keepDims } })),
+];

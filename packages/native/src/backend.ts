@@ -1,0 +1,66 @@
+/**
+ * The `native` tfjs backend: the cpu backend's tensor storage (plain typed arrays, which the addon
+ * reads and writes in place) and its 170 kernels, with the ones that dominate training replaced by
+ * the multithreaded C++ kernels of this package (kernels/*.ts; register.ts registers them). A kernel
+ * whose inputs it does not handle (another dtype, an unusual layout) falls back to the cpu backend's
+ * implementation, so every op works.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { OutputPool } from './output-pool';
+
+/** The name tfjs knows the backend by. */
+export const NATIVE_BACKEND = 'mwt-native';
+
+/** Free output arrays kept for reuse, at most (the arrays in live tensors are not counted). */
+const POOL_BYTES = 256 * 1024 * 1024;
+
+type DataId = Parameters<MathBackendCPU['readSync']>[0];
+
+export class NativeBackend extends MathBackendCPU {
+  private readonly outputs = new OutputPool(POOL_BYTES);
+
+  constructor() {
+    super();
+    // The cpu backend tells Node users on first use to install tfjs-node; here that is misleading.
+    // (firstUse is private to MathBackendCPU, hence set by name.)
+    Reflect.set(this, 'firstUse', false);
+  }
+
+  /** A float32 output array for a kernel: zero-filled when the kernel accumulates into it. */
+  allocate(length: number, zeroed = false): Float32Array {
+    return this.outputs.take(length, zeroed);
+  }
+
+  override disposeData(dataId: DataId, force = false): boolean {
+    const values = this.data.get(dataId)?.values;
+    const disposed = super.disposeData(dataId, force);
+    if (values instanceof Float32Array && !this.data.has(dataId)) this.outputs.give(values);
+    return disposed;
+  }
+
+  /** dataSync() and data() hand out the tensor's own array: it must never be reused under the caller. */
+  override readSync(dataId: DataId): ReturnType<MathBackendCPU['readSync']> {
+    const values = super.readSync(dataId);
+    if (values instanceof Float32Array) this.outputs.release(values);
+    return values;
+  }
+
+  /** The float32 values behind a tensor, or undefined for other dtypes (the kernels then fall back). */
+  floats(t: tf.TensorInfo): Float32Array | undefined {
+    if (t.dtype !== 'float32') return undefined;
+    const values = this.data.get(t.dataId)?.values;
+    return values instanceof Float32Array ? values : undefined;
+  }
+
+  /** The values of a numeric tensor of any dtype. */
+  numbers(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array | undefined {
+    const values = this.data.get(t.dataId)?.values;
+    return values instanceof Float32Array || values instanceof Int32Array || values instanceof Uint8Array ? values : undefined;
+  }
+
+  /** A new float32 tensor over `values` (from allocate(), or any array it takes ownership of). */
+  output(shape: number[], values: Float32Array): tf.TensorInfo {
+    return this.makeTensorInfo(shape, 'float32', values);
+  }
+}

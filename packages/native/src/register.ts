@@ -1,0 +1,36 @@
+/**
+ * Registers the `native` backend with tfjs: the cpu backend's kernels under its name, then ours over
+ * them (kernels/*.ts), then MwT's own fused kernels, which only this backend and webgpu have.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { nativeKernels } from './addon';
+import { NATIVE_BACKEND, NativeBackend } from './backend';
+import { cpuKernel } from './kernel';
+import { CONV_KERNEL_CONFIGS } from './kernels/conv';
+import { MATH_KERNEL_CONFIGS } from './kernels/math';
+import { MWT_KERNEL_CONFIGS } from './kernels/mwt';
+import { NORM_KERNEL_CONFIGS } from './kernels/norm';
+
+/** The kernels that replace the cpu backend's (each falls back to it). */
+const OVERRIDES: readonly tf.KernelConfig[] = [...CONV_KERNEL_CONFIGS, ...MATH_KERNEL_CONFIGS, ...NORM_KERNEL_CONFIGS];
+
+/** Registers the backend once per process; throws (naming the fix) when the addon was not built. */
+export function registerNativeBackend(): void {
+  nativeKernels(); // fail here, before anything is registered, if the addon is missing
+  if (tf.findBackendFactory(NATIVE_BACKEND)) return;
+  for (const config of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...config, backendName: NATIVE_BACKEND });
+  for (const config of OVERRIDES) {
+    cpuKernel(config.kernelName); // throws where there is nothing to fall back to
+    tf.unregisterKernel(config.kernelName, NATIVE_BACKEND);
+    tf.registerKernel(config);
+  }
+  // MwT's own fused kernels exist on this backend only (ops check for them; see @mwt/core's kernel-names.ts).
+  for (const config of MWT_KERNEL_CONFIGS) tf.registerKernel(config);
+  // Priority below cpu: tfjs must never pick it on its own; initBackend() sets it explicitly.
+  tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), -1);
+}
+
+/** Threads the native kernels use. */
+export function nativeThreads(): number {
+  return nativeKernels().threads();
+}
