@@ -14,7 +14,7 @@ import { createServer } from 'node:net';
 import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { blobStore, createPrisma, type PrismaClient } from '@mwt/db';
+import { createDatabase, type PrismaClient } from '@mwt/db';
 import { readConfig, sha256 } from '@mwt/shared';
 import { createApiKey } from '../apps/api/src/auth/api-keys';
 import { downloadLoad, downloadOnce } from './download-load';
@@ -131,10 +131,11 @@ function load(options: autocannon.Options): Promise<autocannon.Result> {
 
 export async function benchService(): Promise<BenchRow[]> {
   const config = readConfig();
-  const prisma = createPrisma(config.databaseUrl, { queryTimeoutMs: config.dbQueryTimeoutMs });
+  const db = createDatabase(config.databaseUrl, { queryTimeoutMs: config.dbQueryTimeoutMs });
+  const { prisma } = db;
   const port = await freePort();
   const prefix = `mwt-bench-${randomUUID().slice(0, 8)}`;
-  const { key, secret } = await createApiKey(prisma, { name: 'bench', scopes: ['read', 'submit'] });
+  const { key, secret } = await createApiKey(db, { name: 'bench', scopes: ['read', 'submit'] });
   // Rate limiting on, but far above what one client can send: its cost is part of the figure.
   const api = await startApi({ PORT: String(port), HOST: '127.0.0.1', MWT_QUEUE_PREFIX: prefix, MWT_RATE_LIMIT: '10000000', LOG_LEVEL: 'warn' });
   const base = `http://127.0.0.1:${port}`;
@@ -165,7 +166,7 @@ export async function benchService(): Promise<BenchRow[]> {
     for (let i = 0; i < FIRST_DOWNLOADS; i++) {
       const bytes = randomBytes(ARTIFACT_BYTES);
       const artifact = { id: randomUUID(), jobId: job.id, kind: 'module', fileName: 'bench.tar', contentType: 'application/x-tar', sha256: sha256(bytes), bytes } as const;
-      await blobStore(prisma).writeArtifact(artifact);
+      await db.blobs.writeArtifact(artifact);
       downloadUrl = `${base}/artifacts/${artifact.id}/download`;
       const { result: first, ...cpu } = await cpuCost(api.pid!, database, () => downloadOnce(downloadUrl, { authorization }));
       firstCpu.push(cpu);
@@ -223,7 +224,7 @@ export async function benchService(): Promise<BenchRow[]> {
     await once(api, 'exit');
     await prisma.job.deleteMany({ where: { ownerKeyId: key.id } }); // cascades to the artifact
     await prisma.apiKey.delete({ where: { id: key.id } });
-    await prisma.$disconnect();
+    await db.close();
     const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
     const queue = new Queue(config.queueName, { connection: redis, prefix });
     await queue.obliterate({ force: true });

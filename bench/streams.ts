@@ -14,7 +14,7 @@ import { Agent, request, type ClientRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createPrisma, type PrismaClient } from '@mwt/db';
+import { createDatabase, type PrismaClient } from '@mwt/db';
 import { readConfig } from '@mwt/shared';
 import { createApiKey } from '../apps/api/src/auth/api-keys';
 import { formatTable, type BenchRow } from './table';
@@ -82,8 +82,9 @@ function openStream(url: string, agent: Agent, authorization: string, opened: Cl
 
 export async function benchStreams(streams = 1_000): Promise<BenchRow[]> {
   const config = readConfig();
-  const prisma = createPrisma(config.databaseUrl, { queryTimeoutMs: config.dbQueryTimeoutMs });
-  const { key, secret } = await createApiKey(prisma, { name: 'bench streams', scopes: ['read'] });
+  const db = createDatabase(config.databaseUrl, { queryTimeoutMs: config.dbQueryTimeoutMs });
+  const { prisma } = db;
+  const { key, secret } = await createApiKey(db, { name: 'bench streams', scopes: ['read'] });
   const ids = Array.from({ length: streams }, () => randomUUID());
   await prisma.job.createMany({ data: ids.map((id) => ({ id, type: 'train_standard', payload: {}, ownerKeyId: key.id })) });
   const port = await freePort();
@@ -124,7 +125,7 @@ export async function benchStreams(streams = 1_000): Promise<BenchRow[]> {
     await once(api, 'exit');
     await prisma.job.deleteMany({ where: { id: { in: ids } } });
     await prisma.apiKey.delete({ where: { id: key.id } });
-    await prisma.$disconnect();
+    await db.close();
   }
 }
 

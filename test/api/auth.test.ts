@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { createPrisma } from '@mwt/db';
+import { createDatabase } from '@mwt/db';
 import { readConfig } from '@mwt/shared';
 import { buildApp } from '../../apps/api/src/app.js';
 import { revokeApiKey } from '../../apps/api/src/auth/api-keys.js';
@@ -70,8 +70,8 @@ describe('401 without a valid key', () => {
 
   test('PostgreSQL down: 503 in the uniform shape, not a 401 that would make clients drop a good key', async () => {
     // Nothing listens on port 1: the key lookup fails fast.
-    const prisma = createPrisma('postgresql://postgres@127.0.0.1:1/none', { connectionTimeoutMs: 500 });
-    const app = await buildApp({ config: readConfig({ LOG_LEVEL: 'silent' }), prisma, redis: h.redis, queue: h.queue });
+    const db = createDatabase('postgresql://postgres@127.0.0.1:1/none', { connectionTimeoutMs: 500 });
+    const app = await buildApp({ config: readConfig({ LOG_LEVEL: 'silent' }), db, redis: h.redis, queue: h.queue });
     try {
       const res = await app.inject({ method: 'GET', url: '/jobs', headers: h.auth('alice') });
       assert.equal(res.statusCode, 503);
@@ -80,7 +80,7 @@ describe('401 without a valid key', () => {
       assert.match(body.message, /postgres/i);
     } finally {
       await app.close();
-      await prisma.$disconnect();
+      await db.close();
     }
   });
 
@@ -184,7 +184,7 @@ describe('POST /keys, GET /keys, DELETE /keys/:id (admin)', () => {
     const as = { secret: created.key };
     assert.equal((await h.request('GET', '/jobs', undefined, { as })).status, 200);
     const revokedAt = Date.now();
-    await revokeApiKey(h.prisma, created.id);
+    await revokeApiKey(h.db, created.id);
     await waitFor('the revocation to reach this process', async () => ((await h.request('GET', '/jobs', undefined, { as })).status === 401 ? true : undefined), 5_000, 50);
     assert.ok(Date.now() - revokedAt <= CACHE_TTL_MS + 500, `took ${Date.now() - revokedAt} ms`);
   });

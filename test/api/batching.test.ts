@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { poolOf } from '@mwt/db';
 import type { JobView } from '../../apps/api/src/schemas/job.js';
 import { freePort } from '../support/processes.js';
 import { RedisServer } from '../support/redis-server.js';
@@ -54,7 +53,7 @@ describe('concurrent submissions', () => {
 
   test('they were written by a few multi-row INSERTs, not one each', async () => {
     // Rows of one INSERT share its transaction id (xmin).
-    const { rows } = await poolOf(h.prisma).query<{ inserts: number }>('SELECT count(DISTINCT xmin::text)::int AS inserts FROM "Job" WHERE "id" = ANY($1::uuid[])', [
+    const { rows } = await h.db.pool.query<{ inserts: number }>('SELECT count(DISTINCT xmin::text)::int AS inserts FROM "Job" WHERE "id" = ANY($1::uuid[])', [
       answers.map((a) => a.body.id),
     ]);
     assert.ok(rows[0]!.inserts <= JOBS / 4, `${rows[0]!.inserts} INSERTs for ${JOBS} jobs`);

@@ -11,14 +11,15 @@ import { request, type IncomingMessage } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { blobStore, createPrisma, type ArtifactUpload } from '@mwt/db';
+import { createDatabase, type ArtifactUpload } from '@mwt/db';
 import { readConfig } from '@mwt/shared';
 import { AUTH_ENV, testApiKey } from '../support/api-client';
 import { freePort, removeServiceKeys, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes';
 import { TcpProxy } from '../support/tcp-proxy';
 
 const databaseUrl = readConfig().databaseUrl;
-const prisma = createPrisma(databaseUrl);
+const db = createDatabase(databaseUrl);
+const { prisma } = db;
 /** Far more than the socket buffers and the chunks read ahead hold: the transfer is mid-way when the fault comes. */
 const SIZE = 32 * 1024 * 1024;
 /** How long the client reads slowly after the fault: long enough for the failing reads ahead to end meanwhile. */
@@ -29,7 +30,7 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 
 async function storeArtifact(bytes: Buffer, id: string, jobId: string): Promise<ArtifactUpload> {
   const artifact = { id, jobId, kind: 'module', fileName: 'big.tar', contentType: 'application/x-tar', sha256: sha256(bytes), bytes } as const;
-  await blobStore(prisma).writeArtifact(artifact);
+  await db.blobs.writeArtifact(artifact);
   return artifact;
 }
 
@@ -95,7 +96,7 @@ describe('a download that fails halfway', () => {
     await removeServiceKeys();
     await proxy.cut();
     await prisma.job.deleteMany({ where: { id: { in: jobIds } } }); // cascades to the artifacts
-    await prisma.$disconnect();
+    await db.close();
   });
 
   /** The API process still runs and streams a whole artifact from PostgreSQL. */

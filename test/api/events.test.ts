@@ -289,7 +289,7 @@ test("a key revoked elsewhere (the CLI, another API process) ends its streams wi
   const kept = await keyWithStream('events kept');
   try {
     const revokedAt = Date.now();
-    await revokeApiKey(h.prisma, doomed.key.id); // what `npm run keys -- revoke` runs; this process's cache still holds the key
+    await revokeApiKey(h.db, doomed.key.id); // what `npm run keys -- revoke` runs; this process's cache still holds the key
     const took = await expectRevoked(doomed.events, revokedAt);
     t.diagnostic(`revocation to end of stream: ${took} ms (cache TTL ${CACHE_TTL_MS} ms, poll 100 ms)`);
     assert.ok(took <= REVOCATION_BOUND_MS, `took ${took} ms`);

@@ -34,9 +34,9 @@ async function resourcesOf(owner: Owner): Promise<Resources> {
 
 before(async () => {
   h = await startApp('fuzz');
-  const revoked = await createApiKey(h.prisma, { name: 'fuzz revoked', scopes: ['admin'] });
+  const revoked = await createApiKey(h.db, { name: 'fuzz revoked', scopes: ['admin'] });
   h.trackKey(revoked.key.id);
-  await revokeApiKey(h.prisma, revoked.key.id);
+  await revokeApiKey(h.db, revoked.key.id);
   const owned = { alice: await resourcesOf('alice'), bob: await resourcesOf('bob'), nobody: await resourcesOf('nobody') };
   const ownerOf = new Map<string, Owner>();
   for (const [owner, resources] of Object.entries(owned) as [Owner, Resources][]) {

@@ -7,7 +7,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { blobStore, createPrisma, type PrismaClient, type RunKind, type JobState } from '@mwt/db';
+import { createDatabase, type Database, type PrismaClient, type RunKind, type JobState } from '@mwt/db';
 import { readConfig, type QueuedJob } from '@mwt/shared';
 import { buildApp } from '../../apps/api/src/app.js';
 import { createApiKey, type Scope } from '../../apps/api/src/auth/api-keys.js';
@@ -44,6 +44,8 @@ export interface RequestOptions {
 
 export interface Harness {
   url: string;
+  /** The database the app runs on; `prisma` is its client, for setting up and inspecting rows. */
+  db: Database;
   prisma: PrismaClient;
   redis: Redis;
   queue: Queue<QueuedJob>;
@@ -78,10 +80,11 @@ export async function startApp(name: string, options: HarnessOptions = {}): Prom
     MWT_RATE_LIMIT: '1000000',
     ...options.env,
   });
-  const prisma = createPrisma(config.databaseUrl);
+  const db = createDatabase(config.databaseUrl);
+  const { prisma } = db;
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
   const queue = new Queue<QueuedJob>(config.queueName, { connection: redis, prefix });
-  const app = await buildApp({ config, prisma, redis, queue, ssePollMs: 100, keyCacheTtlMs: options.keyCacheTtlMs });
+  const app = await buildApp({ config, db, redis, queue, ssePollMs: 100, keyCacheTtlMs: options.keyCacheTtlMs });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (!address || typeof address === 'string') throw new Error('no port');
@@ -92,7 +95,7 @@ export async function startApp(name: string, options: HarnessOptions = {}): Prom
 
   const keys = {} as Record<KeyName, TestKey>;
   for (const [keyName, scopes] of Object.entries(KEY_SCOPES) as [KeyName, readonly Scope[]][]) {
-    const { key, secret } = await createApiKey(prisma, { name: `test ${name} ${keyName}`, scopes });
+    const { key, secret } = await createApiKey(db, { name: `test ${name} ${keyName}`, scopes });
     keys[keyName] = { id: key.id, secret };
     apiKeys.add(key.id);
   }
@@ -103,6 +106,7 @@ export async function startApp(name: string, options: HarnessOptions = {}): Prom
 
   return {
     url,
+    db,
     prisma,
     redis,
     queue,
@@ -143,7 +147,7 @@ export async function startApp(name: string, options: HarnessOptions = {}): Prom
       if (left.length > 0) throw new Error(`Redis keys left under ${prefix} after the queue was obliterated: ${left.join(', ')}`);
       await queue.close();
       await redis.quit();
-      await prisma.$disconnect();
+      await db.close();
     },
   };
 }
@@ -172,7 +176,7 @@ export async function insertRun(
 /** An artifact, stored by job `jobId` as the worker stores one (by no job if omitted). */
 export async function insertArtifact(h: Harness, bytes: Buffer, fileName = 'module.bin', jobId: string | null = null) {
   const artifact = { id: randomUUID(), jobId, kind: 'module', fileName, contentType: 'application/octet-stream', sha256: createHash('sha256').update(bytes).digest('hex'), bytes } as const;
-  await blobStore(h.prisma).writeArtifact(artifact);
+  await h.db.blobs.writeArtifact(artifact);
   h.trackArtifact(artifact.id);
   return artifact;
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { totalmem } from 'node:os';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { createPrisma } from '@mwt/db';
+import { createDatabase } from '@mwt/db';
 import { CONFIG_VARS, readConfig } from '@mwt/shared';
 import { buildApp } from '../../apps/api/src/app.js';
 import { startApp, type Harness } from './helpers.js';
@@ -22,10 +22,10 @@ test('GET /healthz: 200 when Postgres and Redis answer', async () => {
 
 test('GET /healthz: 503 naming what is down, without hanging', async () => {
   // Nothing listens on port 1: both checks fail fast.
-  const prisma = createPrisma('postgresql://postgres@127.0.0.1:1/none', { connectionTimeoutMs: 500 });
+  const db = createDatabase('postgresql://postgres@127.0.0.1:1/none', { connectionTimeoutMs: 500 });
   const redis = new Redis({ port: 1, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
   redis.on('error', () => undefined);
-  const app = await buildApp({ config: readConfig({ LOG_LEVEL: 'silent' }), prisma, redis, queue: h.queue });
+  const app = await buildApp({ config: readConfig({ LOG_LEVEL: 'silent' }), db, redis, queue: h.queue });
   try {
     const started = Date.now();
     const res = await app.inject({ method: 'GET', url: '/healthz' });
@@ -38,7 +38,7 @@ test('GET /healthz: 503 naming what is down, without hanging', async () => {
     assert.match(body.message, /^postgres: .+; redis: .+$/);
   } finally {
     await app.close();
-    await prisma.$disconnect();
+    await db.close();
     redis.disconnect();
   }
 });

@@ -6,13 +6,14 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { BlobChanged, BlobStore, blobStore, createPrisma, poolOf, type ArtifactUpload } from '@mwt/db';
+import { BlobChanged, BlobStore, createDatabase, type ArtifactUpload, type Database } from '@mwt/db';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/mwt_test';
 const CHUNK = 1000;
-const prisma = createPrisma(DATABASE_URL);
-const blobs = new BlobStore(poolOf(prisma), CHUNK);
+const db = createDatabase(DATABASE_URL);
+const { prisma } = db;
+const blobs = new BlobStore(db.pool, CHUNK);
 const artifactIds: string[] = [];
 let jobId: string;
 
@@ -23,9 +24,9 @@ function upload(bytes: Buffer, id: string = randomUUID()): ArtifactUpload {
   return { id, jobId: null, kind: 'module', fileName: 'm.tar', contentType: 'application/x-tar', sha256: sha256(bytes), bytes };
 }
 
-/** Resolves once no connection of `prisma`'s pool is lent out or waited for: every query sent so far has ended. */
-async function poolIdle(client = prisma): Promise<void> {
-  const pool = poolOf(client);
+/** Resolves once no connection of `database`'s pool is lent out or waited for: every query sent so far has ended. */
+async function poolIdle(database: Database = db): Promise<void> {
+  const { pool } = database;
   for (const started = Date.now(); pool.totalCount !== pool.idleCount || pool.waitingCount > 0; ) {
     if (Date.now() - started > 60_000) throw new Error('the pool stayed busy for a minute');
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -59,7 +60,7 @@ before(async () => {
 after(async () => {
   await prisma.artifact.deleteMany({ where: { id: { in: artifactIds } } });
   await prisma.job.delete({ where: { id: jobId } }); // cascades to the run and its checkpoint
-  await prisma.$disconnect();
+  await db.close();
 });
 
 describe('artifacts', () => {
@@ -162,9 +163,9 @@ describe('artifacts', () => {
     const proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });
     const proxied = new URL(DATABASE_URL);
     proxied.host = `127.0.0.1:${proxy.port}`;
-    const behindProxy = createPrisma(proxied.toString());
+    const behindProxy = createDatabase(proxied.toString());
     try {
-      const store = new BlobStore(poolOf(behindProxy), CHUNK);
+      const store = new BlobStore(behindProxy.pool, CHUNK);
       const reader = store.artifactChunks(artifact.id, artifact.sha256, 0, bytes.length);
       const unhandled = await unhandledRejections(async () => {
         await reader.next();
@@ -178,7 +179,7 @@ describe('artifacts', () => {
       assert.ok((await reader.next()).value?.equals(bytes.subarray(2 * CHUNK, 3 * CHUNK)));
       await assert.rejects(reader.next(), /ECONNREFUSED|Connection terminated/);
     } finally {
-      await behindProxy.$disconnect();
+      await behindProxy.close();
       await proxy.cut();
     }
   });
@@ -222,7 +223,7 @@ describe('checkpoints', () => {
 
 describe('storage', () => {
   test('both columns are stored out of line, uncompressed (STORAGE EXTERNAL)', async () => {
-    const { rows } = await poolOf(prisma).query<{ attname: string; attstorage: string }>(
+    const { rows } = await db.pool.query<{ attname: string; attstorage: string }>(
       `SELECT attname, attstorage FROM pg_attribute
        WHERE (attrelid, attname) IN (('"Artifact"'::regclass, 'bytes'), ('"Checkpoint"'::regclass, 'state')) ORDER BY attname`,
     );
@@ -235,15 +236,15 @@ describe('storage', () => {
   test('compressible bytes are stored uncompressed', async () => {
     const zeros = upload(Buffer.alloc(100_000));
     await blobs.writeArtifact(zeros);
-    const { rows } = await poolOf(prisma).query<{ method: string | null }>('SELECT pg_column_compression("bytes") AS method FROM "Artifact" WHERE "id" = $1', [zeros.id]);
+    const { rows } = await db.pool.query<{ method: string | null }>('SELECT pg_column_compression("bytes") AS method FROM "Artifact" WHERE "id" = $1', [zeros.id]);
     assert.deepEqual(rows, [{ method: null }]);
   });
 
-  test('blobStore(prisma) works on the client pool, with 1 MiB chunks', async () => {
+  test("createDatabase's blobs work on the client's pool, with 1 MiB chunks", async () => {
     const bytes = randomBytes(1000);
     const artifact = upload(bytes);
-    await blobStore(prisma).writeArtifact(artifact);
-    assert.ok((await blobStore(prisma).readArtifact(artifact.id))?.equals(bytes));
-    assert.equal(blobStore(prisma).chunkBytes, 1 << 20);
+    await db.blobs.writeArtifact(artifact);
+    assert.ok((await db.blobs.readArtifact(artifact.id))?.equals(bytes));
+    assert.equal(db.blobs.chunkBytes, 1 << 20);
   });
 });

@@ -6,10 +6,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { createPrisma, findJobWithChildIds } from '@mwt/db';
+import { createDatabase, findJobWithChildIds } from '@mwt/db';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/mwt_test';
-const prisma = createPrisma(DATABASE_URL);
+const db = createDatabase(DATABASE_URL);
+const { prisma, pool } = db;
 const include = {
   runs: { select: { id: true }, orderBy: { createdAt: 'asc' } },
   modularizations: { select: { id: true }, orderBy: { createdAt: 'asc' } },
@@ -58,15 +59,15 @@ before(async () => {
 after(async () => {
   await prisma.job.deleteMany({ where: { id: { in: [jobId, bareJobId] } } });
   await prisma.apiKey.delete({ where: { id: ownerKeyId } });
-  await prisma.$disconnect();
+  await db.close();
 });
 
 test('the same row and child ids as Prisma with include, in creation order', async () => {
   for (const id of [jobId, bareJobId]) {
     const expected = await prisma.job.findUniqueOrThrow({ where: { id }, include });
-    assert.deepEqual(await findJobWithChildIds(prisma, id, { any: true }), expected);
+    assert.deepEqual(await findJobWithChildIds(pool, id, { any: true }), expected);
   }
-  const job = await findJobWithChildIds(prisma, jobId, { any: true });
+  const job = await findJobWithChildIds(pool, jobId, { any: true });
   assert.deepEqual(
     [job?.runs.length, job?.modularizations.length, job?.modules.length],
     [3, 1, 3],
@@ -74,13 +75,13 @@ test('the same row and child ids as Prisma with include, in creation order', asy
 });
 
 test('a key sees its own jobs only; jobs of no key only an admin or a lookup for no key', async () => {
-  assert.equal((await findJobWithChildIds(prisma, jobId, { ownerKeyId }))?.id, jobId);
-  assert.equal(await findJobWithChildIds(prisma, jobId, { ownerKeyId: randomUUID() }), null);
-  assert.equal(await findJobWithChildIds(prisma, jobId, { ownerKeyId: null }), null);
-  assert.equal(await findJobWithChildIds(prisma, bareJobId, { ownerKeyId }), null);
-  assert.equal((await findJobWithChildIds(prisma, bareJobId, { any: true }))?.id, bareJobId);
+  assert.equal((await findJobWithChildIds(pool, jobId, { ownerKeyId }))?.id, jobId);
+  assert.equal(await findJobWithChildIds(pool, jobId, { ownerKeyId: randomUUID() }), null);
+  assert.equal(await findJobWithChildIds(pool, jobId, { ownerKeyId: null }), null);
+  assert.equal(await findJobWithChildIds(pool, bareJobId, { ownerKeyId }), null);
+  assert.equal((await findJobWithChildIds(pool, bareJobId, { any: true }))?.id, bareJobId);
 });
 
 test('an unknown id is null', async () => {
-  assert.equal(await findJobWithChildIds(prisma, randomUUID(), { any: true }), null);
+  assert.equal(await findJobWithChildIds(pool, randomUUID(), { any: true }), null);
 });

@@ -1,12 +1,12 @@
 /**
- * createPrisma's query timeout on real PostgreSQL: a query that gets no answer fails in bounded
+ * createDatabase's query timeout on real PostgreSQL: a query that gets no answer fails in bounded
  * time as an outage (isDatabaseUnavailable), and the connection it leaves mid-query never serves
  * another query, whether the query ran alone or inside a transaction. The server goes silent
  * through a stalled TcpProxy, or is merely slow (pg_sleep).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createPrisma, isDatabaseUnavailable, poolOf, type PrismaClient } from '@mwt/db';
+import { createDatabase, isDatabaseUnavailable, type Database, type PrismaClient } from '@mwt/db';
 import { waitFor } from '../support/processes.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
@@ -35,6 +35,7 @@ function assertTimedOut({ error, ms }: { error: unknown; ms: number }): void {
 
 describe('PostgreSQL silent (half-open connections)', () => {
   let proxy: TcpProxy;
+  let db: Database;
   let prisma: PrismaClient;
 
   before(async () => {
@@ -42,15 +43,16 @@ describe('PostgreSQL silent (half-open connections)', () => {
     proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });
     const proxied = new URL(DATABASE_URL);
     proxied.host = `127.0.0.1:${proxy.port}`;
-    prisma = createPrisma(proxied.toString(), { queryTimeoutMs: QUERY_TIMEOUT_MS, connectionTimeoutMs: 2_000 });
+    db = createDatabase(proxied.toString(), { queryTimeoutMs: QUERY_TIMEOUT_MS, connectionTimeoutMs: 2_000 });
+    prisma = db.prisma;
   });
   after(async () => {
     await proxy.cut();
-    await prisma.$disconnect();
+    await db.close();
   });
 
   test('a query on an open connection fails after the timeout, the connection is closed, and a restore needs no restart', TEST, async () => {
-    const pool = poolOf(prisma);
+    const { pool } = db;
     await prisma.$queryRaw`SELECT 1`;
     assert.equal(pool.idleCount, 1, 'one pooled connection, open before the stall');
 
@@ -67,9 +69,8 @@ describe('PostgreSQL silent (half-open connections)', () => {
 });
 
 describe('PostgreSQL slower than the query timeout', () => {
-  const prisma = createPrisma(DATABASE_URL, { queryTimeoutMs: QUERY_TIMEOUT_MS, max: 2 });
-  const pool = poolOf(prisma);
-  after(() => prisma.$disconnect());
+  const { prisma, pool, close } = createDatabase(DATABASE_URL, { queryTimeoutMs: QUERY_TIMEOUT_MS, max: 2 });
+  after(close);
 
   test('a transaction whose query timed out closes its connection: none leaks, none is lent mid-transaction', TEST, async () => {
     // More timed-out transactions than the pool has connections: a client kept checked out by each

@@ -6,19 +6,21 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
-import { createPrisma, type JobState, type PrismaClient } from '@mwt/db';
+import { createDatabase, type Database, type JobState, type PrismaClient } from '@mwt/db';
 import { readConfig, type QueuedJob } from '@mwt/shared';
 import { reconcile } from '../../apps/worker/src/reconciler';
 import { waitFor } from '../support/processes';
 
 const config = readConfig();
 const STALE_MS = 10_000;
+let db: Database;
 let prisma: PrismaClient;
 const queues: Queue<QueuedJob>[] = [];
 const ids: string[] = [];
 
 before(() => {
-  prisma = createPrisma(config.databaseUrl);
+  db = createDatabase(config.databaseUrl);
+  prisma = db.prisma;
 });
 
 after(async () => {
@@ -27,7 +29,7 @@ after(async () => {
     await queue.obliterate({ force: true });
     await queue.close();
   }
-  await prisma.$disconnect();
+  await db.close();
 });
 
 /** A queue of its own for each test (as for each deployment): one test's jobs stay out of another's. */
@@ -53,7 +55,7 @@ describe('reconcile', () => {
     const alive = await row('running');
     const done = await row('completed', 3 * STALE_MS);
     const queue = freshQueue();
-    await Promise.all([1, 2, 3].map(() => reconcile(prisma, queue, STALE_MS)));
+    await Promise.all([1, 2, 3].map(() => reconcile(db, queue, STALE_MS)));
     assert.equal(await queue.getJobState(queued), 'waiting');
     assert.equal(await queue.getJobState(stale), 'waiting');
     assert.equal(await queue.getJobState(alive), 'unknown', 'a job with a fresh heartbeat is left to its worker');
@@ -76,7 +78,7 @@ describe('reconcile', () => {
     } finally {
       await giveUp.close();
     }
-    const results = await Promise.all([1, 2].map(() => reconcile(prisma, queue, STALE_MS)));
+    const results = await Promise.all([1, 2].map(() => reconcile(db, queue, STALE_MS)));
     assert.equal(results.reduce((n, r) => n + r.failed, 0), 1, 'recorded once');
     const failed = await prisma.job.findUniqueOrThrow({ where: { id } });
     assert.equal(failed.state, 'failed');

@@ -2,7 +2,7 @@
  * HTTP to an API process for the e2e tests, and the one place they authenticate: every request
  * carries `Authorization: Bearer <testApiKey()>`. API processes the tests start get AUTH_ENV.
  */
-import { createPrisma } from '@mwt/db';
+import { createDatabase } from '@mwt/db';
 import { readConfig } from '@mwt/shared';
 import { createApiKey } from '../../apps/api/src/auth/api-keys.js';
 
@@ -11,11 +11,11 @@ export const AUTH_ENV: Record<string, string> = { MWT_AUTH: 'enabled' };
 
 /** An admin key in the test database (DATABASE_URL), made by the code `npm run keys -- create` runs. */
 async function createAdminKey(): Promise<string> {
-  const prisma = createPrisma(readConfig().databaseUrl);
+  const db = createDatabase(readConfig().databaseUrl);
   try {
-    return (await createApiKey(prisma, { name: 'e2e tests', scopes: ['admin'] })).secret;
+    return (await createApiKey(db, { name: 'e2e tests', scopes: ['admin'] })).secret;
   } finally {
-    await prisma.$disconnect();
+    await db.close();
   }
 }
 

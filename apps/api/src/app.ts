@@ -102,7 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(uiRoutes);
   for (const routes of [modelRoutes, datasetRoutes]) await app.register(routes);
 
-  const keyCache = new KeyCache(deps.prisma, deps.keyCacheTtlMs);
+  const keyCache = new KeyCache(deps.db, deps.keyCacheTtlMs);
   const artifactCache = new ArtifactCache(deps.config.artifactCacheMb * 1024 * 1024);
   await app.register(async (api) => {
     requireApiKeys(api, deps.config, keyCache);

@@ -1,12 +1,13 @@
 /** What buildApp() is given, and what each route plugin receives as its options. */
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { PrismaClient } from '@mwt/db';
+import type { Database } from '@mwt/db';
 import type { Config, QueuedJob } from '@mwt/shared';
 
 export interface AppDeps {
   config: Config;
-  prisma: PrismaClient;
+  /** PostgreSQL: the repositories (createDatabase). */
+  db: Database;
   /** Commands and pub/sub publishing (cancel channel); healthz pings it. */
   redis: Redis;
   queue: Queue<QueuedJob>;

@@ -6,7 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { blobStore, type Prisma, type PrismaClient } from '@mwt/db';
+import type { ArtifactFile, BlobStore } from '@mwt/db';
 import type { ArtifactCache } from './artifact-cache.js';
 import type { AppDeps } from './deps.js';
 import { noneMatch, parseRange, rangeStillValid } from './download-headers.js';
@@ -17,34 +17,24 @@ export interface DownloadDeps extends AppDeps {
   artifactCache: ArtifactCache;
 }
 
-interface StoredArtifact {
-  id: string;
-  sha256: string;
-  size: number;
-}
-
 /** Bytes [start, end) of the artifact. */
-function body(prisma: PrismaClient, cache: ArtifactCache, artifact: StoredArtifact, start: number, end: number): Buffer | Readable {
+function body(blobs: BlobStore, cache: ArtifactCache, artifact: ArtifactFile, start: number, end: number): Buffer | Readable {
   const cached = cache.get(artifact.sha256);
   if (cached) return cached.subarray(start, end);
-  const chunks = blobStore(prisma).artifactChunks(artifact.id, artifact.sha256, start, end);
+  const chunks = blobs.artifactChunks(artifact.id, artifact.sha256, start, end);
   const whole = start === 0 && end === artifact.size;
   // Not object mode: the stream then pulls the next chunk only once the socket has taken the last.
   return Readable.from(whole ? cache.fillFrom(artifact.sha256, artifact.size, chunks) : chunks, { objectMode: false });
 }
 
-/** `owner` narrows the lookup to the caller's artifacts (see auth/principal.ts); `{}` when already checked. */
+/** `artifact`: the row of `artifactId` as the caller may see it (the artifacts repository), or null: 404. */
 export async function sendArtifact(
-  { prisma, artifactCache }: DownloadDeps,
+  { db, artifactCache }: DownloadDeps,
   artifactId: string,
-  owner: Prisma.ArtifactWhereInput,
+  artifact: ArtifactFile | null,
   request: FastifyRequest,
   reply: FastifyReply,
 ) {
-  const artifact = await prisma.artifact.findFirst({
-    where: { id: artifactId, ...owner },
-    select: { id: true, sha256: true, size: true, fileName: true, contentType: true },
-  });
   if (!artifact) throw notFound('artifact', artifactId);
   const { size } = artifact;
   const etag = `"${artifact.sha256}"`;
@@ -64,5 +54,5 @@ export async function sendArtifact(
   if (range.kind === 'part') reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`);
   reply.header('content-length', end - start);
   // HEAD: Fastify would drain a stream it does not send, reading the artifact for nothing.
-  return reply.send(request.method === 'HEAD' ? Readable.from([]) : body(prisma, artifactCache, artifact, start, end));
+  return reply.send(request.method === 'HEAD' ? Readable.from([]) : body(db.blobs, artifactCache, artifact, start, end));
 }

@@ -1,18 +1,18 @@
 /** API process: real connections from the environment (see CONFIG_VARS), graceful shutdown. */
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createPrisma } from '@mwt/db';
+import { createDatabase } from '@mwt/db';
 import { QUEUED_JOB_OPTIONS, readConfig, type QueuedJob } from '@mwt/shared';
 import { buildApp } from './app.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
 const config = readConfig();
-const prisma = createPrisma(config.databaseUrl, { queryTimeoutMs: config.dbQueryTimeoutMs });
+const db = createDatabase(config.databaseUrl, { queryTimeoutMs: config.dbQueryTimeoutMs });
 // Few retries per command: with Redis down, POST /jobs should answer 503 soon, not queue for ever.
 const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
 const queue = new Queue<QueuedJob>(config.queueName, { connection: redis, prefix: config.queuePrefix, defaultJobOptions: QUEUED_JOB_OPTIONS });
-const app = await buildApp({ config, prisma, redis, queue });
+const app = await buildApp({ config, db, redis, queue });
 
 let stopping = false;
 async function shutdown(signal: string) {
@@ -25,7 +25,7 @@ async function shutdown(signal: string) {
     await app.close();
     await queue.close();
     await redis.quit();
-    await prisma.$disconnect();
+    await db.close();
     process.exit(0);
   } catch (err) {
     app.log.error({ err }, 'shutdown failed');

@@ -2,9 +2,8 @@
  * Database rows -> API views. Dates become ISO strings, BigInt counters numbers (FLOPs of
  * these models stay far below 2^53), Postgres enum spellings the API's, bytes are left out.
  */
-import type { EpochMetric, Modularization, Module, Prisma, Run } from '@mwt/db';
+import type { ApiKeyRecord, EpochMetric, JobWithChildIds, Modularization, ModuleRecord, Run } from '@mwt/db';
 import { fromDbJobType } from '@mwt/shared';
-import type { ApiKeyRecord } from './auth/api-keys.js';
 import type { JobStatus, JobView } from './schemas/job.js';
 import type { ApiKeyView } from './schemas/keys.js';
 import type { MetricView, ModularizationView, ModuleView, RunView } from './schemas/resources.js';
@@ -12,12 +11,8 @@ import type { MetricView, ModularizationView, ModuleView, RunView } from './sche
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const num = (b: bigint | null) => (b === null ? null : Number(b));
 
-export const jobInclude = {
-  runs: { select: { id: true }, orderBy: { createdAt: 'asc' } },
-  modularizations: { select: { id: true }, orderBy: { createdAt: 'asc' } },
-  modules: { select: { id: true }, orderBy: { createdAt: 'asc' } },
-} as const satisfies Prisma.JobInclude;
-export type JobRow = Prisma.JobGetPayload<{ include: typeof jobInclude }>;
+/** A job with its children's ids (the jobs repository reads them with it). */
+export type JobRow = JobWithChildIds;
 
 export function toJobStatus(job: Pick<JobRow, 'id' | 'state' | 'progress' | 'phase' | 'epoch' | 'totalEpochs' | 'message' | 'error'>): JobStatus {
   const { id, state, progress, phase, epoch, totalEpochs, message, error } = job;
@@ -77,7 +72,7 @@ export function toMetricView(m: EpochMetric): MetricView {
   return { ...series, createdAt: createdAt.toISOString() };
 }
 
-export function toModuleView(m: Omit<Module, 'mask'>): ModuleView {
+export function toModuleView(m: ModuleRecord): ModuleView {
   return {
     ...m,
     flops: num(m.flops),

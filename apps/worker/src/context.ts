@@ -1,5 +1,5 @@
 import type { Job as BullJob } from 'bullmq';
-import { isDatabaseUnavailable, type PrismaClient } from '@mwt/db';
+import { isDatabaseUnavailable, type Database } from '@mwt/db';
 import type { Progress, QueuedJob } from '@mwt/shared';
 import { MemoryBudgetExceeded } from './errors';
 
@@ -11,7 +11,7 @@ export class JobContext {
   private lastPublished = 0;
 
   constructor(
-    readonly prisma: PrismaClient,
+    readonly db: Database,
     readonly jobId: string,
     private readonly bullJob: BullJob<QueuedJob>,
     private readonly cancelled: () => boolean,
@@ -48,16 +48,7 @@ export class JobContext {
     // Live events are a courtesy: training neither waits for Redis nor fails with it (the row is the record).
     this.bullJob.updateProgress(progress).catch(() => undefined);
     try {
-      await this.prisma.job.update({
-        where: { id: this.jobId },
-        data: {
-          progress: progress.percent,
-          phase: progress.phase,
-          epoch: progress.epoch ?? null,
-          totalEpochs: progress.totalEpochs ?? null,
-          message: progress.message ?? null,
-        },
-      });
+      await this.db.jobs.recordProgress(this.jobId, progress);
     } catch (error) {
       // A batch-level update lost to a database blip is superseded by the next; boundaries must be stored.
       if (force || !isDatabaseUnavailable(error)) throw error;

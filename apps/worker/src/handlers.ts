@@ -1,4 +1,5 @@
 import { disposeModel } from '@mwt/core';
+import { SYSTEM_PRINCIPAL } from '@mwt/db';
 import type { JobParamsMap, JobType } from '@mwt/shared';
 import type { JobContext } from './context';
 import { DatasetCache } from './phases/datasets';
@@ -70,6 +71,7 @@ export const HANDLERS: { [T in JobType]: Handler<T> } = {
 async function trainOnly(ctx: JobContext, kind: 'modular' | 'standard', params: JobParamsMap['train-standard']): Promise<JobResult> {
   const run = await trainPhase(ctx, new DatasetCache(), kind, params, ctx.span(`train-${kind}`, 0, 100));
   disposeModel(run.model);
-  const row = await ctx.prisma.run.findUniqueOrThrow({ where: { id: run.runId }, select: { testAccuracy: true } });
+  const row = await ctx.db.runs.find(SYSTEM_PRINCIPAL, run.runId);
+  if (!row) throw new Error(`run ${run.runId} is gone`);
   return { runId: run.runId, testAccuracy: row.testAccuracy };
 }

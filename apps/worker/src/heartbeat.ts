@@ -1,4 +1,4 @@
-import type { PrismaClient } from '@mwt/db';
+import type { Database } from '@mwt/db';
 
 /**
  * Touches a running job's row every `intervalMs`, so that Job.updatedAt tells the reconciler the
@@ -8,12 +8,12 @@ import type { PrismaClient } from '@mwt/db';
  * A missed beat (Postgres briefly away) is harmless: the reconciler reads the same database.
  * Returns the function that stops it.
  */
-export function startHeartbeat(prisma: PrismaClient, jobId: string, intervalMs: number, onCancelRequested: () => void): () => void {
+export function startHeartbeat(db: Database, jobId: string, intervalMs: number, onCancelRequested: () => void): () => void {
   const timer = setInterval(() => {
-    prisma.job
-      .updateManyAndReturn({ where: { id: jobId, state: 'running' }, data: { updatedAt: new Date() }, select: { cancelRequested: true } })
-      .then((rows) => {
-        if (rows[0]?.cancelRequested) onCancelRequested();
+    db.jobs
+      .heartbeat(jobId)
+      .then((beat) => {
+        if (beat?.cancelRequested) onCancelRequested();
       })
       .catch(() => undefined);
   }, intervalMs);

@@ -6,7 +6,7 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { initBackend } from '@mwt/core';
-import { createPrisma } from '@mwt/db';
+import { createDatabase } from '@mwt/db';
 import { cancelChannel, QUEUED_JOB_OPTIONS, readConfig, type QueuedJob } from '@mwt/shared';
 import { Cancellations } from './cancellations';
 import { WORKER_NAME } from './identity';
@@ -26,7 +26,7 @@ const CLOSE_DEADLINE_MS = 5_000;
 
 const config = readConfig();
 const backend = await initBackend();
-const prisma = createPrisma(config.databaseUrl, { queryTimeoutMs: config.dbQueryTimeoutMs });
+const db = createDatabase(config.databaseUrl, { queryTimeoutMs: config.dbQueryTimeoutMs });
 /** Stored by BullMQ on every job this worker processes (`processedBy`), and in the job's message. */
 const name = WORKER_NAME;
 // BullMQ workers block on Redis: they need their own connection, with no retry limit per request.
@@ -51,7 +51,7 @@ subscriber.on('message', (_channel: string, jobId: string) => cancellations.requ
 const cancelWatch = CancelWatch.start(config.redisUrl, cancelChannel(config));
 
 let stopping = false;
-const processJob = createProcessor(prisma, {
+const processJob = createProcessor(db, {
   isCancelled: (id) => cancellations.isCancelled(id) || cancelWatch.isCancelled(id),
   requestCancel: (id) => cancellations.request(id),
   watchCancellation: (id) => cancelWatch.watch(id),
@@ -86,7 +86,7 @@ worker.on('active', (job) => log(`job ${job.data.jobId} started (${job.name})`, 
 worker.on('completed', (job, result: unknown) => log(`job ${job.data.jobId} ${outcome(result)}`, job.data.jobId));
 worker.on('failed', (job, error) => logger.warn({ jobId: job?.data.jobId, err: error }, `job ${job?.data.jobId ?? '?'} failed: ${error.message}`));
 worker.on('error', (error) => logger.error({ err: error }, `worker error: ${error.message}`));
-const stopReconciler = startReconciler(prisma, queue, { intervalMs: config.reconcileIntervalMs, staleMs: config.lockDurationMs, log });
+const stopReconciler = startReconciler(db, queue, { intervalMs: config.reconcileIntervalMs, staleMs: config.lockDurationMs, log });
 log(`worker ready: ${name}, queue ${config.queueName}, concurrency ${config.workerConcurrency}, backend ${backend.name}`);
 
 /**
@@ -114,7 +114,7 @@ async function shutdown(signal: string): Promise<void> {
     closeStep('cancel subscriber', subscriber.quit()),
     closeStep('cancel watch thread', cancelWatch.close()),
     closeStep('worker redis connection', connection.quit()),
-    closeStep('postgres', prisma.$disconnect()),
+    closeStep('postgres', db.close()),
   ]);
   process.exit(0);
 }

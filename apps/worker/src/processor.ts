@@ -1,11 +1,10 @@
 import { DelayedError, UnrecoverableError, type Job as BullJob } from 'bullmq';
 import { TrainingPaused, TrainingStopped } from '@mwt/core';
-import { isDatabaseUnavailable, type Prisma, type PrismaClient } from '@mwt/db';
+import { isDatabaseUnavailable, SYSTEM_PRINCIPAL, type Database } from '@mwt/db';
 import { fromDbJobType, parseJobParams, type JobType, type QueuedJob } from '@mwt/shared';
 import { JobContext } from './context';
 import { InputError, ShuttingDown } from './errors';
-import { finish } from './finish';
-import { HANDLERS } from './handlers';
+import { HANDLERS, type JobResult } from './handlers';
 import { startHeartbeat } from './heartbeat';
 
 export interface ProcessorOptions {
@@ -38,18 +37,18 @@ const DATABASE_RETRY_MS = 5_000;
  * shutting down (the job pauses at a batch boundary, checkpointed, and goes back to the queue) and
  * an unreachable Postgres (the job waits in the queue and is tried again).
  */
-export function createProcessor(prisma: PrismaClient, options: ProcessorOptions) {
+export function createProcessor(db: Database, options: ProcessorOptions) {
   return async (bullJob: BullJob<QueuedJob>, token?: string): Promise<unknown> => {
     const { jobId } = bullJob.data;
     try {
-      return await runJob(prisma, bullJob, options);
+      return await runJob(db, bullJob, options);
     } catch (error) {
       if (error instanceof TrainingPaused || error instanceof ShuttingDown) {
         const message = `${options.workerName} shut down (${error.message}); queued to resume from its last checkpoint`;
         let delayMs = 0;
         try {
           // The row first: once the job is back in the queue another worker may mark it running.
-          await prisma.job.updateMany({ where: { id: jobId, state: 'running' }, data: { state: 'queued', message } });
+          await db.jobs.requeueRunning(jobId, message);
         } catch (e) {
           if (!isDatabaseUnavailable(e)) throw e;
           delayMs = DATABASE_RETRY_MS;
@@ -71,33 +70,30 @@ async function requeue(bullJob: BullJob<QueuedJob>, token: string | undefined, d
   throw new DelayedError(why);
 }
 
-async function runJob(prisma: PrismaClient, bullJob: BullJob<QueuedJob>, options: ProcessorOptions): Promise<unknown> {
+async function runJob(db: Database, bullJob: BullJob<QueuedJob>, options: ProcessorOptions): Promise<unknown> {
   const { jobId } = bullJob.data;
-  const row = await prisma.job.findUnique({ where: { id: jobId } });
+  const row = await db.jobs.find(SYSTEM_PRINCIPAL, jobId);
   if (!row) throw new UnrecoverableError(`job ${jobId} has no row in Postgres`);
   if (row.state === 'completed' || row.state === 'failed' || row.state === 'cancelled') return { skipped: row.state };
   if (row.cancelRequested) {
-    await finish(prisma, jobId, 'cancelled', { message: 'cancelled before it started' });
+    await db.jobs.finish(jobId, 'cancelled', { message: 'cancelled before it started' });
     return { cancelled: true };
   }
   if (options.isDraining()) throw new ShuttingDown('before the job started');
-  await prisma.job.update({
-    where: { id: jobId },
-    data: { state: 'running', startedAt: row.startedAt ?? new Date(), attempts: { increment: 1 }, error: null, message: `started on ${options.workerName}` },
-  });
-  const stopHeartbeat = startHeartbeat(prisma, jobId, options.heartbeatMs, () => options.requestCancel(jobId));
+  await db.jobs.markRunning(jobId, row.startedAt, `started on ${options.workerName}`);
+  const stopHeartbeat = startHeartbeat(db, jobId, options.heartbeatMs, () => options.requestCancel(jobId));
   const stopWatching = options.watchCancellation(jobId);
   const type: JobType = fromDbJobType(row.type);
-  const context = new JobContext(prisma, jobId, bullJob, () => options.isCancelled(jobId), options.isDraining, options.memoryBudgetMb);
+  const context = new JobContext(db, jobId, bullJob, () => options.isCancelled(jobId), options.isDraining, options.memoryBudgetMb);
   try {
     const params = parseParams(type, row.payload);
-    const handler = HANDLERS[type] as (ctx: JobContext, p: typeof params) => Promise<Prisma.InputJsonObject>;
+    const handler = HANDLERS[type] as (ctx: JobContext, p: typeof params) => Promise<JobResult>;
     const result = await handler(context, params);
-    await finish(prisma, jobId, 'completed', { result, progress: 100, message: null });
+    await db.jobs.finish(jobId, 'completed', { result, progress: 100, message: null });
     return result;
   } catch (error) {
     if (error instanceof TrainingStopped) {
-      await finish(prisma, jobId, 'cancelled', { message: `cancelled: ${error.message}` });
+      await db.jobs.finish(jobId, 'cancelled', { message: `cancelled: ${error.message}` });
       return { cancelled: true };
     }
     // Not the job's failure: the caller puts it back in the queue.
@@ -105,8 +101,8 @@ async function runJob(prisma: PrismaClient, bullJob: BullJob<QueuedJob>, options
     const message = error instanceof Error ? error.message : String(error);
     const attempts = bullJob.opts.attempts ?? 1;
     const final = error instanceof InputError || bullJob.attemptsMade + 1 >= attempts;
-    if (final) await finish(prisma, jobId, 'failed', { error: message });
-    else await prisma.job.update({ where: { id: jobId }, data: { message: `attempt ${bullJob.attemptsMade + 1} failed, retrying: ${message}` } });
+    if (final) await db.jobs.finish(jobId, 'failed', { error: message });
+    else await db.jobs.setMessage(jobId, `attempt ${bullJob.attemptsMade + 1} failed, retrying: ${message}`);
     throw error instanceof InputError ? new UnrecoverableError(message) : error;
   } finally {
     stopHeartbeat();

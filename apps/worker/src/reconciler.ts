@@ -1,7 +1,6 @@
 import type { Queue } from 'bullmq';
-import type { PrismaClient } from '@mwt/db';
+import { SYSTEM_PRINCIPAL, type Database } from '@mwt/db';
 import { queueEntry, type QueuedJob } from '@mwt/shared';
-import { finish } from './finish';
 
 /** Rows one pass looks at; a larger backlog is swept over several passes (see `after`). */
 const ROWS_PER_PASS = 500;
@@ -22,16 +21,8 @@ export interface ReconcileResult {
  * added back resumes from its checkpoint. Every worker runs passes; concurrent ones are harmless:
  * BullMQ ignores an add whose job id exists, and rows only move out of unfinished states.
  */
-export async function reconcile(prisma: PrismaClient, queue: Queue<QueuedJob>, staleMs: number, after: string | null = null): Promise<ReconcileResult> {
-  const rows = await prisma.job.findMany({
-    where: {
-      OR: [{ state: 'queued' }, { state: 'running', updatedAt: { lt: new Date(Date.now() - staleMs) } }],
-      ...(after ? { id: { gt: after } } : {}),
-    },
-    select: { id: true, type: true },
-    orderBy: { id: 'asc' },
-    take: ROWS_PER_PASS,
-  });
+export async function reconcile(db: Database, queue: Queue<QueuedJob>, staleMs: number, after: string | null = null): Promise<ReconcileResult> {
+  const rows = await db.jobs.unfinished(SYSTEM_PRINCIPAL, { staleBefore: new Date(Date.now() - staleMs), after, take: ROWS_PER_PASS });
   const result: ReconcileResult = { next: rows.length === ROWS_PER_PASS ? (rows.at(-1)?.id ?? null) : null, requeued: 0, failed: 0 };
   for (const row of rows) {
     const state = await queue.getJobState(row.id);
@@ -42,7 +33,7 @@ export async function reconcile(prisma: PrismaClient, queue: Queue<QueuedJob>, s
     } else if (state === 'failed') {
       // E.g. a job whose workers died more often than BullMQ's stalled limit allows.
       const reason = (await queue.getJob(row.id))?.failedReason ?? 'no reason recorded';
-      result.failed += await finish(prisma, row.id, 'failed', { error: `the queue gave up on it: ${reason}` }, { state: { in: ['queued', 'running'] } });
+      result.failed += await db.jobs.finish(row.id, 'failed', { error: `the queue gave up on it: ${reason}` }, { unfinishedOnly: true });
     }
     // Waiting, delayed or active: BullMQ holds the job (its stalled check takes a dead worker's job
     // over once the lock expires). Completed: the worker recorded the outcome before telling BullMQ.
@@ -52,7 +43,7 @@ export async function reconcile(prisma: PrismaClient, queue: Queue<QueuedJob>, s
 
 /** Runs a pass now and every `intervalMs`, one at a time; returns the function that stops it. */
 export function startReconciler(
-  prisma: PrismaClient,
+  db: Database,
   queue: Queue<QueuedJob>,
   options: { intervalMs: number; staleMs: number; log: (message: string) => void },
 ): () => Promise<void> {
@@ -61,7 +52,7 @@ export function startReconciler(
   let cursor: string | null = null;
   const run = async () => {
     try {
-      const { next, requeued, failed } = await reconcile(prisma, queue, options.staleMs, cursor);
+      const { next, requeued, failed } = await reconcile(db, queue, options.staleMs, cursor);
       cursor = next;
       if (requeued || failed) options.log(`reconciler: ${requeued} job(s) put back in the queue, ${failed} recorded failed`);
       if (failing) options.log('reconciler: PostgreSQL and Redis answer again');

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { exportArtifact, importArtifact, type Model, type MetadataInput } from '@mwt/core';
-import { blobStore, type ArtifactKind, type PrismaClient } from '@mwt/db';
+import type { ArtifactKind, BlobStore } from '@mwt/db';
 import { packTar, sha256, unpackTar } from '@mwt/shared';
 
 /**
@@ -21,16 +21,16 @@ export interface ArtifactSlot {
 }
 
 /** Packs a model into a tar artifact and stores it with its sha256 in its slot; returns the Artifact id. */
-export async function storeModel(prisma: PrismaClient, slot: ArtifactSlot, kind: ArtifactKind, fileName: string, model: Model, metadata: MetadataInput): Promise<string> {
+export async function storeModel(blobs: BlobStore, slot: ArtifactSlot, kind: ArtifactKind, fileName: string, model: Model, metadata: MetadataInput): Promise<string> {
   const archive = await packTar(await exportArtifact(model, metadata));
   const id = artifactId(`${slot.jobId}:${slot.key}`);
-  await blobStore(prisma).writeArtifact({ id, jobId: slot.jobId, kind, fileName, contentType: 'application/x-tar', sha256: sha256(archive), bytes: archive });
+  await blobs.writeArtifact({ id, jobId: slot.jobId, kind, fileName, contentType: 'application/x-tar', sha256: sha256(archive), bytes: archive });
   return id;
 }
 
 /** Loads a stored model artifact back into a Model (exact parameters). */
-export async function loadModel(prisma: PrismaClient, artifactId: string): Promise<Model> {
-  const archive = await blobStore(prisma).readArtifact(artifactId);
+export async function loadModel(blobs: BlobStore, artifactId: string): Promise<Model> {
+  const archive = await blobs.readArtifact(artifactId);
   if (!archive) throw new Error(`artifact ${artifactId} not found`);
   const { model } = await importArtifact(await unpackTar(archive));
   return model;

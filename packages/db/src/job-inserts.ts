@@ -5,8 +5,8 @@
  * on every call), this statement 16-20 ms. The rows come back as Prisma reads them: pg's parsers
  * give the same Dates, numbers and JSON for these column types (test/api/batching.test.ts).
  */
-import type { Job, JobType, Prisma, PrismaClient } from './generated/client.js';
-import { poolOf } from './pool.js';
+import type pg from 'pg';
+import type { Job, JobType, Prisma } from './generated/client.js';
 
 export interface NewJob {
   id: string;
@@ -18,8 +18,8 @@ export interface NewJob {
 }
 
 /** Inserts the jobs as queued; resolves to the stored rows, in no particular order. */
-export async function insertQueuedJobs(prisma: PrismaClient, jobs: readonly NewJob[]): Promise<Job[]> {
-  const { rows } = await poolOf(prisma).query<Job>({
+export async function insertQueuedJobs(pool: pg.Pool, jobs: readonly NewJob[]): Promise<Job[]> {
+  const { rows } = await pool.query<Job>({
     // Named: each connection parses and plans it once.
     name: 'mwt-insert-queued-jobs',
     // The rows as one JSON parameter. "updatedAt" is Prisma's @updatedAt: the client sets it, no column default does.

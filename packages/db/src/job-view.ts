@@ -5,8 +5,8 @@
  * back as Prisma reads it: pg's parsers give the same strings, numbers, Dates and JSON for these
  * column types (test/api/jobs.test.ts compares the answers).
  */
-import type { Job, PrismaClient } from './generated/client.js';
-import { poolOf } from './pool.js';
+import type pg from 'pg';
+import type { Job } from './generated/client.js';
 
 export type JobWithChildIds = Job & { runs: { id: string }[]; modularizations: { id: string }[]; modules: { id: string }[] };
 
@@ -14,8 +14,8 @@ export type JobWithChildIds = Job & { runs: { id: string }[]; modularizations: {
 export type JobOwner = { any: true } | { ownerKeyId: string | null };
 
 /** The job `id` with its children's ids, each list in creation order; null if there is none that `owner` may see. */
-export async function findJobWithChildIds(prisma: PrismaClient, id: string, owner: JobOwner): Promise<JobWithChildIds | null> {
-  const { rows } = await poolOf(prisma).query<Job & { runs: string[]; modularizations: string[]; modules: string[] }>({
+export async function findJobWithChildIds(pool: pg.Pool, id: string, owner: JobOwner): Promise<JobWithChildIds | null> {
+  const { rows } = await pool.query<Job & { runs: string[]; modularizations: string[]; modules: string[] }>({
     // Named: each connection parses and plans it once.
     name: 'mwt-job-with-child-ids',
     text: `SELECT j.*,

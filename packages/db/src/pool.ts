@@ -1,19 +1,41 @@
 /**
- * The node-postgres pool under each client createPrisma makes, for the few hot paths Prisma makes
- * slow (blobs.ts, job-inserts.ts): one pool, one connection limit and one $disconnect for all.
+ * The node-postgres pool under the Prisma client (createDatabase), shared with the few hot paths
+ * Prisma makes slow (blobs.ts, job-inserts.ts, job-view.ts): one pool, one connection limit and one
+ * close for all. It is handed to them, never looked up.
  */
-import type pg from 'pg';
-import type { PrismaClient } from './generated/client.js';
+import pg from 'pg';
+import { closeUnsettledClients } from './release-guard.js';
 
-const pools = new WeakMap<PrismaClient, pg.Pool>();
-
-export function registerPool(prisma: PrismaClient, pool: pg.Pool): void {
-  pools.set(prisma, pool);
+export interface PoolOptions {
+  /** Pool size; node-postgres' default is 10. */
+  max?: number;
+  /** Give up on a new connection after this long instead of waiting for ever (pg's default). */
+  connectionTimeoutMs?: number;
+  /**
+   * Fail a query whose answer takes longer than this, and close its connection, instead of waiting
+   * for ever (pg's default); MWT_DB_QUERY_TIMEOUT_MS in the services.
+   */
+  queryTimeoutMs?: number;
 }
 
-export function poolOf(prisma: PrismaClient): pg.Pool {
-  const pool = pools.get(prisma);
-  if (!pool) throw new Error('this PrismaClient was not made by createPrisma: it has no pool to share');
+export function createPool(databaseUrl: string, options: PoolOptions = {}): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
+    // Client-side, on purpose. A half-open connection (dead host, dropped NAT entry, frozen server)
+    // never answers and is never closed, so only a timer in this process can end the wait; a
+    // server-side statement_timeout is enforced by the very server that has stopped answering.
+    // Added alongside, it would race this timer on a slow but healthy server and fail with an error
+    // of its own (57014, query_canceled). The default is MWT_DB_QUERY_TIMEOUT_MS's: well above the
+    // slowest legitimate query (a whole artifact written in one INSERT, a batch of POST /jobs, a
+    // 1 MiB blob chunk).
+    query_timeout: options.queryTimeoutMs ?? 30_000,
+  });
+  closeUnsettledClients(pool);
+  // An idle connection dropped by the server (a restart) is replaced by the next query; without a
+  // listener, pg's 'error' event would end the process.
+  pool.on('error', () => undefined);
   return pool;
 }
 

@@ -1,12 +1,11 @@
 /**
- * API keys in PostgreSQL: create (the only moment the secret exists outside its holder), list,
- * revoke. The CLI, the admin routes and the tests all go through these functions.
+ * API keys: create (the only moment the secret exists outside its holder), list, revoke, stored
+ * through the apiKeys repository. The CLI, the admin routes and the tests all go through these functions.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { ApiKey, PrismaClient } from '@mwt/db';
+import { SCOPES, type ApiKey, type ApiKeyRecord, type Database, type Scope } from '@mwt/db';
 
-export const SCOPES = ['read', 'submit', 'admin'] as const;
-export type Scope = (typeof SCOPES)[number];
+export { SCOPES, type ApiKeyRecord, type Scope } from '@mwt/db';
 export const MAX_NAME_LENGTH = 100;
 
 const SECRET_PREFIX = 'mwt_';
@@ -23,26 +22,19 @@ export const isWellFormedSecret = (secret: string) => SECRET_PATTERN.test(secret
  */
 export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
 
-export type ApiKeyRecord = Omit<ApiKey, 'secretHash'>;
-const withoutHash = { secretHash: true } as const;
-
-export async function createApiKey(prisma: PrismaClient, input: { name: string; scopes: readonly Scope[] }): Promise<{ key: ApiKeyRecord; secret: string }> {
+export async function createApiKey(db: Database, input: { name: string; scopes: readonly Scope[] }): Promise<{ key: ApiKeyRecord; secret: string }> {
   const secret = `${SECRET_PREFIX}${randomBytes(32).toString('base64url')}`;
-  const key = await prisma.apiKey.create({
-    data: { name: input.name, prefix: secret.slice(0, DISPLAY_PREFIX_LENGTH), secretHash: hashSecret(secret), scopes: [...new Set(input.scopes)] },
-    omit: withoutHash,
-  });
+  const key = await db.apiKeys.create({ name: input.name, prefix: secret.slice(0, DISPLAY_PREFIX_LENGTH), secretHash: hashSecret(secret), scopes: input.scopes });
   return { key, secret };
 }
 
-export function listApiKeys(prisma: PrismaClient): Promise<ApiKeyRecord[]> {
-  return prisma.apiKey.findMany({ omit: withoutHash, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+export function listApiKeys(db: Database): Promise<ApiKeyRecord[]> {
+  return db.apiKeys.list();
 }
 
 /** Marks the key revoked (once: revoking again keeps the first date); null when there is no such key. */
-export async function revokeApiKey(prisma: PrismaClient, id: string): Promise<ApiKey | null> {
-  await prisma.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
-  return prisma.apiKey.findUnique({ where: { id } });
+export function revokeApiKey(db: Database, id: string): Promise<ApiKey | null> {
+  return db.apiKeys.revoke(id);
 }
 
 /** Parses `read,submit` (the CLI's --scopes); throws naming the unknown scope. */

@@ -7,9 +7,7 @@
  * remembered too (a client retrying a bad key costs one query per TTL), and the map is bounded
  * so that a flood of random keys cannot grow it without end.
  */
-import type { PrismaClient } from '@mwt/db';
-import type { Scope } from './api-keys.js';
-import type { Principal } from './principal.js';
+import type { Database, Principal, Scope } from '@mwt/db';
 
 export const KEY_CACHE_TTL_MS = 5_000;
 const MAX_ENTRIES = 10_000;
@@ -28,7 +26,7 @@ export class KeyCache {
   private readonly entries = new Map<string, Entry>();
 
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly db: Database,
     private readonly ttlMs = KEY_CACHE_TTL_MS,
   ) {}
 
@@ -66,10 +64,10 @@ export class KeyCache {
   }
 
   private async load(secretHash: string): Promise<ActiveKey | null> {
-    const row = await this.prisma.apiKey.findUnique({ where: { secretHash }, select: { id: true, scopes: true, revokedAt: true } });
+    const row = await this.db.apiKeys.findBySecretHash(secretHash);
     if (!row || row.revokedAt) return null;
     // Once per TTL per key, not per request: lastUsedAt is as precise as the cache.
-    await this.prisma.apiKey.updateMany({ where: { id: row.id }, data: { lastUsedAt: new Date() } });
+    await this.db.apiKeys.touch(row.id);
     return { id: row.id, scopes: row.scopes };
   }
 }

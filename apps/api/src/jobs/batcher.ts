@@ -1,6 +1,6 @@
 /**
  * Stores and queues the POST /jobs submissions that arrive together as one batch: one multi-row
- * INSERT (one commit; insertQueuedJobs in @mwt/db) and one BullMQ addBulk (one Redis round trip)
+ * INSERT (one commit; jobs.insertQueued in @mwt/db) and one BullMQ addBulk (one Redis round trip)
  * for up to MAX_BATCH jobs, where each job alone would cost both. A batch goes out on the turn of
  * the event loop after its first submission, so a lone request waits for no timer; while batches
  * are being stored the next one grows, so batches grow with the load. Submissions with an
@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import { insertQueuedJobs, type Job, type NewJob } from '@mwt/db';
+import type { Job, NewJob } from '@mwt/db';
 import type { AppDeps } from '../deps.js';
 import { enqueueJobs, notQueued } from './enqueue.js';
 
@@ -62,7 +62,7 @@ export class JobBatcher {
   /** Settles every submission of the batch; never throws. */
   private async store(batch: Submission[]): Promise<void> {
     try {
-      const rows = await insertQueuedJobs(this.deps.prisma, batch.map((s) => s.row));
+      const rows = await this.deps.db.jobs.insertQueued(batch.map((s) => s.row));
       const reason = await enqueueJobs(this.deps, rows, this.log);
       const byId = new Map(rows.map((r) => [r.id, r]));
       for (const s of batch) {

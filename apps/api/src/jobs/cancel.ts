@@ -4,7 +4,7 @@
  * worker stops at its next batch and marks it cancelled itself.
  */
 import { cancelChannel, FINISHED_STATES } from '@mwt/shared';
-import { visibleJobs, type Principal } from '../auth/principal.js';
+import type { Principal } from '../auth/principal.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError, notFound } from '../errors.js';
 import { withTimeout } from '../timeout.js';
@@ -19,31 +19,20 @@ async function redis<T>(promise: Promise<T>, what: string): Promise<T> {
   }
 }
 
-export async function cancelJob({ config, prisma, queue, redis: client }: AppDeps, principal: Principal, id: string): Promise<void> {
-  const job = await prisma.job.findFirst({ where: { id, ...visibleJobs(principal) }, select: { state: true } });
-  if (!job) throw notFound('job', id);
-  const alreadyOver = () => new HttpError(409, `job ${id} is already ${job.state}; only queued or running jobs can be cancelled`);
-  if (FINISHED_STATES.includes(job.state)) throw alreadyOver();
+export async function cancelJob({ config, db, queue, redis: client }: AppDeps, principal: Principal, id: string): Promise<void> {
+  const state = await db.jobs.findState(principal, id);
+  if (!state) throw notFound('job', id);
+  if (FINISHED_STATES.includes(state)) throw new HttpError(409, `job ${id} is already ${state}; only queued or running jobs can be cancelled`);
 
-  if (job.state === 'queued') {
+  if (state === 'queued') {
     // 0 means a worker holds the job's lock: it is running in all but the row.
     const removed = await redis(queue.remove(id), 'remove job');
-    if (removed === 1) {
-      const { count } = await prisma.job.updateMany({
-        where: { id, state: 'queued' },
-        data: { state: 'cancelled', cancelRequested: true, finishedAt: new Date() },
-      });
-      if (count === 1) return;
-    }
+    if (removed === 1 && (await db.jobs.cancelQueued(principal, id))) return;
   }
 
-  const { count } = await prisma.job.updateMany({
-    where: { id, state: { in: ['queued', 'running'] } },
-    data: { cancelRequested: true },
-  });
-  if (count === 0) {
-    const now = await prisma.job.findUnique({ where: { id }, select: { state: true } });
-    throw new HttpError(409, `job ${id} is already ${now?.state ?? 'gone'}; only queued or running jobs can be cancelled`);
+  if (!(await db.jobs.requestCancel(principal, id))) {
+    const now = await db.jobs.findState(principal, id);
+    throw new HttpError(409, `job ${id} is already ${now ?? 'gone'}; only queued or running jobs can be cancelled`);
   }
   await redis(client.publish(cancelChannel(config), id), 'publish cancel');
 }

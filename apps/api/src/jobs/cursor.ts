@@ -2,7 +2,6 @@
  * Keyset pagination for GET /jobs: newest first on (createdAt, id). The cursor is the last
  * row's key, base64url-encoded so clients treat it as opaque.
  */
-import type { Prisma } from '@mwt/db';
 import { HttpError } from '../errors.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -11,8 +10,8 @@ export function encodeCursor(row: { createdAt: Date; id: string }): string {
   return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
 }
 
-/** The rows strictly after the cursor in (createdAt desc, id desc) order. */
-export function afterCursor(cursor: string): Prisma.JobWhereInput {
+/** The row a cursor points after (the last row of the previous page). */
+export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [at, id, extra] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(at ?? '');
   // Exactly what encodeCursor writes, in years 1-9999: JavaScript dates reach further than
@@ -22,5 +21,5 @@ export function afterCursor(cursor: string): Prisma.JobWhereInput {
   if (extra !== undefined || !id || !UUID.test(id) || !canonical) {
     throw new HttpError(400, 'querystring/cursor is not a cursor returned by GET /jobs');
   }
-  return { OR: [{ createdAt: { lt: createdAt } }, { createdAt, id: { lt: id } }] };
+  return { createdAt, id };
 }

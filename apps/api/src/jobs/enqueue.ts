@@ -6,6 +6,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Job } from '@mwt/db';
 import { queueEntry } from '@mwt/shared';
+import type { Principal } from '../auth/principal.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
 import { withTimeout } from '../timeout.js';
@@ -15,7 +16,7 @@ const ENQUEUE_TIMEOUT_MS = 5_000;
 const NOT_QUEUED = 'could not be queued';
 
 /** Resolves once every job is queued; otherwise resolves to the reason, with the rows recorded as failed. */
-export async function enqueueJobs({ prisma, queue }: AppDeps, jobs: Pick<Job, 'id' | 'type'>[], log: FastifyBaseLogger): Promise<string | null> {
+export async function enqueueJobs({ db, queue }: AppDeps, jobs: Pick<Job, 'id' | 'type'>[], log: FastifyBaseLogger): Promise<string | null> {
   try {
     // One round trip for the lot.
     await withTimeout(queue.addBulk(jobs.map(({ id, type }) => queueEntry(id, type))), ENQUEUE_TIMEOUT_MS, 'enqueue');
@@ -25,10 +26,7 @@ export async function enqueueJobs({ prisma, queue }: AppDeps, jobs: Pick<Job, 'i
     const ids = jobs.map((j) => j.id);
     log.error({ err, jobIds: ids }, 'enqueue failed');
     // Only rows still queued: a worker's reconciler may have enqueued and started one meanwhile.
-    await prisma.job.updateMany({
-      where: { id: { in: ids }, state: 'queued' },
-      data: { state: 'failed', error: `${NOT_QUEUED}: ${reason}`, finishedAt: new Date() },
-    });
+    await db.jobs.failQueued(ids, `${NOT_QUEUED}: ${reason}`);
     return reason;
   }
 }
@@ -48,11 +46,7 @@ export const neverQueued = (job: Pick<Job, 'state' | 'attempts' | 'error'>) => j
  * again. Resolves to false when the row moved meanwhile (another retry took it), or to the reason
  * the queue refused it again.
  */
-export async function requeueNeverQueued(deps: AppDeps, job: Pick<Job, 'id' | 'type'>, log: FastifyBaseLogger): Promise<string | null | false> {
-  const { count } = await deps.prisma.job.updateMany({
-    where: { id: job.id, state: 'failed', attempts: 0, error: { startsWith: `${NOT_QUEUED}: ` } },
-    data: { state: 'queued', error: null, finishedAt: null },
-  });
-  if (count === 0) return false;
+export async function requeueNeverQueued(deps: AppDeps, principal: Principal, job: Pick<Job, 'id' | 'type'>, log: FastifyBaseLogger): Promise<string | null | false> {
+  if (!(await deps.db.jobs.requeueNeverQueued(principal, job.id, `${NOT_QUEUED}: `))) return false;
   return enqueueJobs(deps, [job], log);
 }

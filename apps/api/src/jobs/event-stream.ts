@@ -9,6 +9,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
+import type { Principal } from '@mwt/db';
 import { FINISHED_STATES } from '@mwt/shared';
 import { errorBody } from '../errors.js';
 import type { JobStatus } from '../schemas/job.js';
@@ -25,6 +26,8 @@ export interface StreamOptions {
   res: ServerResponse;
   hub: ProgressHub;
   log: FastifyBaseLogger;
+  /** Who opened the stream: missed metrics are replayed as they may see them. */
+  principal: Principal;
   /** The job's row as the route read it. */
   first: JobStatus;
   /** A valid Last-Event-ID the client sent, or null for a first connection. */
@@ -34,7 +37,7 @@ export interface StreamOptions {
 }
 
 /** Starts streaming; returns a function that ends the stream (used on server shutdown). */
-export function streamJob({ res, hub, log, first, resumeAfter, keyActive }: StreamOptions): () => void {
+export function streamJob({ res, hub, log, principal, first, resumeAfter, keyActive }: StreamOptions): () => void {
   const jobId = first.id;
   let last = first;
   let lastId = '';
@@ -100,7 +103,7 @@ export function streamJob({ res, hub, log, first, resumeAfter, keyActive }: Stre
     if (FINISHED_STATES.includes(first.state)) return end(first, hub.position);
     if (resumeAfter !== null) {
       try {
-        for (const { id, data } of await hub.replayMetrics(jobId, resumeAfter)) send('metrics', id, data);
+        for (const { id, data } of await hub.replayMetrics(principal, jobId, resumeAfter)) send('metrics', id, data);
       } catch (err) {
         log.warn({ err, jobId }, 'events: replaying missed metrics failed');
       }

@@ -6,11 +6,10 @@
  * on Job.idempotencyKey, not by reading before inserting.
  */
 import { createHash } from 'node:crypto';
-import { Prisma, type PrismaClient } from '@mwt/db';
+import type { Database, JobWithChildIds } from '@mwt/db';
 import type { TypedJob } from '@mwt/shared';
 import type { Principal } from '../auth/principal.js';
 import { HttpError } from '../errors.js';
-import { jobInclude, type JobRow } from '../views.js';
 
 export interface IdempotentRequest {
   /** The header as sent, for messages. */
@@ -37,12 +36,10 @@ export function idempotentRequest(principal: Principal, header: string | undefin
 }
 
 /** The job an earlier request with this key created, or null; 409 if that request was for another job. */
-export async function earlierJob(prisma: PrismaClient, request: IdempotentRequest): Promise<JobRow | null> {
-  const row = await prisma.job.findUnique({ where: { idempotencyKey: request.key }, include: jobInclude });
+export async function earlierJob(db: Database, principal: Principal, request: IdempotentRequest): Promise<JobWithChildIds | null> {
+  const row = await db.jobs.findByIdempotencyKey(principal, request.key);
   if (row && row.requestHash !== request.requestHash) {
     throw new HttpError(409, `Idempotency-Key "${request.header}" was already used for a different job; use a new key for a new job`);
   }
   return row;
 }
-
-export const isUniqueViolation = (err: unknown) => err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';

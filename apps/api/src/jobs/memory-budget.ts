@@ -3,7 +3,7 @@
  * the worker budget (MWT_WORKER_MEMORY_MB): such a job would take its worker down, come back on
  * retry and take down the next one. The message names batchSize, the field a client turns down.
  */
-import type { PrismaClient } from '@mwt/db';
+import type { Database, Principal } from '@mwt/db';
 import { buildArchitecture, DATASETS, estimateTrainingMemory, formatBytes, isDatasetName, isModelName, MB, type Architecture, type DatasetName } from '@mwt/catalog';
 import type { TypedJob } from '@mwt/shared';
 import { HttpError } from '../errors.js';
@@ -21,7 +21,7 @@ const samples = (dataset: DatasetName, trainLimit: number | undefined, testLimit
 });
 
 /** What the job's largest training step trains: the modular model where there is one (it carries mask generators). */
-async function trainingShape(prisma: PrismaClient, job: TypedJob): Promise<TrainingShape | null> {
+async function trainingShape(db: Database, principal: Principal, job: TypedJob): Promise<TrainingShape | null> {
   switch (job.type) {
     case 'train-standard':
     case 'train-modular':
@@ -34,8 +34,7 @@ async function trainingShape(prisma: PrismaClient, job: TypedJob): Promise<Train
     case 'reuse': {
       // Fine-tuning trains the combined modules: at most the whole standard network of the run,
       // on at most the run's training set (checkReferences has already checked the reference).
-      const modz = await prisma.modularization.findUnique({ where: { id: job.params.modularizationId }, select: { run: { select: { model: true, dataset: true, config: true } } } });
-      const run = modz?.run;
+      const run = await db.modularizations.findRunOf(principal, job.params.modularizationId);
       if (!run || !isDatasetName(run.dataset) || !isModelName(run.model)) return null;
       const config = (run.config ?? {}) as { trainLimit?: number; testLimit?: number };
       const { inputShape, numClasses } = DATASETS[run.dataset];
@@ -47,8 +46,8 @@ async function trainingShape(prisma: PrismaClient, job: TypedJob): Promise<Train
   }
 }
 
-export async function checkMemoryBudget(prisma: PrismaClient, job: TypedJob, budgetMb: number): Promise<void> {
-  const shape = await trainingShape(prisma, job);
+export async function checkMemoryBudget(db: Database, principal: Principal, job: TypedJob, budgetMb: number): Promise<void> {
+  const shape = await trainingShape(db, principal, job);
   if (!shape) return;
   const { totalBytes } = estimateTrainingMemory(shape);
   const budgetBytes = budgetMb * MB;

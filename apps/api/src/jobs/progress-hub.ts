@@ -14,7 +14,7 @@ import { EventEmitter } from 'node:events';
 import { QueueEvents, type Queue, type QueueEventsListener } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
-import type { PrismaClient } from '@mwt/db';
+import { SYSTEM_PRINCIPAL, type Database, type Principal } from '@mwt/db';
 import { EPOCH_METRICS_EVENT, type EpochMetricsData, type EpochMetricsPayload } from '@mwt/shared';
 import type { JobStatus } from '../schemas/job.js';
 import { toJobStatus } from '../views.js';
@@ -53,7 +53,7 @@ export class ProgressHub {
   constructor(
     private readonly queue: Queue,
     private readonly redis: Redis,
-    private readonly prisma: PrismaClient,
+    private readonly db: Database,
     private readonly log: FastifyBaseLogger,
     private readonly pollMs: number,
   ) {}
@@ -90,10 +90,10 @@ export class ProgressHub {
    * have been trimmed from Redis (it is older than the first one kept), every metric row of the job
    * is read from PostgreSQL instead: a client may then see an epoch twice, and keeps the later.
    */
-  async replayMetrics(jobId: string, after: string): Promise<ReplayedMetrics[]> {
+  async replayMetrics(principal: Principal, jobId: string, after: string): Promise<ReplayedMetrics[]> {
     const key = this.queue.keys.events;
     const [first] = await this.redis.xrange(key, '-', '+', 'COUNT', 1);
-    if (!first || compareStreamIds(after, first[0]) < 0) return this.metricsFromRows(jobId);
+    if (!first || compareStreamIds(after, first[0]) < 0) return this.metricsFromRows(principal, jobId);
     const entries = await this.redis.xrange(key, `(${after}`, '+', 'COUNT', REPLAY_SCAN);
     const replayed: ReplayedMetrics[] = [];
     for (const [id, fields] of entries) {
@@ -103,12 +103,8 @@ export class ProgressHub {
     return replayed;
   }
 
-  private async metricsFromRows(jobId: string): Promise<ReplayedMetrics[]> {
-    const rows = await this.prisma.epochMetric.findMany({
-      where: { run: { jobId } },
-      include: { run: { select: { kind: true } } },
-      orderBy: [{ createdAt: 'asc' }, { epoch: 'asc' }],
-    });
+  private async metricsFromRows(principal: Principal, jobId: string): Promise<ReplayedMetrics[]> {
+    const rows = await this.db.runs.metricsOfJob(principal, jobId);
     const id = this.last;
     return rows.map(({ id: _id, createdAt: _at, run, ...m }) => ({ id, data: { ...m, runKind: run.kind } }));
   }
@@ -118,8 +114,9 @@ export class ProgressHub {
     const id = this.last;
     for (let i = 0; i < jobIds.length; i += POLL_CHUNK) {
       const chunk = jobIds.slice(i, i + POLL_CHUNK);
-      this.prisma.job
-        .findMany({ where: { id: { in: chunk } }, select: { id: true, state: true, progress: true, phase: true, epoch: true, totalEpochs: true, message: true, error: true } })
+      // One read for every stream of the process, whoever opened it: each was allowed its job when it opened.
+      this.db.jobs
+        .statuses(SYSTEM_PRINCIPAL, chunk)
         .then((rows) => {
           const found = new Map(rows.map((row) => [row.id, toJobStatus(row)]));
           for (const jobId of chunk) this.emitter.emit(jobId, { kind: 'row', id, status: found.get(jobId) ?? null } satisfies HubEvent);

@@ -4,16 +4,16 @@
  * Messages name the field, as validation errors do. Another key's run or modularization is
  * not found, exactly like an unknown id.
  */
-import type { PrismaClient } from '@mwt/db';
+import type { Database } from '@mwt/db';
 import { isDatasetName } from '@mwt/catalog';
 import { checkTargetClasses, type ReuseParams, type TypedJob } from '@mwt/shared';
-import { ownedThroughJob, type Principal } from '../auth/principal.js';
+import type { Principal } from '../auth/principal.js';
 import { HttpError } from '../errors.js';
 
 type RunKind = 'modular' | 'standard';
 
-async function requireRun(prisma: PrismaClient, principal: Principal, field: string, id: string, kind: RunKind) {
-  const run = await prisma.run.findFirst({ where: { id, ...ownedThroughJob(principal) }, select: { id: true, kind: true, status: true, dataset: true } });
+async function requireRun(db: Database, principal: Principal, field: string, id: string, kind: RunKind) {
+  const run = await db.runs.find(principal, id);
   if (!run) throw new HttpError(404, `${field}: run ${id} not found`);
   if (run.kind !== kind) throw new HttpError(400, `${field}: run ${id} is a ${run.kind} run, not a ${kind} run`);
   if (run.status !== 'completed') throw new HttpError(409, `${field}: run ${id} is ${run.status}, not completed`);
@@ -26,11 +26,8 @@ function requireClasses(field: string, dataset: string, classes: readonly number
   if (problem) throw new HttpError(400, problem);
 }
 
-async function checkReuse(prisma: PrismaClient, principal: Principal, p: ReuseParams) {
-  const modz = await prisma.modularization.findFirst({
-    where: { id: p.modularizationId, ...ownedThroughJob(principal) },
-    select: { id: true, run: { select: { dataset: true } }, modules: { where: { kind: 'class' }, select: { classes: true } } },
-  });
+async function checkReuse(db: Database, principal: Principal, p: ReuseParams) {
+  const modz = await db.modularizations.findForReuse(principal, p.modularizationId);
   if (!modz) throw new HttpError(404, `params.modularizationId: modularization ${p.modularizationId} not found`);
   const dataset = modz.run.dataset;
   requireClasses('params.targetClasses', dataset, p.targetClasses);
@@ -41,20 +38,20 @@ async function checkReuse(prisma: PrismaClient, principal: Principal, p: ReusePa
     throw new HttpError(409, `params.targetClasses[${missing}]: modularization ${modz.id} has no module for class ${c}`);
   }
   if (p.standardRunId) {
-    const standard = await requireRun(prisma, principal, 'params.standardRunId', p.standardRunId, 'standard');
+    const standard = await requireRun(db, principal, 'params.standardRunId', p.standardRunId, 'standard');
     if (standard.dataset !== dataset) {
       throw new HttpError(400, `params.standardRunId: run ${standard.id} was trained on ${standard.dataset}, the modules on ${dataset}`);
     }
   }
 }
 
-export async function checkReferences(prisma: PrismaClient, principal: Principal, job: TypedJob): Promise<void> {
+export async function checkReferences(db: Database, principal: Principal, job: TypedJob): Promise<void> {
   switch (job.type) {
     case 'modularize':
-      await requireRun(prisma, principal, 'params.runId', job.params.runId, 'modular');
+      await requireRun(db, principal, 'params.runId', job.params.runId, 'modular');
       return;
     case 'reuse':
-      return checkReuse(prisma, principal, job.params);
+      return checkReuse(db, principal, job.params);
     case 'pipeline':
       return requireClasses('params.targetClasses', job.params.dataset, job.params.targetClasses);
     default:

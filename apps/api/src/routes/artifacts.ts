@@ -1,6 +1,6 @@
 /** Downloads of stored artifacts (models, module sets, modules) by artifact id. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ownedThroughJob, principalOf } from '../auth/principal.js';
+import { principalOf } from '../auth/principal.js';
 import { sendArtifact, type DownloadDeps } from '../download.js';
 import { DownloadResponses, IdParams, errors } from '../schemas/common.js';
 
@@ -16,7 +16,10 @@ const artifactRoutes: FastifyPluginAsyncTypebox<DownloadDeps> = async (app, deps
         response: { ...DownloadResponses, ...errors(400, 404, 416) },
       },
     },
-    async (request, reply) => sendArtifact(deps, request.params.id, ownedThroughJob(principalOf(request)), request, reply),
+    async (request, reply) => {
+      const artifact = await deps.db.artifacts.find(principalOf(request), request.params.id);
+      return sendArtifact(deps, request.params.id, artifact, request, reply);
+    },
   );
 };
 

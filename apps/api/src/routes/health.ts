@@ -1,7 +1,6 @@
 /** GET /healthz: liveness of the API and of what it depends on, for probes and compose. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { healthcheck } from '@mwt/db';
 import type { AppDeps } from '../deps.js';
 import { withTimeout } from '../timeout.js';
 
@@ -29,14 +28,14 @@ function brief(reason: unknown): string {
   return lines.map((l) => l.trim()).filter(Boolean).at(-1) ?? 'failed';
 }
 
-const healthRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { prisma, redis }) => {
+const healthRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { db, redis }) => {
   app.get(
     '/healthz',
     { schema: { tags: ['health'], summary: 'Health of the API, Postgres and Redis', response: { 200: Health, 503: Health } } },
     async (_request, reply) => {
       // Each check is bounded, so a hung backend yields 503 rather than a hung probe.
       const [pg, rd] = await Promise.allSettled([
-        healthcheck(prisma, CHECK_TIMEOUT_MS),
+        db.ping(CHECK_TIMEOUT_MS),
         withTimeout(redis.ping(), CHECK_TIMEOUT_MS, 'ping'),
       ]);
       const problems = [

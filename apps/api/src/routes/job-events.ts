@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { KeyCache } from '../auth/key-cache.js';
-import { principalOf, visibleJobs } from '../auth/principal.js';
+import { principalOf } from '../auth/principal.js';
 import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
 import { streamJob } from '../jobs/event-stream.js';
@@ -17,8 +17,8 @@ export interface JobEventRouteOptions extends AppDeps {
   keyCache: KeyCache;
 }
 
-const jobEventRoutes: FastifyPluginAsyncTypebox<JobEventRouteOptions> = async (app, { prisma, queue, redis, keyCache, ssePollMs = 1_000 }) => {
-  const hub = new ProgressHub(queue, redis, prisma, app.log, ssePollMs);
+const jobEventRoutes: FastifyPluginAsyncTypebox<JobEventRouteOptions> = async (app, { db, queue, redis, keyCache, ssePollMs = 1_000 }) => {
+  const hub = new ProgressHub(queue, redis, db, app.log, ssePollMs);
   const open = new Set<() => void>();
   // Open streams would keep server.close() waiting for ever.
   app.addHook('preClose', async () => open.forEach((close) => close()));
@@ -51,7 +51,7 @@ const jobEventRoutes: FastifyPluginAsyncTypebox<JobEventRouteOptions> = async (a
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const row = await prisma.job.findFirst({ where: { id: request.params.id, ...visibleJobs(principal) } });
+      const row = await db.jobs.find(principal, request.params.id);
       if (!row) throw notFound('job', request.params.id);
       reply.hijack(); // from here on we own the socket; Fastify neither serializes nor ends it
       reply.raw.writeHead(200, {
@@ -64,7 +64,7 @@ const jobEventRoutes: FastifyPluginAsyncTypebox<JobEventRouteOptions> = async (a
       // An id we did not give out (or garbage) counts as a first connection.
       const lastEventId = request.headers['last-event-id'];
       const resumeAfter = lastEventId !== undefined && isStreamId(lastEventId) ? lastEventId : null;
-      const close = streamJob({ res: reply.raw, hub, log: request.log, first: toJobStatus(row), resumeAfter, keyActive });
+      const close = streamJob({ res: reply.raw, hub, log: request.log, principal, first: toJobStatus(row), resumeAfter, keyActive });
       open.add(close);
       reply.raw.on('close', () => open.delete(close));
     },

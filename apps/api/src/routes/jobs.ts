@@ -1,26 +1,23 @@
 /** Submit, read, list and cancel jobs: each key its own, an admin key all of them. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { findJobWithChildIds, type JobOwner, type Prisma } from '@mwt/db';
 import { CreateJobBody, toDbJobType } from '@mwt/shared';
-import { allows, principalOf, visibleJobs, type Principal } from '../auth/principal.js';
+import { principalOf, type Principal } from '../auth/principal.js';
 import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
 import { JobBatcher } from '../jobs/batcher.js';
 import { cancelJob } from '../jobs/cancel.js';
-import { afterCursor, encodeCursor } from '../jobs/cursor.js';
+import { decodeCursor, encodeCursor } from '../jobs/cursor.js';
 import { submitJob } from '../jobs/submit.js';
 import { IdParams, errors } from '../schemas/common.js';
 import { JobList, JobListQuery, JobView, SubmitJobHeaders } from '../schemas/job.js';
-import { jobInclude, toJobView } from '../views.js';
+import { toJobView } from '../views.js';
 
 const jobRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
-  const { prisma } = deps;
+  const { db } = deps;
   const batcher = new JobBatcher(deps, app.log);
 
   const load = async (id: string, principal: Principal) => {
-    // The visibility of visibleJobs(principal), in the one statement a status poll costs.
-    const owner: JobOwner = allows(principal, 'admin') ? { any: true } : { ownerKeyId: principal.keyId };
-    const job = await findJobWithChildIds(prisma, id, owner);
+    const job = await db.jobs.findWithChildIds(principal, id);
     if (!job) throw notFound('job', id);
     return job;
   };
@@ -81,18 +78,10 @@ const jobRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
     },
     async (request) => {
       const { state, type, limit = 20, cursor } = request.query;
-      const where: Prisma.JobWhereInput = {
-        AND: [
-          visibleJobs(principalOf(request)),
-          state ? { state } : {},
-          type ? { type: toDbJobType(type) } : {},
-          cursor ? afterCursor(cursor) : {},
-        ],
-      };
-      const rows = await prisma.job.findMany({
-        where,
-        include: jobInclude,
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      const rows = await db.jobs.list(principalOf(request), {
+        state,
+        type: type && toDbJobType(type),
+        after: cursor === undefined ? undefined : decodeCursor(cursor),
         take: limit + 1, // one extra row tells whether there is a next page
       });
       const page = rows.slice(0, limit);

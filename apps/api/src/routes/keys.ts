@@ -13,7 +13,7 @@ export interface KeyRouteOptions extends AppDeps {
   keyCache: KeyCache;
 }
 
-const keyRoutes: FastifyPluginAsyncTypebox<KeyRouteOptions> = async (app, { prisma, keyCache }) => {
+const keyRoutes: FastifyPluginAsyncTypebox<KeyRouteOptions> = async (app, { db, keyCache }) => {
   app.post(
     '/keys',
     {
@@ -27,7 +27,7 @@ const keyRoutes: FastifyPluginAsyncTypebox<KeyRouteOptions> = async (app, { pris
       },
     },
     async (request, reply) => {
-      const { key, secret } = await createApiKey(prisma, request.body);
+      const { key, secret } = await createApiKey(db, request.body);
       return reply.code(201).header('cache-control', 'no-store').send({ ...toApiKeyView(key), key: secret });
     },
   );
@@ -35,7 +35,7 @@ const keyRoutes: FastifyPluginAsyncTypebox<KeyRouteOptions> = async (app, { pris
   app.get(
     '/keys',
     { config: { scope: 'admin' }, schema: { tags: ['keys'], summary: 'List API keys (revoked ones too)', response: { 200: ApiKeyList } } },
-    async () => ({ items: (await listApiKeys(prisma)).map(toApiKeyView) }),
+    async () => ({ items: (await listApiKeys(db)).map(toApiKeyView) }),
   );
 
   app.delete(
@@ -52,7 +52,7 @@ const keyRoutes: FastifyPluginAsyncTypebox<KeyRouteOptions> = async (app, { pris
       },
     },
     async (request) => {
-      const revoked = await revokeApiKey(prisma, request.params.id);
+      const revoked = await revokeApiKey(db, request.params.id);
       if (!revoked) throw notFound('API key', request.params.id);
       keyCache.forget(revoked.secretHash);
       return toApiKeyView(revoked);

@@ -13,6 +13,7 @@ import fp from 'fastify-plugin';
 import Type from 'typebox';
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { EPOCH_METRICS_EVENT, JOB_STATES, JOB_TYPES, fromDbJobType, type EpochMetricsPayload } from '@mwt/shared';
+import { SYSTEM_PRINCIPAL } from '@mwt/db';
 import type { AppDeps } from '../deps.js';
 
 declare module 'fastify' {
@@ -50,7 +51,7 @@ export const requestMetrics = fp(async (app) => {
   });
 });
 
-const metricsRoutes: FastifyPluginAsync<AppDeps> = async (app, { prisma, queue, redis }) => {
+const metricsRoutes: FastifyPluginAsync<AppDeps> = async (app, { db, queue, redis }) => {
   const registry = app.metricsRegistry;
 
   new Gauge({
@@ -66,8 +67,9 @@ const metricsRoutes: FastifyPluginAsync<AppDeps> = async (app, { prisma, queue, 
 
   let jobCounts: { at: number; counts: Promise<Map<string, number>> } | undefined;
   const readJobCounts = async () => {
-    const groups = await prisma.job.groupBy({ by: ['type', 'state'], _count: { _all: true } });
-    return new Map(groups.map((g) => [`${fromDbJobType(g.type)} ${g.state}`, g._count._all]));
+    // Every key's jobs: the route is for admin keys, and the figures are the service's.
+    const groups = await db.jobs.countByTypeAndState(SYSTEM_PRINCIPAL);
+    return new Map(groups.map((g) => [`${fromDbJobType(g.type)} ${g.state}`, g.count]));
   };
   new Gauge({
     name: 'mwt_jobs',

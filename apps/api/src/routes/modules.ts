@@ -1,6 +1,6 @@
 /** Modularizations and their modules, with module downloads. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ownedThroughJob, principalOf, type Principal } from '../auth/principal.js';
+import { principalOf, type Principal } from '../auth/principal.js';
 import { sendArtifact, type DownloadDeps } from '../download.js';
 import { HttpError, notFound } from '../errors.js';
 import { DownloadResponses, IdParams, errors } from '../schemas/common.js';
@@ -8,9 +8,9 @@ import { ModularizationView, ModuleView } from '../schemas/resources.js';
 import { toModularizationView, toModuleView } from '../views.js';
 
 const moduleRoutes: FastifyPluginAsyncTypebox<DownloadDeps> = async (app, deps) => {
-  const { prisma } = deps;
+  const { db } = deps;
   const requireModule = async (id: string, principal: Principal) => {
-    const module = await prisma.module.findFirst({ where: { id, ...ownedThroughJob(principal) }, omit: { mask: true } });
+    const module = await db.modules.find(principal, id);
     if (!module) throw notFound('module', id);
     return module;
   };
@@ -28,12 +28,8 @@ const moduleRoutes: FastifyPluginAsyncTypebox<DownloadDeps> = async (app, deps) 
     },
     async (request) => {
       const { id } = request.params;
-      const owned = ownedThroughJob(principalOf(request));
-      const row = await prisma.modularization.findFirst({
-        where: { id, ...owned },
-        // Reused modules of other keys' jobs (an admin's) may point here too: not the caller's to see.
-        include: { modules: { where: owned, select: { id: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] } },
-      });
+      // Reused modules of other keys' jobs (an admin's) may point here too: not the caller's to see.
+      const row = await db.modularizations.findWithModuleIds(principalOf(request), id);
       if (!row) throw notFound('modularization', id);
       return toModularizationView(row);
     },
@@ -60,10 +56,12 @@ const moduleRoutes: FastifyPluginAsyncTypebox<DownloadDeps> = async (app, deps) 
       },
     },
     async (request, reply) => {
-      const module = await requireModule(request.params.id, principalOf(request));
+      const principal = principalOf(request);
+      const module = await requireModule(request.params.id, principal);
       if (!module.artifactId) throw new HttpError(404, `module ${module.id} has no artifact`);
-      // The module is the caller's, and so is the file its job stored.
-      return sendArtifact(deps, module.artifactId, {}, request, reply);
+      // The module is the caller's, and so is its file.
+      const artifact = await db.artifacts.findOfModule(principal, module.id, module.artifactId);
+      return sendArtifact(deps, module.artifactId, artifact, request, reply);
     },
   );
 };

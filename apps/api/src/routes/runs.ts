@@ -1,15 +1,15 @@
 /** Training runs, their per-epoch metrics and the modules cut from them. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ownedThroughJob, principalOf, type Principal } from '../auth/principal.js';
+import { principalOf, type Principal } from '../auth/principal.js';
 import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
 import { IdParams, errors } from '../schemas/common.js';
 import { ModuleList, RunMetrics, RunView } from '../schemas/resources.js';
 import { toMetricView, toModuleView, toRunView } from '../views.js';
 
-const runRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { prisma }) => {
+const runRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { db }) => {
   const requireRun = async (id: string, principal: Principal) => {
-    const run = await prisma.run.findFirst({ where: { id, ...ownedThroughJob(principal) } });
+    const run = await db.runs.find(principal, id);
     if (!run) throw notFound('run', id);
     return run;
   };
@@ -32,8 +32,9 @@ const runRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { prisma }) =>
       },
     },
     async (request) => {
-      const { id } = await requireRun(request.params.id, principalOf(request));
-      const rows = await prisma.epochMetric.findMany({ where: { runId: id }, orderBy: { epoch: 'asc' } });
+      const principal = principalOf(request);
+      const { id } = await requireRun(request.params.id, principal);
+      const rows = await db.runs.metrics(principal, id);
       return { runId: id, metrics: rows.map(toMetricView) };
     },
   );
@@ -52,12 +53,8 @@ const runRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { prisma }) =>
     async (request) => {
       const principal = principalOf(request);
       const { id } = await requireRun(request.params.id, principal);
-      const rows = await prisma.module.findMany({
-        // An admin's reuse job may have cut modules from this run too: list the caller's only.
-        where: { modularization: { runId: id }, ...ownedThroughJob(principal) },
-        omit: { mask: true },
-        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-      });
+      // An admin's reuse job may have cut modules from this run too: the caller's only.
+      const rows = await db.modules.listOfRun(principal, id);
       return { items: rows.map(toModuleView) };
     },
   );

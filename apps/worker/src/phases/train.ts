@@ -1,21 +1,11 @@
-import {
-  checkpointPosition,
-  currentBackend,
-  modelCost,
-  trainModel,
-  TrainingPaused,
-  withoutMasks,
-  type Dataset,
-  type EpochMetrics,
-  type Model,
-  type TrainConfig,
-} from '@mwt/core';
-import { blobStore } from '@mwt/db';
+import { currentBackend, modelCost, trainModel, TrainingPaused, withoutMasks, type Dataset, type EpochMetrics, type Model } from '@mwt/core';
+import { SYSTEM_PRINCIPAL } from '@mwt/db';
 import type { TrainModularParams, TrainStandardParams } from '@mwt/shared';
 import type { JobContext, PhaseProgress } from '../context';
 import { epochMetricsData, publishEpochMetrics } from '../live-events';
 import { loadModel, storeModel } from '../store';
-import { augmentOf, type DatasetCache } from './datasets';
+import type { DatasetCache } from './datasets';
+import { resumeMessage, trainConfig } from './train-config';
 
 export interface TrainedRun {
   runId: string;
@@ -37,41 +27,22 @@ export async function trainPhase(
   params: TrainStandardParams | TrainModularParams,
   progress: PhaseProgress,
 ): Promise<TrainedRun> {
-  const { prisma, jobId } = ctx;
-  const blobs = blobStore(prisma);
+  const { db, jobId } = ctx;
   const dataset = await datasets.get(params);
   const backend = currentBackend()?.name ?? null;
   // A run that finished (a resumed pipeline passing through) is only loaded: marking it running
-  // again would leave it running, and finish() would then record the job's finished run as failed.
-  const finished = await prisma.run.findUnique({ where: { jobId_kind: { jobId, kind } } });
+  // again would leave it running, and finishing the job would then record its finished run as failed.
+  const finished = await db.runs.findOfJob(SYSTEM_PRINCIPAL, jobId, kind);
   if (finished?.status === 'completed' && finished.modelArtifactId) {
-    return { runId: finished.id, model: await loadModel(prisma, finished.modelArtifactId), dataset };
+    return { runId: finished.id, model: await loadModel(db.blobs, finished.modelArtifactId), dataset };
   }
-  const run = await prisma.run.upsert({
-    where: { jobId_kind: { jobId, kind } },
-    create: { jobId, kind, dataset: params.dataset, model: params.model, config: { ...params }, status: 'running', backend },
-    update: { status: 'running', backend },
-  });
+  const run = await db.runs.start({ jobId, kind, dataset: params.dataset, model: params.model, config: { ...params }, backend }, { backend });
 
-  const modular = kind === 'modular';
-  const config: TrainConfig = {
-    epochs: params.epochs,
-    batchSize: params.batchSize,
-    lr: params.lr,
-    momentum: params.momentum,
-    nesterov: true,
-    weightDecay: params.weightDecay,
-    alpha: 'alpha' in params ? params.alpha : 0,
-    beta: 'beta' in params ? params.beta : 0,
-    seed: params.seed,
-    augment: augmentOf(params, dataset),
-  };
-  const checkpoint = await blobs.readCheckpoint(run.id);
+  const checkpoint = await db.blobs.readCheckpoint(run.id);
   const state = checkpoint ? new Uint8Array(checkpoint.state) : undefined;
-  const resume = state ? resumeMessage(state) : null;
-  await progress.report(checkpoint ? checkpoint.epoch / params.epochs : 0, { message: resume ?? 'training' }, true);
-  const trained = await trainModel(params.model, dataset, config, {
-    modular,
+  await progress.report(checkpoint ? checkpoint.epoch / params.epochs : 0, { message: state ? resumeMessage(state) : 'training' }, true);
+  const trained = await trainModel(params.model, dataset, trainConfig(params, dataset), {
+    modular: kind === 'modular',
     checkpoint: state,
     callbacks: {
       ...progress.trainerCallbacks(params.epochs),
@@ -79,22 +50,19 @@ export async function trainPhase(
         // The epoch's rows, then its checkpoint: a crash in between resumes from the previous
         // checkpoint, re-trains this epoch and upserts the same metric row, so rows stay unique and
         // continuous. (The checkpoint goes through the blob store, outside Prisma's transaction.)
-        await prisma.$transaction([
-          prisma.epochMetric.upsert({ where: { runId_epoch: { runId: run.id, epoch: metrics.epoch } }, create: { runId: run.id, ...metrics }, update: metrics }),
-          prisma.run.update({ where: { id: run.id }, data: { epochsDone: metrics.epoch, trainAccuracy: metrics.trainAccuracy, testAccuracy: metrics.testAccuracy } }),
-        ]);
+        await db.runs.recordEpoch(run.id, metrics);
         publishEpochMetrics(jobId, epochMetricsData(run.id, kind, metrics), dataset.train.count);
-        await blobs.writeCheckpoint(run.id, metrics.epoch, await trainer.checkpoint());
+        await db.blobs.writeCheckpoint(run.id, metrics.epoch, await trainer.checkpoint());
         await progress.report(metrics.epoch / params.epochs, { epoch: metrics.epoch, totalEpochs: params.epochs }, true);
       },
     },
   }).catch(async (error: unknown) => {
     // A worker shutting down: keep the epoch's finished batches for whoever resumes the job.
-    if (error instanceof TrainingPaused) await blobs.writeCheckpoint(run.id, error.epochsDone, error.checkpoint);
+    if (error instanceof TrainingPaused) await db.blobs.writeCheckpoint(run.id, error.epochsDone, error.checkpoint);
     throw error;
   });
   const final = trained.history[trained.history.length - 1] as EpochMetrics | undefined;
-  const artifactId = await storeModel(prisma, { jobId, key: `run:${run.id}:model` }, 'model', `${kind}-${params.model}-${run.id}.tar`, trained.model, {
+  const modelArtifactId = await storeModel(db.blobs, { jobId, key: `run:${run.id}:model` }, 'model', `${kind}-${params.model}-${run.id}.tar`, trained.model, {
     kind: 'model',
     dataset: dataset.name,
     preprocessing: dataset.preprocessing,
@@ -104,20 +72,7 @@ export async function trainPhase(
     metrics: { trainAccuracy: final?.trainAccuracy ?? null, testAccuracy: final?.testAccuracy ?? null },
     backend: backend ?? undefined,
   });
-  const cost = modelCost(modular ? withoutMasks(trained.model.arch) : trained.model.arch);
-  await prisma.$transaction([
-    prisma.run.update({
-      where: { id: run.id },
-      data: { status: 'completed', modelArtifactId: artifactId, wallMs: trained.wallMs, params: cost.params, flops: BigInt(cost.flops), finishedAt: new Date() },
-    }),
-    // The artifact now holds the final weights: the resumable state is no longer needed.
-    prisma.checkpoint.deleteMany({ where: { runId: run.id } }),
-  ]);
+  const cost = modelCost(kind === 'modular' ? withoutMasks(trained.model.arch) : trained.model.arch);
+  await db.runs.complete(run.id, { modelArtifactId, wallMs: trained.wallMs, params: cost.params, flops: BigInt(cost.flops) });
   return { runId: run.id, model: trained.model, dataset };
-}
-
-function resumeMessage(state: Uint8Array): string {
-  const { epochsDone, batchesDone, totalBatches } = checkpointPosition(state);
-  if (batchesDone === 0) return `resuming after epoch ${epochsDone}`;
-  return `resuming epoch ${epochsDone + 1} at batch ${batchesDone + 1} of ${totalBatches}`;
 }
