@@ -50,9 +50,12 @@ describe('a worker that goes over its memory budget', () => {
       }, 120_000).catch((error: Error) => assert.fail(`${error.message}\n${worker.output()}`));
       assert.match(job.error ?? '', /^the worker's memory reached \d+ MB after batch 1 of epoch 1, above its budget of 64 MB \(MWT_WORKER_MEMORY_MB\); not retried/);
       assert.equal(job.attempts, 1);
-      const bull = await queue.getJob(jobId);
-      assert.equal(await bull?.getState(), 'failed');
-      assert.equal(bull?.attemptsMade, 1, 'BullMQ did not retry it');
+      // The worker writes the row before BullMQ moves the job to its failed set.
+      const bull = await waitFor('BullMQ to record the failure', async () => {
+        const found = await queue.getJob(jobId);
+        return (await found?.getState()) === 'failed' ? found : undefined;
+      }, 10_000);
+      assert.equal(bull.attemptsMade, 1, 'BullMQ did not retry it');
     } finally {
       await worker.stop();
     }
