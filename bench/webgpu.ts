@@ -41,8 +41,8 @@ function syntheticBatch(batch: number, [h, w, c]: [number, number, number], clas
 }
 
 /** The fixed step of `options` (model, optimizer, batch), and how to free it. */
-function fixedStep(options: StepTiming, classes: number): { step: () => Promise<StepResult>; dispose: () => void } {
-  const arch = buildArchitecture(options.model, options.inputShape, classes, { modular: options.modular });
+export function fixedStep(options: StepTiming & { widthMultiplier?: number }, classes: number): { step: () => Promise<StepResult>; dispose: () => void } {
+  const arch = buildArchitecture(options.model, options.inputShape, classes, { modular: options.modular, widthMultiplier: options.widthMultiplier });
   const model = createModel(arch, 0);
   const optimizer = new Sgd(model.params, { momentum: 0.9, nesterov: true, weightDecay: 0 });
   const paramNameOf = new Map([...model.params].map(([name, v]) => [v.name, name]));
