@@ -1,6 +1,6 @@
 /**
  * What one training step costs the host on the webgpu backend, without a real GPU (lavapipe will do):
- * tfjs kernels per step by name, GPU programs dispatched and queue submits per step, and the host's
+ * tfjs kernels per step by name, GPU programs and dispatches and queue submits per step, and the host's
  * milliseconds to queue a step (the synchronous part of trainStepAsync, before it awaits the device)
  * next to the wall-clock milliseconds of the whole step.
  *
@@ -33,9 +33,13 @@ if (!isModelName(values.model)) throw new Error(`--model: unknown model ${values
 const info = await initBackend('webgpu');
 const backend = tf.backend() as WebGPUBackend;
 
-/** Counts GPU programs and queue submits by wrapping the backend instance's own methods. */
+/**
+ * Counts tfjs' GPU programs, all dispatches (each binds one bind group: tfjs' programs and our own
+ * passes, such as the in-place updates) and queue submits, by wrapping the backend's and device's methods.
+ */
 let programs = 0;
 let submits = 0;
+let bindGroups = 0;
 const programsByKey = new Map<string, number>();
 const runProgram = backend.runWebGPUProgram.bind(backend);
 backend.runWebGPUProgram = (program, ...rest) => {
@@ -44,7 +48,13 @@ backend.runWebGPUProgram = (program, ...rest) => {
   programsByKey.set(key, (programsByKey.get(key) ?? 0) + 1);
   return runProgram(program, ...rest);
 };
-const queue = backend.device.queue;
+const device = backend.device;
+const createBindGroup = device.createBindGroup.bind(device);
+device.createBindGroup = (descriptor) => {
+  bindGroups++;
+  return createBindGroup(descriptor);
+};
+const queue = device.queue;
 const submit = queue.submit.bind(queue);
 queue.submit = (buffers) => {
   submits++;
@@ -71,11 +81,13 @@ const firstStepMs = performance.now() - started;
 // Kernel counts of one step (tf.profile records every kernel, nested ones included).
 programs = 0;
 submits = 0;
+bindGroups = 0;
 programsByKey.clear();
 const profile = await tf.profile(async () => void (await step()));
 const kernels = new Map<string, number>();
 for (const k of profile.kernels) kernels.set(k.name, (kernels.get(k.name) ?? 0) + 1);
 const programsPerStep = programs;
+const dispatchesPerStep = bindGroups;
 const programKeys = new Map(programsByKey);
 
 // Host and wall time of plain steps.
@@ -105,6 +117,7 @@ const report = {
   batch: options.batch,
   kernelsPerStep: total,
   programsPerStep,
+  dispatchesPerStep,
   submitsPerStep,
   hostMsPerStep: hostMs / steps,
   wallMsPerStep: wallMs,
@@ -117,7 +130,7 @@ if (values.json) {
 } else {
   const adapter = info.adapter ? `${info.adapter.device}${info.adapter.software ? ' (software)' : ''}` : '?';
   console.log(`${values.model}${options.widthMultiplier ? ` x${options.widthMultiplier}` : ''} ${values.variant} step, batch ${options.batch}, webgpu on ${adapter}`);
-  console.log(`tfjs kernels/step ${total}; GPU programs/step ${programsPerStep}; queue submits/step ${submitsPerStep.toFixed(1)}`);
+  console.log(`tfjs kernels/step ${total}; tfjs GPU programs/step ${programsPerStep}; dispatches/step (all) ${dispatchesPerStep}; queue submits/step ${submitsPerStep.toFixed(1)}`);
   console.log(`host ms/step (queueing) ${report.hostMsPerStep.toFixed(1)}; wall ms/step ${wallMs.toFixed(1)} (${steps} steps; first step ${firstStepMs.toFixed(0)} ms)`);
   for (const [name, calls] of sorted.slice(0, Number(values.top))) console.log(`  ${name.padEnd(28)} ${String(calls).padStart(6)}`);
   console.log(`GPU programs by shader: ${[...programKeys.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);

@@ -187,6 +187,28 @@ describe('webgpu backend', { skip }, () => {
     });
   }
 
+  test('in-place updates: a value read between steps is not served stale, and a tensor that shared a variable’s data keeps its value', async () => {
+    assert.ok(await tf.setBackend(WEBGPU_BACKEND));
+    const initial = [0.5, -1, 2];
+    const w = tf.variable(tf.tensor1d(initial));
+    const snapshot = tf.clone(w); // shares w's data until the update makes w's its own
+    const sgd = new Sgd(new Map([['w', w]]), { momentum: 0.9, nesterov: false, weightDecay: 0 });
+    const grad = tf.tensor1d([1, 2, 3]);
+    const expected = [...initial];
+    const velocity = [0, 0, 0];
+    for (let step = 0; step < 2; step++) {
+      sgd.step(new Map([['w', grad]]), 0.1);
+      [1, 2, 3].forEach((g, i) => {
+        velocity[i] = 0.9 * velocity[i] + g;
+        expected[i] -= 0.1 * velocity[i];
+      });
+      assertClose(Float32Array.from(await w.data()), Float32Array.from(expected), `w after step ${step + 1}`, 1e-6);
+    }
+    assertClose(Float32Array.from(await snapshot.data()), Float32Array.from(initial), 'the clone taken before the updates', 0);
+    sgd.dispose();
+    tf.dispose([w, snapshot, grad]);
+  });
+
   test('a modular training step equals the native backend’s, and leaks nothing', { skip: nativeBuilt ? false : `native kernels not built (${addonPath})` }, async () => {
     // A small network with every block kind of the zoo's models: plain and masked convs, a pool, a
     // masked residual block with a projection shortcut, global average pooling, a dense layer.

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { DataId } from '@tensorflow/tfjs-core/dist/tensor_info';
 import { openAdapter, type AdapterDescription } from './adapter';
 import { registerWebgpuConvKernels } from './conv2d-backprop-filter';
+import { registerWebgpuInPlaceKernels } from './in-place-updates';
 import { registerWebgpuMaskGateKernels } from './mask-gate-kernels';
 import { registerWebgpuMaskPairKernels } from './mask-pair-kernels';
 import { MWT_KERNELS_STORAGE_BUFFERS, registerWebgpuMwtKernels } from './mwt-kernels';
@@ -71,7 +72,7 @@ export function registerWebgpuBackend(allowSoftware: boolean): Promise<WebgpuBac
     if (tf.findBackendFactory(WEBGPU_BACKEND)) tf.removeBackend(WEBGPU_BACKEND);
     tf.registerBackend(WEBGPU_BACKEND, () => new NodeWebGPUBackend(device, adapter.info), 0);
     // Otherwise the ops compose them from tfjs kernels (ops/batch-norm.ts): the same model.
-    // MWT_WEBGPU_FUSED=0 keeps them (and the mask gate's and pair statistics') out, to measure what they save (scripts/gpu-check.sh).
+    // MWT_WEBGPU_FUSED=0 keeps them (and the mask gate's, pair statistics' and in-place updates') out, to measure what they save (scripts/gpu-check.sh).
     // It also keeps tfjs' own (naive) filter-gradient shader in place of our GEMM one.
     const ours = process.env.MWT_WEBGPU_FUSED !== '0';
     if (ours && device.limits.maxStorageBuffersPerShaderStage >= MWT_KERNELS_STORAGE_BUFFERS) registerWebgpuMwtKernels(WEBGPU_BACKEND);
@@ -79,6 +80,7 @@ export function registerWebgpuBackend(allowSoftware: boolean): Promise<WebgpuBac
       registerWebgpuConvKernels(WEBGPU_BACKEND);
       registerWebgpuMaskGateKernels(WEBGPU_BACKEND);
       registerWebgpuMaskPairKernels(WEBGPU_BACKEND);
+      registerWebgpuInPlaceKernels(WEBGPU_BACKEND);
     }
     return { adapter: description };
   })();

@@ -1,0 +1,56 @@
+/**
+ * Kernels that update many variables in place in one call, registered by backends where a kernel
+ * per variable costs more host time than the update itself (webgpu: about 2,000 tfjs kernels and GPU
+ * programs a step before these; a vgg16 step updates 81 parameters and 13 pairs of BatchNorm
+ * statistics). They return no tensors: they write into the variables' own data, which the caller
+ * must hold alone (see ownData). Ops use their portable, out-of-place formulation where the
+ * backend lacks them.
+ *
+ *   MwtSgdUpdateInPlace       { param0, velocity0, grad0, param1, ... } { count, lr, momentum, weightDecay, nesterov } -> []
+ *                             each parameter and velocity as MwtSgdUpdate computes them (train/sgd.ts)
+ *   MwtRunningStatsInPlace    { runningMean0, runningVariance0, mean0, variance0, ... } { count, momentum, corrections } -> []
+ *                             running = (1 - momentum) * running + momentum * batch, the variance times corrections[i]
+ *                             (n / (n - 1), the unbiased estimate) first (train/step.ts)
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export const MWT_SGD_UPDATE_IN_PLACE = 'MwtSgdUpdateInPlace';
+export const MWT_RUNNING_STATS_IN_PLACE = 'MwtRunningStatsInPlace';
+
+export interface SgdUpdateInPlaceAttrs {
+  count: number;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  nesterov: boolean;
+}
+
+export interface RunningStatsInPlaceAttrs {
+  count: number;
+  momentum: number;
+  corrections: number[];
+}
+
+/** Named inputs of an in-place kernel: `names` per item, numbered (`param0`, `velocity0`, ...). */
+export function numberedInputs(names: readonly string[], items: ReadonlyArray<readonly tf.Tensor[]>): tf.NamedTensorMap {
+  const inputs: tf.NamedTensorMap = {};
+  items.forEach((tensors, i) => names.forEach((name, j) => (inputs[`${name}${i}`] = tensors[j])));
+  return inputs;
+}
+
+/**
+ * Makes `variable` the only holder of its data, so that an in-place kernel cannot change another
+ * tensor (a clone, or the value it was created from, shares the data until one of them is written).
+ */
+export function ownData(variable: tf.Variable): void {
+  if (tf.engine().backend.refCount(variable.dataId) <= 1) return;
+  const copy = tf.add(variable, 0);
+  variable.assign(copy);
+  copy.dispose();
+}
+
+/** Runs an in-place kernel on the active backend (no outputs, nothing recorded for gradients). */
+export function runInPlaceKernel(kernelName: string, inputs: tf.NamedTensorMap, attrs: SgdUpdateInPlaceAttrs | RunningStatsInPlaceAttrs): void {
+  const attrMap: tf.NamedAttrMap = { ...attrs };
+  tf.engine().runKernel(kernelName, inputs, attrMap);
+}
