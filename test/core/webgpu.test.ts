@@ -14,7 +14,9 @@ import { formatAdapter } from '../../packages/core/src/backend/webgpu/adapter';
 import { batchNormTrain } from '../../packages/core/src/ops/batch-norm';
 import { MWT_BATCH_NORM_TRAIN, MWT_MASK_GATE, MWT_MASK_GATE_GRAD, MWT_MASK_JACCARD, MWT_PAIR_SIMILARITY, MWT_PAIR_SIMILARITY_GRAD } from '../../packages/core/src/ops/fused-kernels';
 import { conv2d } from '../../packages/core/src/ops/conv2d';
+import { globalAvgPool } from '../../packages/core/src/ops/global-avg-pool';
 import { maskGate } from '../../packages/core/src/ops/mask-gate';
+import { MWT_GLOBAL_AVG_POOL_GRAD } from '../../packages/core/src/ops/pool-kernels';
 import { maskJaccardMetrics, pairSimilaritySums } from '../../packages/core/src/ops/mask-pairs';
 
 process.env.MWT_QUIET ??= '1';
@@ -132,7 +134,7 @@ describe('webgpu backend', { skip }, () => {
   // The gate and the pair statistics are WGSL kernels on webgpu (mask-gate-kernels.ts, mask-pair-kernels.ts),
   // checked here against the cpu backend's composition of tfjs ops (the portable formulation).
   test('the MwT mask gate, pair statistics and Jaccard metrics are webgpu kernels here', { skip: process.env.MWT_WEBGPU_FUSED === '0' ? 'MWT_WEBGPU_FUSED=0' : false }, () => {
-    for (const name of [MWT_MASK_GATE, MWT_MASK_GATE_GRAD, MWT_PAIR_SIMILARITY, MWT_PAIR_SIMILARITY_GRAD, MWT_MASK_JACCARD]) {
+    for (const name of [MWT_MASK_GATE, MWT_MASK_GATE_GRAD, MWT_GLOBAL_AVG_POOL_GRAD, MWT_PAIR_SIMILARITY, MWT_PAIR_SIMILARITY_GRAD, MWT_MASK_JACCARD]) {
       assert.ok(tf.getKernel(name, WEBGPU_BACKEND), `${name} registered on webgpu`);
     }
   });
@@ -147,6 +149,14 @@ describe('webgpu backend', { skip }, () => {
       });
     });
   }
+
+  test('the gate’s global average pooling and its gradient', async () => {
+    await assertMatchesCpu('globalAvgPool', () => {
+      const [x, upstream] = [input([3, 5, 4, 6], 1), input([3, 6], 2)];
+      const pooled = (t: tf.Tensor) => globalAvgPool(t as tf.Tensor4D);
+      return [pooled(x), tf.grad((t: tf.Tensor) => tf.sum(tf.mul(pooled(t), upstream)))(x)];
+    });
+  });
 
   const labelSets: Array<[string, number[], number]> = [
     ['8 samples, 40 kernels', [0, 1, 0, 2, 1, 1, 0, 3], 40],

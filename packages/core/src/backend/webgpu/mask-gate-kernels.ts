@@ -1,5 +1,5 @@
 /**
- * MwT's mask generator after its pooling, mask = ReLU(tanh(ReLU(pooled @ w1) @ w2 + b2)), and its
+ * MwT's mask generator after its pooling (and the pooling's gradient, below), mask = ReLU(tanh(ReLU(pooled @ w1) @ w2 + b2)), and its
  * gradient as WGSL kernels on the webgpu backend (MwtMaskGate, MwtMaskGateGrad: the contracts of
  * ops/fused-kernels.ts, the maths of ops/mask-gate.ts). Composed of tfjs ops, a masked layer's gate
  * costs 6 kernels forward and ~20 backward, each with its tape entry and the engine's clone of every
@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { MWT_MASK_GATE, MWT_MASK_GATE_GRAD } from '../../ops/fused-kernels';
+import { MWT_GLOBAL_AVG_POOL_GRAD } from '../../ops/pool-kernels';
 import { intUniforms, ThreadPerOutputProgram } from './elementwise-program';
 
 const DIMS = 'batch : i32, inputs : i32, hidden : i32, kernels : i32,';
@@ -129,6 +130,23 @@ function maskGateGrad({ inputs, backend }: KernelArgs): tf.TensorInfo[] {
   return [dPooled, dW1, dW2, dB2];
 }
 
+/**
+ * The gradient of the gate's global average pooling (ops/global-avg-pool.ts): dx[b, y, x, c] =
+ * dy[b, c] / (height * width), one program where tfjs' ops take a division, a reshape and a tile.
+ */
+function globalAvgPoolGrad({ inputs, backend, attrs = {} }: KernelArgs): tf.TensorInfo {
+  const gpu = backend as WebGPUBackend;
+  const dy = input(inputs, 'dy');
+  const [batch, channels] = dy.shape;
+  const height = Number(attrs.height);
+  const width = Number(attrs.width);
+  const program = new ThreadPerOutputProgram('mwtGlobalAvgPoolGrad', [batch, height, width, channels], ['Dy'], 'pixels : i32, channels : i32,', `
+    let c = i % uniforms.channels;
+    let b = i / (uniforms.pixels * uniforms.channels);
+    result[i] = Dy[b * uniforms.channels + c] / f32(uniforms.pixels);`);
+  return gpu.runWebGPUProgram(program, [dy], 'float32', intUniforms(height * width, channels));
+}
+
 let registered = false;
 
 export function registerWebgpuMaskGateKernels(backendName: string): void {
@@ -136,4 +154,5 @@ export function registerWebgpuMaskGateKernels(backendName: string): void {
   registered = true;
   tf.registerKernel({ kernelName: MWT_MASK_GATE, backendName, kernelFunc: maskGate as tf.KernelFunc });
   tf.registerKernel({ kernelName: MWT_MASK_GATE_GRAD, backendName, kernelFunc: maskGateGrad as tf.KernelFunc });
+  tf.registerKernel({ kernelName: MWT_GLOBAL_AVG_POOL_GRAD, backendName, kernelFunc: globalAvgPoolGrad as tf.KernelFunc });
 }
