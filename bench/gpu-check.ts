@@ -8,6 +8,9 @@
  *                      [--batch 128] [--warmup 3] [--min-steps 10] [--min-ms 3000] [--input 32,32,3]
  *   gpu-check.mjs profile --backend webgpu --model vgg16 --variant modular [--batch 128]
  *                                                  one step's device time by tfjs kernel
+ *   gpu-check.mjs host-work --model vgg16 --variant modular [--batch 128] [--min-steps 5]
+ *                                                  tfjs kernels, GPU dispatches and submits per step,
+ *                                                  host ms to queue a step (bench/webgpu-profile.ts)
  *   gpu-check.mjs summary --results results.jsonl --out gpu-check.json
  *                                                  the table of ms/step and ratios, and the JSON report
  *
@@ -19,7 +22,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildArchitecture, initBackend, isModelName, readPreference } from '@mwt/core';
 import { summarize } from './gpu-summary';
-import { profileTrainStep, timeTrainStep } from './webgpu';
+import { measureHostWork, profileTrainStep, timeTrainStep } from './webgpu';
 
 /** The paper's setting: CIFAR-10's 32x32x3 inputs and 10 classes. */
 const INPUT_SHAPE: [number, number, number] = [32, 32, 3];
@@ -70,11 +73,21 @@ if (command === 'adapter') {
   const { totalMs, kernels } = await profileTrainStep(timing, CLASSES);
   for (const k of kernels.slice(0, 15)) console.log(`${k.kernel.padEnd(28)} ${String(k.calls).padStart(5)} calls ${k.ms.toFixed(2).padStart(10)} ms ${((100 * k.ms) / totalMs).toFixed(1).padStart(5)}%`);
   console.log(JSON.stringify({ backend: info.name, model, variant: values.variant, batch: timing.batch, totalKernelMs: totalMs, kernels }));
+} else if (command === 'host-work') {
+  const info = await initBackend(readPreference({ MWT_BACKEND: values.backend }));
+  const options = { model, modular: values.variant === 'modular', batch: Number(values.batch), inputShape: INPUT_SHAPE, warmup: 1, minSteps: Number(values['min-steps']), minMs: 0 };
+  const work = await measureHostWork(options, CLASSES);
+  console.log(
+    `per step: ${work.kernelsPerStep} tfjs kernels, ${work.dispatchesPerStep} dispatches, ${work.submitsPerStep.toFixed(1)} submits; ` +
+      `host ${work.hostMsPerStep.toFixed(1)} ms to queue, ${work.wallMsPerStep.toFixed(1)} ms in all`,
+  );
+  console.log(`kernels by name: ${Object.entries(work.kernels).map(([name, calls]) => `${name} ${calls}`).join(', ')}`);
+  console.log(JSON.stringify({ backend: info.name, model, variant: values.variant, batch: options.batch, ...work }));
 } else if (command === 'summary') {
   const lines = readFileSync(values.results, 'utf8').split('\n').filter((line) => line.trim() !== '');
   const { table, report } = summarize(lines.map((line) => JSON.parse(line) as unknown));
   console.log(table);
   writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
 } else {
-  throw new Error(`unknown command ${String(command)} (adapter, arch, step, summary)`);
+  throw new Error(`unknown command ${String(command)} (adapter, arch, step, profile, host-work, summary)`);
 }

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { BenchRow } from './table';
 import { buildArchitecture, createModel, disposeModel, Sgd, trainStepAsync, type ModelName, type StepResult } from '@mwt/core';
 
@@ -41,8 +42,8 @@ function syntheticBatch(batch: number, [h, w, c]: [number, number, number], clas
 }
 
 /** The fixed step of `options` (model, optimizer, batch), and how to free it. */
-function fixedStep(options: StepTiming, classes: number): { step: () => Promise<StepResult>; dispose: () => void } {
-  const arch = buildArchitecture(options.model, options.inputShape, classes, { modular: options.modular });
+export function fixedStep(options: StepTiming & { widthMultiplier?: number }, classes: number): { step: () => Promise<StepResult>; dispose: () => void } {
+  const arch = buildArchitecture(options.model, options.inputShape, classes, { modular: options.modular, widthMultiplier: options.widthMultiplier });
   const model = createModel(arch, 0);
   const optimizer = new Sgd(model.params, { momentum: 0.9, nesterov: true, weightDecay: 0 });
   const paramNameOf = new Map([...model.params].map(([name, v]) => [v.name, name]));
@@ -107,6 +108,97 @@ export async function profileTrainStep(options: StepTiming, classes = 10): Promi
     return { totalMs: kernels.reduce((sum, k) => sum + k.ms, 0), kernels };
   } finally {
     dispose();
+  }
+}
+
+export interface HostWork {
+  /** tfjs kernels of one step (tf.profile; nested ones and the engine's clones included), by name. */
+  kernelsPerStep: number;
+  kernels: Record<string, number>;
+  /** Programs run through tfjs' runWebGPUProgram, by shader (the first part of its key). */
+  programsPerStep: number;
+  programs: Record<string, number>;
+  /** Every dispatch (each binds a bind group): tfjs' programs and our own passes. */
+  dispatchesPerStep: number;
+  submitsPerStep: number;
+  /** Host time to queue a step (trainStepAsync until it awaits the device) and the whole step's time. */
+  hostMsPerStep: number;
+  wallMsPerStep: number;
+  firstStepMs: number;
+}
+
+/**
+ * The host's work in a webgpu training step: kernel, program, dispatch and submit counts (exact on
+ * any adapter, lavapipe included) and host milliseconds per step (a real GPU's are the ones to trust).
+ * Counts by wrapping the backend's and the device's own methods for the duration of the call.
+ */
+export async function measureHostWork(options: StepTiming & { widthMultiplier?: number }, classes = 10): Promise<HostWork> {
+  const backend = tf.backend() as WebGPUBackend;
+  const device = backend.device;
+  const queue = device.queue;
+  let programs = 0;
+  let bindGroups = 0;
+  let submits = 0;
+  const programsByKey = new Map<string, number>();
+  const runProgram = backend.runWebGPUProgram;
+  const createBindGroup = device.createBindGroup;
+  const submit = queue.submit;
+  backend.runWebGPUProgram = (program, ...rest) => {
+    programs++;
+    const key = program.shaderKey.split('_')[0];
+    programsByKey.set(key, (programsByKey.get(key) ?? 0) + 1);
+    return runProgram.call(backend, program, ...rest);
+  };
+  device.createBindGroup = (descriptor) => {
+    bindGroups++;
+    return createBindGroup.call(device, descriptor);
+  };
+  queue.submit = (buffers) => {
+    submits++;
+    submit.call(queue, buffers);
+  };
+  const { step, dispose } = fixedStep(options, classes);
+  try {
+    let started = performance.now();
+    await step();
+    const firstStepMs = performance.now() - started;
+    programs = 0;
+    bindGroups = 0;
+    programsByKey.clear();
+    const profile = await tf.profile(async () => void (await step()));
+    const kernels = new Map<string, number>();
+    for (const k of profile.kernels) kernels.set(k.name, (kernels.get(k.name) ?? 0) + 1);
+    const programsPerStep = programs;
+    const programsSeen = new Map(programsByKey);
+    // Dispatches and submits of plain steps (under tf.profile each kernel is submitted alone).
+    const steps = Math.max(1, options.minSteps);
+    bindGroups = 0;
+    submits = 0;
+    let hostMs = 0;
+    started = performance.now();
+    for (let i = 0; i < steps; i++) {
+      const queued = performance.now();
+      const pending = step();
+      hostMs += performance.now() - queued;
+      await pending;
+    }
+    const byCount = (m: Map<string, number>) => Object.fromEntries([...m.entries()].sort((a, b) => b[1] - a[1]));
+    return {
+      kernelsPerStep: profile.kernels.length,
+      kernels: byCount(kernels),
+      programsPerStep,
+      programs: byCount(programsSeen),
+      dispatchesPerStep: bindGroups / steps,
+      submitsPerStep: submits / steps,
+      hostMsPerStep: hostMs / steps,
+      wallMsPerStep: (performance.now() - started) / steps,
+      firstStepMs,
+    };
+  } finally {
+    dispose();
+    backend.runWebGPUProgram = runProgram;
+    device.createBindGroup = createBindGroup;
+    queue.submit = submit;
   }
 }
 

@@ -8,6 +8,7 @@
 #   3. runs test/core/webgpu.test.ts on that adapter (gradient checks, one step vs native);
 #   4. times one modular and one standard training step of full-width vgg16 and resnet18 on 32x32x3
 #      at batch 128: ours on webgpu, PyTorch (CUDA if it has it, else CPU, and says so), ours on native;
+#      and counts the host's work in a webgpu modular step (tfjs kernels, dispatches, submits per step);
 #   5. profiles one webgpu modular step by tfjs kernel (device time from timestamp queries).
 # Every part runs under `timeout` within one overall budget (GPU_CHECK_BUDGET_S, default 450 s), the
 # last 25 s of it kept for the summary.
@@ -144,6 +145,13 @@ step() { # backend model variant limit steps min-ms warmup [label]
 
 for model in $models; do
   step webgpu "$model" modular 75 10 2000 2
+  # What the host does per step: the counts that set the dispatch overhead (bench/webgpu-profile.ts).
+  work=$(bounded 45 "$node" "$pack/gpu-check.mjs" host-work --backend webgpu --model "$model" --variant modular --batch "$batch" --min-steps 5 \
+    2> >(grep -v 'artificially reduced' >&2) | tee >(grep -v '^{' | sed "s/^/[gpu-check] webgpu $model modular /" >&2) | tail -1)
+  case "$work" in
+    '{'*) record "{\"kind\":\"host-work\",${work#\{}";;
+    *) failed "webgpu $model host work" "timed out or failed";;
+  esac
   step webgpu "$model" standard 60 10 2000 2
   # The same modular step without the fused WGSL kernels (BatchNorm, SGD): what they save on this GPU.
   MWT_WEBGPU_FUSED=0 step webgpu "$model" modular 60 5 1000 2 unfused

@@ -11,9 +11,11 @@ import { createModel, disposeModel, pairWeights, Sgd, trainStepAsync, type Archi
 import { registerWebgpuBackend, WEBGPU_BACKEND } from '../../packages/core/src/backend/webgpu/backend';
 import { formatAdapter } from '../../packages/core/src/backend/webgpu/adapter';
 import { batchNormTrain } from '../../packages/core/src/ops/batch-norm';
-import { MWT_BATCH_NORM_TRAIN } from '../../packages/core/src/kernel-names';
+import { MWT_BATCH_NORM_TRAIN, MWT_MASK_GATE, MWT_MASK_GATE_GRAD, MWT_MASK_JACCARD, MWT_PAIR_SIMILARITY, MWT_PAIR_SIMILARITY_GRAD } from '../../packages/core/src/kernel-names';
 import { conv2d } from '../../packages/core/src/ops/conv2d';
+import { globalAvgPool } from '../../packages/core/src/ops/global-avg-pool';
 import { maskGate } from '../../packages/core/src/ops/mask-gate';
+import { MWT_GLOBAL_AVG_POOL_GRAD } from '../../packages/core/src/kernel-names';
 import { maskJaccardMetrics, pairSimilaritySums } from '../../packages/core/src/ops/mask-pairs';
 
 process.env.MWT_QUIET ??= '1';
@@ -128,27 +130,55 @@ describe('webgpu backend', { skip }, () => {
     });
   }
 
-  test('the MwT mask gate and its gradients, kernels switched off included', async () => {
-    await assertMatchesCpu('maskGate', () => {
-      const [pooled, w1, w2, upstream] = [input([9, 10], 1), input([10, 7], 2), input([7, 20], 3), input([9, 20], 4)];
-      const b2 = tf.linspace(-1.5, 1.5, 20);
-      const gate = (p: tf.Tensor, a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => maskGate(p as tf.Tensor2D, { w1: a as tf.Tensor2D, w2: b as tf.Tensor2D, b2: c as tf.Tensor1D });
-      return [gate(pooled, w1, w2, b2), ...tf.grads((p: tf.Tensor, a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(gate(p, a, b, c), upstream)))([pooled, w1, w2, b2])];
+  // The gate and the pair statistics are WGSL kernels on webgpu (mask-gate-kernels.ts, mask-pair-kernels.ts),
+  // checked here against the cpu backend's composition of tfjs ops (the portable formulation).
+  test('the MwT mask gate, pair statistics and Jaccard metrics are webgpu kernels here', { skip: process.env.MWT_WEBGPU_FUSED === '0' ? 'MWT_WEBGPU_FUSED=0' : false }, () => {
+    for (const name of [MWT_MASK_GATE, MWT_MASK_GATE_GRAD, MWT_GLOBAL_AVG_POOL_GRAD, MWT_PAIR_SIMILARITY, MWT_PAIR_SIMILARITY_GRAD, MWT_MASK_JACCARD]) {
+      assert.ok(tf.getKernel(name, WEBGPU_BACKEND), `${name} registered on webgpu`);
+    }
+  });
+
+  for (const [batch, inputs, hidden, kernels] of [[9, 10, 7, 20], [16, 64, 16, 128]]) {
+    test(`the MwT mask gate and its gradients, kernels switched off included: batch ${batch}, ${inputs} -> ${hidden} -> ${kernels}`, async () => {
+      await assertMatchesCpu('maskGate', () => {
+        const [pooled, w1, w2, upstream] = [input([batch, inputs], 1), input([inputs, hidden], 2), input([hidden, kernels], 3), input([batch, kernels], 4)];
+        const b2 = tf.linspace(-1.5, 1.5, kernels);
+        const gate = (p: tf.Tensor, a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => maskGate(p as tf.Tensor2D, { w1: a as tf.Tensor2D, w2: b as tf.Tensor2D, b2: c as tf.Tensor1D });
+        return [gate(pooled, w1, w2, b2), ...tf.grads((p: tf.Tensor, a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(gate(p, a, b, c), upstream)))([pooled, w1, w2, b2])];
+      });
+    });
+  }
+
+  test('the gate’s global average pooling and its gradient', async () => {
+    await assertMatchesCpu('globalAvgPool', () => {
+      const [x, upstream] = [input([3, 5, 4, 6], 1), input([3, 6], 2)];
+      const pooled = (t: tf.Tensor) => globalAvgPool(t as tf.Tensor4D);
+      return [pooled(x), tf.grad((t: tf.Tensor) => tf.sum(tf.mul(pooled(t), upstream)))(x)];
     });
   });
 
-  test('MwT pair statistics: similarity sums, their gradient, Jaccard metrics', async () => {
-    const pairs = pairWeights([0, 1, 0, 2, 1, 1, 0, 3]);
-    await assertMatchesCpu('pair statistics', () => {
-      // Rows with kernels on (a diagonal of 0.5) so that no row is all off (see native-backend.test.ts).
-      const mask = tf.add(tf.relu(input([8, 40], 1)), tf.mul(tf.oneHot(tf.range(0, 8, 1, 'int32'), 40), 0.5)) as tf.Tensor2D;
-      const positive = tf.tensor2d(pairs.positive, [pairs.size, pairs.size]);
-      const negative = tf.tensor2d(pairs.negative, [pairs.size, pairs.size]);
-      const upstream = tf.tensor1d([0.7, -1.3]);
-      const sums = (m: tf.Tensor) => pairSimilaritySums(m as tf.Tensor2D, positive, negative);
-      return [sums(mask), maskJaccardMetrics(mask, positive, negative), tf.grad((m: tf.Tensor) => tf.sum(tf.mul(sums(m), upstream)))(mask)];
+  const labelSets: Array<[string, number[], number]> = [
+    ['8 samples, 40 kernels', [0, 1, 0, 2, 1, 1, 0, 3], 40],
+    ['16 samples, 64 kernels, two rows all off', [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5], 64],
+  ];
+  for (const [what, labels, kernels] of labelSets) {
+    test(`MwT pair statistics: similarity sums, their gradient, Jaccard metrics (${what})`, async () => {
+      const pairs = pairWeights(labels);
+      const batch = labels.length;
+      await assertMatchesCpu('pair statistics', () => {
+        // Rows with kernels on (a diagonal of 0.5), except in the second case rows 3 and 12, all off:
+        // their similarity gradient is finite through epsilon, and two empty rows count as identical.
+        const on = tf.add(tf.relu(input([batch, kernels], 1)), tf.mul(tf.oneHot(tf.range(0, batch, 1, 'int32'), kernels), 0.5));
+        const rowsOff = tf.tensor2d(Array.from({ length: batch }, (_, i) => (batch > 8 && (i === 3 || i === 12) ? 0 : 1)), [batch, 1]);
+        const mask = tf.mul(on, rowsOff) as tf.Tensor2D;
+        const positive = tf.tensor2d(pairs.positive, [pairs.size, pairs.size]);
+        const negative = tf.tensor2d(pairs.negative, [pairs.size, pairs.size]);
+        const upstream = tf.tensor1d([0.7, -1.3]);
+        const sums = (m: tf.Tensor) => pairSimilaritySums(m as tf.Tensor2D, positive, negative);
+        return [sums(mask), maskJaccardMetrics(mask, positive, negative), tf.grad((m: tf.Tensor) => tf.sum(tf.mul(sums(m), upstream)))(mask)];
+      });
     });
-  });
+  }
 
   for (const nesterov of [true, false]) {
     test(`the SGD update (momentum${nesterov ? ', Nesterov' : ''}, weight decay): parameters and velocities`, async () => {
@@ -165,6 +195,28 @@ describe('webgpu backend', { skip }, () => {
       });
     });
   }
+
+  test('in-place updates: a value read between steps is not served stale, and a tensor that shared a variable’s data keeps its value', async () => {
+    assert.ok(await tf.setBackend(WEBGPU_BACKEND));
+    const initial = [0.5, -1, 2];
+    const w = tf.variable(tf.tensor1d(initial));
+    const snapshot = tf.clone(w); // shares w's data until the update makes w's its own
+    const sgd = new Sgd(new Map([['w', w]]), { momentum: 0.9, nesterov: false, weightDecay: 0 });
+    const grad = tf.tensor1d([1, 2, 3]);
+    const expected = [...initial];
+    const velocity = [0, 0, 0];
+    for (let step = 0; step < 2; step++) {
+      sgd.step(new Map([['w', grad]]), 0.1);
+      [1, 2, 3].forEach((g, i) => {
+        velocity[i] = 0.9 * velocity[i] + g;
+        expected[i] -= 0.1 * velocity[i];
+      });
+      assertClose(Float32Array.from(await w.data()), Float32Array.from(expected), `w after step ${step + 1}`, 1e-6);
+    }
+    assertClose(Float32Array.from(await snapshot.data()), Float32Array.from(initial), 'the clone taken before the updates', 0);
+    sgd.dispose();
+    tf.dispose([w, snapshot, grad]);
+  });
 
   test('a modular training step equals the native backend’s, and leaks nothing', { skip: nativeBuilt ? false : `native kernels not built (${addonPath})` }, async () => {
     // A small network with every block kind of the zoo's models: plain and masked convs, a pool, a

@@ -7,7 +7,7 @@
  * Nothing here imports a backend, so that a backend package may depend on it.
  */
 import type { TensorInfo } from '@tensorflow/tfjs';
-import { isBoolean, isNumber, type AttrGuards } from './kernel-attrs';
+import { isBoolean, isNumber, isNumberArray, type AttrGuards } from './kernel-attrs';
 
 /** BatchNorm over the batch (+ per-sample channel mask, + ReLU) -> [out, mean, variance]. */
 export const MWT_BATCH_NORM_TRAIN = 'MwtBatchNormTrain';
@@ -85,4 +85,46 @@ export const MWT_KERNEL_ATTRS: { readonly [K in MwtKernelName]: AttrGuards<MwtKe
   [MWT_MASK_JACCARD]: {},
   [MWT_MASK_GATE]: {},
   [MWT_MASK_GATE_GRAD]: {},
+};
+
+/*
+ * Kernels a backend registers only where it pays: where one kernel per variable costs more host time
+ * than the work itself (webgpu). Ops use their portable formulation where they are absent, and the
+ * native backend does without them.
+ */
+
+/** { dy: [B, C] } -> [dx: [B, height, width, C] = dy / (height * width), broadcast]. */
+export const MWT_GLOBAL_AVG_POOL_GRAD = 'MwtGlobalAvgPoolGrad';
+export type MwtGlobalAvgPoolGradInputs<T = TensorInfo> = { dy: T };
+export type MwtGlobalAvgPoolGradAttrs = { height: number; width: number };
+
+/**
+ * { param0, velocity0, grad0, param1, ... } -> []: each parameter and velocity as MwtSgdUpdate
+ * computes them, written into the variables' own data (which the caller must hold alone:
+ * ops/in-place-kernels.ts ownData).
+ */
+export const MWT_SGD_UPDATE_IN_PLACE = 'MwtSgdUpdateInPlace';
+export type MwtSgdUpdateInPlaceAttrs = MwtSgdUpdateAttrs & { count: number };
+
+/**
+ * { runningMean0, runningVariance0, mean0, variance0, ... } -> []: running = (1 - momentum) *
+ * running + momentum * batch, the variance times corrections[i] (n / (n - 1), the unbiased
+ * estimate) first, written in place as above.
+ */
+export const MWT_RUNNING_STATS_IN_PLACE = 'MwtRunningStatsInPlace';
+export type MwtRunningStatsInPlaceAttrs = { count: number; momentum: number; corrections: number[] };
+
+/** The attributes of each optional kernel, by name. */
+export interface MwtOptionalKernelAttrs {
+  [MWT_GLOBAL_AVG_POOL_GRAD]: MwtGlobalAvgPoolGradAttrs;
+  [MWT_SGD_UPDATE_IN_PLACE]: MwtSgdUpdateInPlaceAttrs;
+  [MWT_RUNNING_STATS_IN_PLACE]: MwtRunningStatsInPlaceAttrs;
+}
+
+export type MwtOptionalKernelName = keyof MwtOptionalKernelAttrs;
+
+export const MWT_OPTIONAL_KERNEL_ATTRS: { readonly [K in MwtOptionalKernelName]: AttrGuards<MwtOptionalKernelAttrs[K]> } = {
+  [MWT_GLOBAL_AVG_POOL_GRAD]: { height: isNumber, width: isNumber },
+  [MWT_SGD_UPDATE_IN_PLACE]: { count: isNumber, lr: isNumber, momentum: isNumber, weightDecay: isNumber, nesterov: isBoolean },
+  [MWT_RUNNING_STATS_IN_PLACE]: { count: isNumber, momentum: isNumber, corrections: isNumberArray },
 };

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BN_EPSILON } from '../model/params';
 import { MWT_BATCH_NORM_TRAIN, MWT_BATCH_NORM_TRAIN_GRAD, type MwtBatchNormTrainInputs } from '../kernel-names';
 import { hasFusedKernel, runFusedKernel } from './fused-kernels';
+import { saveExceptVariables } from './saved-tensors';
 
 /**
  * Training-mode BatchNorm fused with the MwT mask and the ReLU that follow it:
@@ -104,10 +105,11 @@ function fusedKernelBatchNormTrain(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.
   const op = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const m = mask ? asTensor(inputs[3], 'mask') : undefined;
     const save = inputs[mask ? 4 : 3];
-    const saved = [asTensor(inputs[0], 'z'), asTensor(inputs[1], 'gamma'), asTensor(inputs[2], 'beta'), mean, variance];
-    if (typeof save === 'function') save(m ? [...saved, m] : saved);
+    const forSave = [asTensor(inputs[0], 'z'), asTensor(inputs[1], 'gamma'), asTensor(inputs[2], 'beta'), mean, variance];
+    if (typeof save !== 'function') throw new Error('batchNormTrain: no save function');
+    const restore = saveExceptVariables(save, m ? [...forSave, m] : forSave);
     const gradFunc = (dOut: tf.Tensor, kept: tf.Tensor[]): tf.Tensor[] => {
-      const [sz, sGamma, sBeta, sMean, sVariance, sMask] = kept;
+      const [sz, sGamma, sBeta, sMean, sVariance, sMask] = restore(kept);
       return runFusedKernel(MWT_BATCH_NORM_TRAIN_GRAD, { dOut, ...named(sz, sGamma, sBeta, sMask), mean: sMean, variance: sVariance }, attrs);
     };
     return { value: out.clone() as tf.Tensor4D, gradFunc };

@@ -3,9 +3,9 @@
  * Ops look them up on the active backend and use their portable formulation where they are absent.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { MwtKernelAttrs, MwtKernelInputs, MwtKernelName } from '../kernel-names';
+import type { MwtKernelAttrs, MwtKernelInputs, MwtKernelName, MwtOptionalKernelName } from '../kernel-names';
 
-export function hasFusedKernel(kernelName: MwtKernelName): boolean {
+export function hasFusedKernel(kernelName: MwtKernelName | MwtOptionalKernelName): boolean {
   return tf.getKernel(kernelName, tf.getBackend()) !== undefined;
 }
 

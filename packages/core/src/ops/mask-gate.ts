@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MWT_MASK_GATE, MWT_MASK_GATE_GRAD } from '../kernel-names';
 import { hasFusedKernel, runFusedKernel } from './fused-kernels';
+import { saveExceptVariables } from './saved-tensors';
 
 export interface GateWeights {
   /** [inputs, hidden] */
@@ -30,9 +31,11 @@ export function maskGate(pooled: tf.Tensor2D, { w1, w2, b2 }: GateWeights): tf.T
       throw new Error('maskGate: bad custom-gradient inputs');
     }
     const [mask] = runFusedKernel(MWT_MASK_GATE, { pooled: p, w1: a, w2: b, b2: c }, {});
-    save([mask, p, a, b]);
-    const gradFunc = (dMask: tf.Tensor, [sMask, sPooled, sW1, sW2]: tf.Tensor[]) =>
-      runFusedKernel(MWT_MASK_GATE_GRAD, { dMask, mask: sMask, pooled: sPooled, w1: sW1, w2: sW2 }, {});
+    const restore = saveExceptVariables(save, [mask, p, a, b]);
+    const gradFunc = (dMask: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sMask, sPooled, sW1, sW2] = restore(saved);
+      return runFusedKernel(MWT_MASK_GATE_GRAD, { dMask, mask: sMask, pooled: sPooled, w1: sW1, w2: sW2 }, {});
+    };
     return { value: mask as tf.Tensor2D, gradFunc };
   });
   return op(pooled, w1, w2, b2);

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ParamStore } from '../model/params';
-import { MWT_SGD_UPDATE } from '../kernel-names';
+import { MWT_SGD_UPDATE, MWT_SGD_UPDATE_IN_PLACE } from '../kernel-names';
 import { hasFusedKernel, runFusedKernel } from '../ops/fused-kernels';
+import { numberedInputs, ownData, runInPlaceKernel } from '../ops/in-place-kernels';
 
 export interface SgdOptions {
   momentum: number;
@@ -23,13 +24,18 @@ export class Sgd {
     private readonly options: SgdOptions,
   ) {
     for (const [name, variable] of params) {
-      if (variable.trainable) this.velocities.set(name, tf.variable(tf.zerosLike(variable), false));
+      // In a tidy, so that the zeros are the velocity's alone (nothing else holds its data).
+      if (variable.trainable) this.velocities.set(name, tf.tidy(() => tf.variable(tf.zerosLike(variable), false)));
     }
   }
 
   /** Applies one update; `grads` are keyed by parameter name. Disposes nothing it was given. */
   step(grads: Map<string, tf.Tensor>, lr: number): void {
     const { momentum, nesterov, weightDecay } = this.options;
+    if (hasFusedKernel(MWT_SGD_UPDATE_IN_PLACE)) {
+      this.stepInPlace(grads, lr);
+      return;
+    }
     // One kernel per parameter where the backend has it, instead of six.
     const fused = hasFusedKernel(MWT_SGD_UPDATE);
     tf.tidy(() => {
@@ -50,6 +56,21 @@ export class Sgd {
         variable.assign(tf.sub(variable, tf.mul(direction, lr)));
       }
     });
+  }
+
+  /** Every parameter and velocity updated in place by one kernel call (webgpu: one compute pass). */
+  private stepInPlace(grads: Map<string, tf.Tensor>, lr: number): void {
+    const { momentum, nesterov, weightDecay } = this.options;
+    const items: tf.Tensor[][] = [];
+    for (const [name, grad] of grads) {
+      const variable = this.params.get(name);
+      const velocity = this.velocities.get(name);
+      if (!variable || !velocity) throw new Error(`no trainable parameter ${name}`);
+      ownData(variable);
+      ownData(velocity);
+      items.push([variable, velocity, grad]);
+    }
+    runInPlaceKernel(MWT_SGD_UPDATE_IN_PLACE, numberedInputs(['param', 'velocity', 'grad'], items), { count: items.length, lr, momentum, weightDecay, nesterov });
   }
 
   dispose(): void {

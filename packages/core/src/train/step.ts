@@ -4,6 +4,9 @@ import { BN_MOMENTUM, trainableVariables, type ParamStore } from '../model/param
 import type { Model } from '../model/model';
 import { batchMaskMetrics, crossEntropy, mwtLosses, pairWeights } from './losses';
 import type { Sgd } from './sgd';
+import { hasFusedKernel } from '../ops/fused-kernels';
+import { MWT_RUNNING_STATS_IN_PLACE } from '../kernel-names';
+import { numberedInputs, ownData, runInPlaceKernel } from '../ops/in-place-kernels';
 
 /** The batch's scalars of one step, read back from the device in one sync. */
 export interface StepResult {
@@ -101,12 +104,27 @@ function launchTrainStep(model: Model, optimizer: Sgd, paramNameOf: Map<string, 
 
 /** running = (1 - m) * running + m * batch, with the unbiased batch variance (PyTorch's convention). */
 function updateRunningStats(params: ParamStore, stats: ReturnType<typeof forward>['batchStats']): void {
+  const inPlace = hasFusedKernel(MWT_RUNNING_STATS_IN_PLACE);
+  const items: tf.Tensor[][] = [];
+  const corrections: number[] = [];
   for (const [prefix, { mean, variance, count }] of stats) {
     const runningMean = params.get(`${prefix}/bn/mean`);
     const runningVariance = params.get(`${prefix}/bn/variance`);
     if (!runningMean || !runningVariance) throw new Error(`missing BatchNorm statistics for ${prefix}`);
+    if (inPlace) {
+      ownData(runningMean);
+      ownData(runningVariance);
+      items.push([runningMean, runningVariance, mean, variance]);
+      corrections.push(count / Math.max(1, count - 1));
+      continue;
+    }
     const unbiased = tf.mul(variance, count / Math.max(1, count - 1));
     runningMean.assign(tf.add(tf.mul(runningMean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
     runningVariance.assign(tf.add(tf.mul(runningVariance, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
+  }
+  // All layers in one call where the backend updates in place (webgpu: one compute pass).
+  if (items.length > 0) {
+    const inputs = numberedInputs(['runningMean', 'runningVariance', 'mean', 'variance'], items);
+    runInPlaceKernel(MWT_RUNNING_STATS_IN_PLACE, inputs, { count: items.length, momentum: BN_MOMENTUM, corrections });
   }
 }

@@ -9,6 +9,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { DataId } from '@tensorflow/tfjs-core/dist/tensor_info';
 import { openAdapter, type AdapterDescription } from './adapter';
 import { registerWebgpuConvKernels } from './conv2d-backprop-filter';
+import { registerWebgpuInPlaceKernels } from './in-place-updates';
+import { registerWebgpuMaskGateKernels } from './mask-gate-kernels';
+import { registerWebgpuMaskPairKernels } from './mask-pair-kernels';
 import { MWT_KERNELS_STORAGE_BUFFERS, registerWebgpuMwtKernels } from './mwt-kernels';
 
 export const WEBGPU_BACKEND = 'webgpu';
@@ -69,11 +72,20 @@ export function registerWebgpuBackend(allowSoftware: boolean): Promise<WebgpuBac
     if (tf.findBackendFactory(WEBGPU_BACKEND)) tf.removeBackend(WEBGPU_BACKEND);
     tf.registerBackend(WEBGPU_BACKEND, () => new NodeWebGPUBackend(device, adapter.info), 0);
     // Otherwise the ops compose them from tfjs kernels (ops/batch-norm.ts): the same model.
-    // MWT_WEBGPU_FUSED=0 keeps them out, to measure what they save (scripts/gpu-check.sh).
+    // MWT_WEBGPU_FUSED=0 keeps them (and the mask gate's, pair statistics' and in-place updates') out, to measure what they save (scripts/gpu-check.sh).
     // It also keeps tfjs' own (naive) filter-gradient shader in place of our GEMM one.
     const ours = process.env.MWT_WEBGPU_FUSED !== '0';
     if (ours && device.limits.maxStorageBuffersPerShaderStage >= MWT_KERNELS_STORAGE_BUFFERS) registerWebgpuMwtKernels(WEBGPU_BACKEND);
-    if (ours) registerWebgpuConvKernels(WEBGPU_BACKEND);
+    if (ours) {
+      // Conv2DBackpropInput as tfjs' tiled-matmul (implicit GEMM) program instead of its default, naive
+      // one (a thread per input element looping over the filter): the largest GPU kernel of a vgg16
+      // step on an H200 with the naive one (16.8 of 54 ms). The same maths; the conv tests check it.
+      tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', false);
+      registerWebgpuConvKernels(WEBGPU_BACKEND);
+      registerWebgpuMaskGateKernels(WEBGPU_BACKEND);
+      registerWebgpuMaskPairKernels(WEBGPU_BACKEND);
+      registerWebgpuInPlaceKernels(WEBGPU_BACKEND);
+    }
     return { adapter: description };
   })();
   return registered.catch((err: unknown) => {
