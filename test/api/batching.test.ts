@@ -30,6 +30,7 @@ describe('concurrent submissions', () => {
     assert.deepEqual(new Set(answers.map((a) => a.status)), new Set([201]));
     assert.equal(new Set(answers.map((a) => a.body.id)).size, JOBS);
     answers.forEach((a, seed) => {
+      assert.ok(a.body.type === 'train-standard');
       assert.equal(a.body.params.seed, seed);
       assert.equal(a.headers.get('location'), `/jobs/${a.body.id}`);
     });

@@ -85,6 +85,6 @@ describe('GET /datasets', () => {
   test('both routes are in the OpenAPI document with named schemas', async () => {
     const res = await h.request<{ paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } }>('GET', '/docs/json', undefined, { as: null });
     assert.ok(res.body.paths['/models'] && res.body.paths['/datasets']);
-    for (const name of ['ModelInfo', 'ModelList', 'DatasetInfo', 'DatasetList']) assert.ok(res.body.components.schemas[name], `components.schemas.${name}`);
+    for (const name of ['Model', 'ModelList', 'Dataset', 'DatasetList']) assert.ok(res.body.components.schemas[name], `components.schemas.${name}`);
   });
 });

@@ -50,7 +50,7 @@ test('GET /docs/json: an OpenAPI 3 document listing every route, with examples',
     info: { title: string };
     paths: Record<string, Record<string, Operation>>;
     tags: { name: string }[];
-    components: { securitySchemes: Record<string, { type: string; scheme: string }> };
+    components: { securitySchemes: Record<string, { type: string; scheme: string }>; schemas: Record<string, unknown> };
   }
   // The docs are public: no key.
   const res = await h.request<Document>('GET', '/docs/json', undefined, { as: null });
@@ -89,12 +89,13 @@ test('GET /docs/json: an OpenAPI 3 document listing every route, with examples',
     }
   }
   const json = JSON.stringify(doc);
-  assert.ok(json.includes('"discriminator":{"propertyName":"type"}'), 'POST /jobs documents its discriminated body');
+  assert.ok(json.includes('"discriminator":{"propertyName":"type","mapping":{"train-modular":"#/components/schemas/TrainModularJobRequest"'), 'POST /jobs documents its discriminated body');
   const post = JSON.stringify(doc.paths['/jobs']!.post!.requestBody);
-  for (const type of ['train-modular', 'train-standard', 'modularize', 'reuse', 'pipeline']) assert.ok(post.includes(`"${type}"`));
+  const body = JSON.stringify(doc.components.schemas.JobRequest);
+  for (const type of ['train-modular', 'train-standard', 'modularize', 'reuse', 'pipeline']) assert.ok(body.includes(`"${type}"`));
   assert.ok(post.includes('"examples"'), 'the body has examples');
   assert.ok(JSON.stringify(doc.paths['/jobs/{id}']!.get!.responses['200']).includes('"examples"'), 'responses have examples');
-  assert.ok(json.includes('#/components/schemas/ErrorBody'), 'errors share one schema');
+  assert.ok(json.includes('#/components/schemas/Error"'), 'errors share one schema');
 
   // Bearer auth: declared once, required (with its scope) by every route but /healthz, so Swagger UI shows the locks.
   assert.deepEqual(doc.components.securitySchemes.apiKey, { ...doc.components.securitySchemes.apiKey, type: 'http', scheme: 'bearer' });

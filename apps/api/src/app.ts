@@ -4,15 +4,14 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ArtifactCache } from './artifact-cache.js';
-import { SECURITY_SCHEME, requireApiKeys } from './auth/authentication.js';
+import { requireApiKeys } from './auth/authentication.js';
 import { KeyCache } from './auth/key-cache.js';
 import type { AppDeps } from './deps.js';
 import { errorHandler, frameworkErrors, notFoundHandler, schemaErrorFormatter } from './errors.js';
 import { useBoundedJsonParser } from './json-body.js';
+import { registerOpenApi } from './openapi.js';
 import { rateLimitOptions } from './rate-limit.js';
 import { echoRequestId, requestIdOf } from './request-id.js';
 import artifactRoutes from './routes/artifacts.js';
@@ -26,31 +25,12 @@ import modelRoutes from './routes/models.js';
 import moduleRoutes from './routes/modules.js';
 import runRoutes from './routes/runs.js';
 import uiRoutes from './routes/ui.js';
-import { ErrorBody } from './schemas/common.js';
 import { AJV_OPTIONS, buildValidator } from './validation.js';
 
 export type { AppDeps } from './deps.js';
 
 /** Job bodies are a few hundred bytes; anything near this is not one. */
 const BODY_LIMIT_BYTES = 64 * 1024;
-
-const TAGS = [
-  { name: 'jobs', description: 'Submit MwT jobs (train, modularize, reuse, pipeline), follow and cancel them.' },
-  { name: 'runs', description: 'Training runs and their per-epoch metrics.' },
-  { name: 'modules', description: 'Modularizations of modular runs and the modules cut from them.' },
-  { name: 'artifacts', description: 'Stored files: model weights, module sets, modules.' },
-  { name: 'keys', description: 'API keys (admin scope): create, list, revoke.' },
-  { name: 'health', description: 'Liveness of the API and its backends.' },
-  { name: 'catalog', description: 'Models and datasets the service offers (no API key needed).' },
-];
-
-const API_DESCRIPTION = [
-  'Modularizing-while-training: train modular CNNs, cut them into per-class modules, reuse the modules.',
-  '',
-  'Every route but /healthz and these docs needs `Authorization: Bearer <API key>` (create the first key with',
-  '`npm run keys -- create --name admin --scopes admin`). A key sees only the jobs it submitted and what they',
-  'produced; an `admin` key sees everything.',
-].join('\n');
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -69,7 +49,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
-  app.addSchema(ErrorBody);
   useBoundedJsonParser(app);
   echoRequestId(app);
   if (deps.config.auth === 'disabled') {
@@ -79,25 +58,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // First, so that its onRoute hook sees every route, the docs' included.
   await app.register(rateLimit, rateLimitOptions(deps.config));
   await app.register(requestMetrics);
-  await app.register(swagger, {
-    openapi: {
-      // 3.1: its schemas are JSON Schema 2020-12, so TypeBox's output (numeric
-      // exclusiveMinimum, `examples`, `const`) is valid as is.
-      openapi: '3.1.0',
-      info: { title: 'MwT job service', version: '0.1.0', description: API_DESCRIPTION },
-      tags: TAGS,
-      components: {
-        securitySchemes: {
-          [SECURITY_SCHEME]: { type: 'http', scheme: 'bearer', bearerFormat: 'mwt_<43 characters>', description: 'An API key (`npm run keys -- create`).' },
-        },
-      },
-    },
-    refResolver: {
-      // Name shared components after their $id (ErrorBody) rather than def-0.
-      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await registerOpenApi(app);
   await app.register(healthRoutes, deps);
   await app.register(uiRoutes);
   for (const routes of [modelRoutes, datasetRoutes]) await app.register(routes);

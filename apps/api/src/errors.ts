@@ -7,6 +7,7 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { isDatabaseUnavailable } from '@mwt/db';
 import { JOB_TYPES } from '@mwt/shared';
+import { UNAVAILABLE } from './schemas/common.js';
 
 /** An error whose message is safe to show the client as is, with the headers its status calls for. */
 export class HttpError extends Error {
@@ -67,8 +68,8 @@ function isRedisUnavailable(error: Error): boolean {
 
 /** What a backend outage tells the client: which one, and to come back; null for any other error. */
 function unavailable(error: Error): string | null {
-  if (isDatabaseUnavailable(error)) return 'PostgreSQL is unavailable; retry later';
-  if (isRedisUnavailable(error)) return 'Redis is unavailable; retry later';
+  if (isDatabaseUnavailable(error)) return UNAVAILABLE.postgres;
+  if (isRedisUnavailable(error)) return UNAVAILABLE.redis;
   return null;
 }
 

@@ -3,7 +3,7 @@
  * these models stay far below 2^53), Postgres enum spellings the API's, bytes are left out.
  */
 import type { ApiKeyRecord, EpochMetric, JobWithChildIds, Modularization, ModuleRecord, Run } from '@mwt/db';
-import { fromDbJobType } from '@mwt/shared';
+import { fromDbJobType, type JobParams, type JobResult, type JobType } from '@mwt/shared';
 import type { JobStatus, JobView } from './schemas/job.js';
 import type { ApiKeyView } from './schemas/keys.js';
 import type { MetricView, ModularizationView, ModuleView, RunView } from './schemas/resources.js';
@@ -19,13 +19,23 @@ export function toJobStatus(job: Pick<JobRow, 'id' | 'state' | 'progress' | 'pha
   return { id, state, progress, phase, epoch, totalEpochs, message, error };
 }
 
+/** A job's type with its params and result, each of that type's schema. */
+type StoredJob = { [T in JobType]: { type: T; params: JobParams<T>; result: JobResult<T> | null } }[JobType];
+
+/**
+ * The row's payload and result as the schemas of its type: this service wrote both (params validated
+ * against the type's schema, a result returned by the type's handler), so they are trusted as such.
+ */
+function storedJob(type: JobType, payload: JobWithChildIds['payload'], result: JobWithChildIds['result']): StoredJob {
+  return { type, params: payload, result } as StoredJob;
+}
+
 export function toJobView(job: JobRow, now = new Date()): JobView {
   const end = job.finishedAt ?? (job.state === 'running' ? now : null);
   const ids = (rows: { id: string }[]) => rows.map((r) => r.id);
   return {
-    type: fromDbJobType(job.type),
-    params: job.payload as Record<string, unknown>,
-    result: job.result,
+    ...storedJob(fromDbJobType(job.type), job.payload, job.result),
+    requestId: job.requestId,
     cancelRequested: job.cancelRequested,
     attempts: job.attempts,
     createdAt: job.createdAt.toISOString(),

@@ -1,16 +1,14 @@
 import { disposeModel } from '@mwt/core';
 import { SYSTEM_PRINCIPAL } from '@mwt/db';
-import type { JobParamsMap, JobType } from '@mwt/shared';
+import type { JobParamsMap, JobResultMap, JobType } from '@mwt/shared';
 import type { JobContext } from './context';
 import { DatasetCache } from './phases/datasets';
 import { modularizePhase } from './phases/modularize';
 import { reusePhase } from './phases/reuse';
 import { trainPhase } from './phases/train';
 
-/** What a job stores in Job.result: the ids to follow and the headline figures. */
-export type JobResult = Record<string, string | number | null>;
-
-type Handler<T extends JobType> = (ctx: JobContext, params: JobParamsMap[T]) => Promise<JobResult>;
+/** A job type's handler returns what its job stores in Job.result (@mwt/shared's result schema of the type). */
+type Handler<T extends JobType> = (ctx: JobContext, params: JobParamsMap[T]) => Promise<JobResultMap[T]>;
 
 /** One function per job type; each is a composition of idempotent phases. */
 export const HANDLERS: { [T in JobType]: Handler<T> } = {
@@ -68,7 +66,7 @@ export const HANDLERS: { [T in JobType]: Handler<T> } = {
   },
 };
 
-async function trainOnly(ctx: JobContext, kind: 'modular' | 'standard', params: JobParamsMap['train-standard']): Promise<JobResult> {
+async function trainOnly(ctx: JobContext, kind: 'modular' | 'standard', params: JobParamsMap['train-standard']): Promise<JobResultMap['train-standard']> {
   const run = await trainPhase(ctx, new DatasetCache(), kind, params, ctx.span(`train-${kind}`, 0, 100));
   disposeModel(run.model);
   const row = await ctx.db.runs.find(SYSTEM_PRINCIPAL, run.runId);

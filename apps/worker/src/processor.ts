@@ -1,10 +1,10 @@
 import { DelayedError, UnrecoverableError, type Job as BullJob } from 'bullmq';
 import { TrainingPaused, TrainingStopped } from '@mwt/core';
 import { isDatabaseUnavailable, SYSTEM_PRINCIPAL, type Database } from '@mwt/db';
-import { fromDbJobType, parseJobParams, type JobType, type QueuedJob } from '@mwt/shared';
+import { fromDbJobType, parseJobParams, type JobResultMap, type JobType, type QueuedJob } from '@mwt/shared';
 import { JobContext } from './context';
 import { InputError, ShuttingDown } from './errors';
-import { HANDLERS, type JobResult } from './handlers';
+import { HANDLERS } from './handlers';
 import { startHeartbeat } from './heartbeat';
 
 export interface ProcessorOptions {
@@ -87,7 +87,7 @@ async function runJob(db: Database, bullJob: BullJob<QueuedJob>, options: Proces
   const context = new JobContext(db, jobId, bullJob, () => options.isCancelled(jobId), options.isDraining, options.memoryBudgetMb);
   try {
     const params = parseParams(type, row.payload);
-    const handler = HANDLERS[type] as (ctx: JobContext, p: typeof params) => Promise<JobResult>;
+    const handler = HANDLERS[type] as (ctx: JobContext, p: typeof params) => Promise<JobResultMap[JobType]>;
     const result = await handler(context, params);
     await db.jobs.finish(jobId, 'completed', { result, progress: 100, message: null });
     return result;

@@ -10,7 +10,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '@mwt/shared';
 import { HttpError } from '../errors.js';
-import { errors } from '../schemas/common.js';
+import { RATE_LIMITED, UNAVAILABLE, errors } from '../schemas/common.js';
 import { hashSecret, isWellFormedSecret, type Scope } from './api-keys.js';
 import type { KeyCache } from './key-cache.js';
 import { UNAUTHENTICATED_ADMIN, allows, type Principal } from './principal.js';
@@ -36,6 +36,23 @@ function bearerSecret(header: string | undefined): string | null {
   return secret && isWellFormedSecret(secret) ? secret : null;
 }
 
+/**
+ * The statuses every route behind keys can answer, whatever it does: no key, the wrong scope, the rate
+ * limit, and PostgreSQL down (the key lookup needs it).
+ */
+function keyedRouteErrors(scope: Scope) {
+  return errors({
+    401: { missing: MISSING_KEY, invalid: INVALID_KEY },
+    403: insufficientScope(scope),
+    429: RATE_LIMITED,
+    503: UNAVAILABLE,
+  });
+}
+
+const MISSING_KEY = 'missing Authorization: Bearer <API key>';
+const INVALID_KEY = 'invalid or revoked API key';
+const insufficientScope = (scope: Scope) => `this API key lacks the ${scope} scope`;
+
 export function requireApiKeys(api: FastifyInstance, config: Config, keys: KeyCache): void {
   api.decorateRequest('principal', null);
 
@@ -47,7 +64,7 @@ export function requireApiKeys(api: FastifyInstance, config: Config, keys: KeyCa
     route.schema = {
       ...route.schema,
       security: [{ [SECURITY_SCHEME]: [scope] }],
-      response: { ...errors(401, 403, 429), ...(typeof responses === 'object' ? responses : {}) },
+      response: { ...keyedRouteErrors(scope), ...(typeof responses === 'object' ? responses : {}) },
     };
   });
 
@@ -67,12 +84,12 @@ export function requireApiKeys(api: FastifyInstance, config: Config, keys: KeyCa
   api.addHook('preParsing', async (request) => {
     if (!request.principal) {
       // RFC 6750: a bare challenge when no key was sent, invalid_token when one was.
-      if (!request.headers.authorization) throw new HttpError(401, 'missing Authorization: Bearer <API key>', { 'www-authenticate': CHALLENGE });
-      throw new HttpError(401, 'invalid or revoked API key', { 'www-authenticate': `${CHALLENGE}, error="invalid_token"` });
+      if (!request.headers.authorization) throw new HttpError(401, MISSING_KEY, { 'www-authenticate': CHALLENGE });
+      throw new HttpError(401, INVALID_KEY, { 'www-authenticate': `${CHALLENGE}, error="invalid_token"` });
     }
     const scope = request.routeOptions.config.scope;
     if (scope && !allows(request.principal, scope)) {
-      throw new HttpError(403, `this API key lacks the ${scope} scope`, {
+      throw new HttpError(403, insufficientScope(scope), {
         'www-authenticate': `${CHALLENGE}, error="insufficient_scope", scope="${scope}"`,
       });
     }

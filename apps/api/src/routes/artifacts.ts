@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { principalOf } from '../auth/principal.js';
 import { sendArtifact, type DownloadDeps } from '../download.js';
-import { DownloadResponses, IdParams, errors } from '../schemas/common.js';
+import { BAD_ID, DownloadHeaders, DownloadResponses, IdParams, errors, notFoundMessage } from '../schemas/common.js';
 
 const artifactRoutes: FastifyPluginAsyncTypebox<DownloadDeps> = async (app, deps) => {
   app.get(
@@ -12,8 +12,13 @@ const artifactRoutes: FastifyPluginAsyncTypebox<DownloadDeps> = async (app, deps
       schema: {
         tags: ['artifacts'],
         summary: 'Download an artifact (model weights, module set, module)',
+        operationId: 'downloadArtifact',
         params: IdParams,
-        response: { ...DownloadResponses, ...errors(400, 404, 416) },
+        headers: DownloadHeaders,
+        response: {
+          ...DownloadResponses,
+          ...errors({ 400: BAD_ID, 404: notFoundMessage('artifact'), 416: 'range bytes=5000000- is not satisfiable: the artifact has 48213 bytes' }),
+        },
       },
     },
     async (request, reply) => {

@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { DATASET_NAMES, datasetInfo, locateDatasetFiles, type DatasetName } from '@mwt/catalog';
-import { DatasetInfo, DatasetList } from '../schemas/catalog.js';
+import { DatasetList, type DatasetInfo } from '../schemas/catalog.js';
+import { RATE_LIMITED, errors, json, ref } from '../schemas/common.js';
 
 /** The data directory as the workers resolve it (MWT_DATA_DIR, else ./data). */
 function dataDir(): string {
@@ -42,11 +43,17 @@ function describeDataset(name: DatasetName, dir: string): DatasetInfo {
 }
 
 const datasetRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.addSchema(DatasetInfo);
-  app.addSchema(DatasetList);
   app.get(
     '/datasets',
-    { schema: { tags: ['catalog'], summary: 'Datasets: classes, shapes, sizes, default augmentation, availability on this host', response: { 200: DatasetList } } },
+    {
+      schema: {
+        tags: ['catalog'],
+        summary: 'Datasets: classes, shapes, sizes, default augmentation, availability on this host',
+        operationId: 'listDatasets',
+        security: [],
+        response: { 200: json(ref(DatasetList), 'Every dataset'), ...errors({ 429: RATE_LIMITED }) },
+      },
+    },
     async () => {
       const dir = dataDir();
       return { dataDir: dir, datasets: DATASET_NAMES.map((name) => describeDataset(name, dir)) };

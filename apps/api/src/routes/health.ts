@@ -1,26 +1,11 @@
 /** GET /healthz: liveness of the API and of what it depends on, for probes and compose. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
 import type { AppDeps } from '../deps.js';
+import { RATE_LIMITED, errors, json, ref } from '../schemas/common.js';
+import { Health } from '../schemas/health.js';
 import { withTimeout } from '../timeout.js';
 
 const CHECK_TIMEOUT_MS = 1_000;
-
-const Check = Type.Enum(['ok', 'down']);
-const Health = Type.Object(
-  {
-    status: Type.Enum(['ok', 'error']),
-    postgres: Check,
-    redis: Check,
-    message: Type.Optional(Type.String({ description: 'What is down, and why.' })),
-  },
-  {
-    examples: [
-      { status: 'ok', postgres: 'ok', redis: 'ok' },
-      { status: 'error', postgres: 'ok', redis: 'down', message: 'redis: ping timed out after 1000 ms' },
-    ],
-  },
-);
 
 /** Prisma errors span several lines, the cause in the last one: keep just that. */
 function brief(reason: unknown): string {
@@ -31,7 +16,21 @@ function brief(reason: unknown): string {
 const healthRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { db, redis }) => {
   app.get(
     '/healthz',
-    { schema: { tags: ['health'], summary: 'Health of the API, Postgres and Redis', response: { 200: Health, 503: Health } } },
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'Health of the API, Postgres and Redis',
+        operationId: 'getHealth',
+        security: [],
+        response: {
+          200: json(ref(Health), 'PostgreSQL and Redis answer', { examples: { ok: { summary: 'All up', value: { status: 'ok', postgres: 'ok', redis: 'ok' } } } }),
+          503: json(ref(Health), 'PostgreSQL or Redis does not answer (within 1 s)', {
+            examples: { redisDown: { summary: 'Redis down', value: { status: 'error', postgres: 'ok', redis: 'down', message: 'redis: ping timed out after 1000 ms' } } },
+          }),
+          ...errors({ 429: RATE_LIMITED }),
+        },
+      },
+    },
     async (_request, reply) => {
       // Each check is bounded, so a hung backend yields 503 rather than a hung probe.
       const [pg, rd] = await Promise.allSettled([

@@ -8,7 +8,7 @@ import { notFound } from '../errors.js';
 import { streamJob } from '../jobs/event-stream.js';
 import { ProgressHub } from '../jobs/progress-hub.js';
 import { isStreamId } from '../jobs/stream-ids.js';
-import { IdParams, errors } from '../schemas/common.js';
+import { BAD_ID, IdParams, errors, notFoundMessage } from '../schemas/common.js';
 import { SseDescription } from '../schemas/job.js';
 import { toJobStatus } from '../views.js';
 
@@ -32,20 +32,21 @@ const jobEventRoutes: FastifyPluginAsyncTypebox<JobEventRouteOptions> = async (a
         tags: ['jobs'],
         summary: "Stream a job's progress (Server-Sent Events)",
         description: SseDescription,
+        operationId: 'streamJobEvents',
         params: IdParams,
         headers: Type.Object({
           'last-event-id': Type.Optional(Type.String({ maxLength: 64, description: 'The id of the last event received: a reconnecting client gets the metrics events it missed.' })),
         }),
         response: {
           200: {
-            description: SseDescription,
+            description: 'The event stream, until the job ends (or the key is revoked)',
             content: {
               'text/event-stream': {
                 schema: Type.String({ examples: ['retry: 2000\nevent: state\nid: 1764118800000-0\ndata: {"id":"…","state":"running","progress":40}\n\n'] }),
               },
             },
           },
-          ...errors(400, 404),
+          ...errors({ 400: BAD_ID, 404: notFoundMessage('job') }),
         },
       },
     },

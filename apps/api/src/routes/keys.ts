@@ -4,7 +4,7 @@ import { createApiKey, listApiKeys, revokeApiKey } from '../auth/api-keys.js';
 import type { KeyCache } from '../auth/key-cache.js';
 import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
-import { IdParams, errors } from '../schemas/common.js';
+import { BAD_ID, HEADERS, IdParams, errors, json, notFoundMessage, ref } from '../schemas/common.js';
 import { ApiKeyList, ApiKeyView, CreateApiKeyBody, CreatedApiKey } from '../schemas/keys.js';
 import { toApiKeyView } from '../views.js';
 
@@ -22,8 +22,12 @@ const keyRoutes: FastifyPluginAsyncTypebox<KeyRouteOptions> = async (app, { db, 
         tags: ['keys'],
         summary: 'Create an API key',
         description: 'The response carries the secret (`key`); it is stored hashed and never shown again.',
-        body: CreateApiKeyBody,
-        response: { 201: CreatedApiKey, ...errors(400) },
+        operationId: 'createApiKey',
+        body: ref(CreateApiKeyBody),
+        response: {
+          201: json(ref(CreatedApiKey), 'The key, with its secret (this once)', { headers: HEADERS.noStore }),
+          ...errors({ 400: { scope: 'body/scopes/0 must be one of: read, submit, admin', name: 'body/name is required' }, 413: 'Request body is too large', 415: 'Unsupported Media Type' }),
+        },
       },
     },
     async (request, reply) => {
@@ -34,7 +38,10 @@ const keyRoutes: FastifyPluginAsyncTypebox<KeyRouteOptions> = async (app, { db, 
 
   app.get(
     '/keys',
-    { config: { scope: 'admin' }, schema: { tags: ['keys'], summary: 'List API keys (revoked ones too)', response: { 200: ApiKeyList } } },
+    {
+      config: { scope: 'admin' },
+      schema: { tags: ['keys'], summary: 'List API keys (revoked ones too)', operationId: 'listApiKeys', response: { 200: json(ref(ApiKeyList), 'Every key, newest first') } },
+    },
     async () => ({ items: (await listApiKeys(db)).map(toApiKeyView) }),
   );
 
@@ -47,8 +54,9 @@ const keyRoutes: FastifyPluginAsyncTypebox<KeyRouteOptions> = async (app, { db, 
         summary: 'Revoke an API key',
         description:
           "Takes effect at once in this API process, and in others within their key-cache TTL (5 s); the key's open event streams end with an `error` event at their next poll (1 s) after that. Revoking twice keeps the first date.",
+        operationId: 'revokeApiKey',
         params: IdParams,
-        response: { 200: ApiKeyView, ...errors(400, 404) },
+        response: { 200: json(ref(ApiKeyView), 'The key, revoked'), ...errors({ 400: BAD_ID, 404: notFoundMessage('API key') }) },
       },
     },
     async (request) => {

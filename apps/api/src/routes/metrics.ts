@@ -121,8 +121,14 @@ const metricsRoutes: FastifyPluginAsync<AppDeps> = async (app, { db, queue, redi
       schema: {
         tags: ['health'],
         summary: 'Prometheus metrics (text format 0.0.4)',
+        operationId: 'getMetrics',
         description: 'HTTP request durations by route and status, BullMQ queue counts, jobs by type and state, training samples/s per worker, process metrics.',
-        response: { 200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: Type.String() } } } },
+        response: {
+          200: {
+            description: 'Prometheus text format 0.0.4',
+            content: { 'text/plain': { schema: Type.String({ examples: ['# HELP mwt_jobs Jobs in PostgreSQL by type and state.\n# TYPE mwt_jobs gauge\nmwt_jobs{type="pipeline",state="completed"} 3\n'] }) } },
+          },
+        },
       },
     },
     async (_request, reply) => {

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { principalOf, type Principal } from '../auth/principal.js';
 import { sendArtifact, type DownloadDeps } from '../download.js';
 import { HttpError, notFound } from '../errors.js';
-import { DownloadResponses, IdParams, errors } from '../schemas/common.js';
+import { BAD_ID, DownloadHeaders, DownloadResponses, IdParams, EXAMPLE_ID, errors, json, notFoundMessage, ref } from '../schemas/common.js';
 import { ModularizationView, ModuleView } from '../schemas/resources.js';
 import { toModularizationView, toModuleView } from '../views.js';
 
@@ -22,8 +22,9 @@ const moduleRoutes: FastifyPluginAsyncTypebox<DownloadDeps> = async (app, deps) 
       schema: {
         tags: ['modules'],
         summary: 'Get a modularization (threshold, KRR, cohesion, coupling, layers) and its module ids',
+        operationId: 'getModularization',
         params: IdParams,
-        response: { 200: ModularizationView, ...errors(400, 404) },
+        response: { 200: json(ref(ModularizationView), 'The modularization'), ...errors({ 400: BAD_ID, 404: notFoundMessage('modularization') }) },
       },
     },
     async (request) => {
@@ -39,7 +40,13 @@ const moduleRoutes: FastifyPluginAsyncTypebox<DownloadDeps> = async (app, deps) 
     '/modules/:id',
     {
       config: { scope: 'read' },
-      schema: { tags: ['modules'], summary: 'Get a module', params: IdParams, response: { 200: ModuleView, ...errors(400, 404) } },
+      schema: {
+        tags: ['modules'],
+        summary: 'Get a module',
+        operationId: 'getModule',
+        params: IdParams,
+        response: { 200: json(ref(ModuleView), 'The module'), ...errors({ 400: BAD_ID, 404: notFoundMessage('module') }) },
+      },
     },
     async (request) => toModuleView(await requireModule(request.params.id, principalOf(request))),
   );
@@ -51,8 +58,18 @@ const moduleRoutes: FastifyPluginAsyncTypebox<DownloadDeps> = async (app, deps) 
       schema: {
         tags: ['modules'],
         summary: "Download a module's artifact",
+        description: 'A tar of `model.json`, `weights.bin` and `metadata.json`: see the README, "Using a downloaded module".',
+        operationId: 'downloadModule',
         params: IdParams,
-        response: { ...DownloadResponses, ...errors(400, 404, 416) },
+        headers: DownloadHeaders,
+        response: {
+          ...DownloadResponses,
+          ...errors({
+            400: BAD_ID,
+            404: { unknown: notFoundMessage('module'), noArtifact: `module ${EXAMPLE_ID} has no artifact` },
+            416: 'range bytes=5000000- is not satisfiable: the artifact has 48213 bytes',
+          }),
+        },
       },
     },
     async (request, reply) => {

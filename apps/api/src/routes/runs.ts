@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { principalOf, type Principal } from '../auth/principal.js';
 import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
-import { IdParams, errors } from '../schemas/common.js';
+import { BAD_ID, IdParams, errors, json, notFoundMessage, ref } from '../schemas/common.js';
 import { ModuleList, RunMetrics, RunView } from '../schemas/resources.js';
 import { toMetricView, toModuleView, toRunView } from '../views.js';
 
@@ -16,7 +16,16 @@ const runRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { db }) => {
 
   app.get(
     '/runs/:id',
-    { config: { scope: 'read' }, schema: { tags: ['runs'], summary: 'Get a training run', params: IdParams, response: { 200: RunView, ...errors(400, 404) } } },
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['runs'],
+        summary: 'Get a training run',
+        operationId: 'getRun',
+        params: IdParams,
+        response: { 200: json(ref(RunView), 'The run'), ...errors({ 400: BAD_ID, 404: notFoundMessage('run') }) },
+      },
+    },
     async (request) => toRunView(await requireRun(request.params.id, principalOf(request))),
   );
 
@@ -27,8 +36,9 @@ const runRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { db }) => {
       schema: {
         tags: ['runs'],
         summary: 'Per-epoch history of a run (every series), by epoch',
+        operationId: 'getRunMetrics',
         params: IdParams,
-        response: { 200: RunMetrics, ...errors(400, 404) },
+        response: { 200: json(ref(RunMetrics), "The run's metrics, one entry per finished epoch"), ...errors({ 400: BAD_ID, 404: notFoundMessage('run') }) },
       },
     },
     async (request) => {
@@ -46,8 +56,9 @@ const runRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { db }) => {
       schema: {
         tags: ['runs', 'modules'],
         summary: "Modules of the run's modularizations",
+        operationId: 'listRunModules',
         params: IdParams,
-        response: { 200: ModuleList, ...errors(400, 404) },
+        response: { 200: json(ref(ModuleList), 'The modules, oldest first'), ...errors({ 400: BAD_ID, 404: notFoundMessage('run') }) },
       },
     },
     async (request) => {

@@ -1,5 +1,6 @@
 /** GET /models and GET /datasets: what the service offers, computed from @mwt/catalog. */
 import Type, { type Static } from 'typebox';
+import { ref } from './common.js';
 import { AUGMENTATIONS, DATASET_NAMES, MODEL_NAMES } from '@mwt/catalog';
 
 const Shape = Type.Array(Type.Integer({ minimum: 1 }), { minItems: 3, maxItems: 3, description: '[height, width, channels]' });
@@ -24,13 +25,10 @@ export const ModelInfo = Type.Object(
     withoutMasks: Cost,
     standard: Type.Object({ ...Cost.properties, description: Type.String({ description: 'What the standard baseline is.' }) }),
   },
-  { $id: 'ModelInfo' },
+  { $id: 'Model', description: 'A model of the zoo, with its costs on one dataset.' },
 );
 
-export const ModelList = Type.Object(
-  { models: Type.Array(Type.Ref('ModelInfo')) },
-  { $id: 'ModelList' },
-);
+export const ModelList = Type.Object({ models: Type.Array(ref(ModelInfo)) }, { $id: 'ModelList' });
 
 export const ModelsQuery = Type.Object(
   { dataset: Type.Optional(Type.Enum(DATASET_NAMES, { default: 'cifar10', description: 'Dataset whose input shape and classes the parameters and FLOPs are computed for.' })) },
@@ -61,10 +59,13 @@ export const DatasetInfo = Type.Object(
       }),
     ),
   },
-  { $id: 'DatasetInfo' },
+  { $id: 'Dataset', description: 'A dataset: classes, shapes, sizes, and whether this host has its files.' },
 );
 
-export const DatasetList = Type.Object({ dataDir: Type.String({ description: 'The data directory (MWT_DATA_DIR, else ./data).' }), datasets: Type.Array(Type.Ref('DatasetInfo')) }, { $id: 'DatasetList' });
+export const DatasetList = Type.Object({ dataDir: Type.String({ description: 'The data directory (MWT_DATA_DIR, else ./data).' }), datasets: Type.Array(ref(DatasetInfo)) }, { $id: 'DatasetList' });
 
 export type ModelInfo = Static<typeof ModelInfo>;
 export type DatasetInfo = Static<typeof DatasetInfo>;
+
+/** Every component of this file, for app.addSchema. */
+export const CATALOG_COMPONENTS = [ModelInfo, ModelList, DatasetInfo, DatasetList];

@@ -1,7 +1,7 @@
 /** API keys as the admin routes show them: never the secret, except once in the creation response. */
 import Type, { type Static } from 'typebox';
 import { MAX_NAME_LENGTH, SCOPES } from '../auth/api-keys.js';
-import { DateTime, Nullable, Uuid } from './common.js';
+import { DateTime, Nullable, Uuid, ref } from './common.js';
 
 const Scopes = Type.Array(Type.Enum(SCOPES), {
   minItems: 1,
@@ -23,15 +23,15 @@ const example = {
   id: KEY_ID, name: 'ci', prefix: 'mwt_Xq3vT9aL', scopes: ['read', 'submit'], createdAt: '2026-11-25T10:00:00.000Z', revokedAt: null, lastUsedAt: null,
 };
 
-export const ApiKeyView = Type.Object(fields, { examples: [example] });
+export const ApiKeyView = Type.Object(fields, { $id: 'ApiKey', examples: [example] });
 export type ApiKeyView = Static<typeof ApiKeyView>;
 
 export const CreatedApiKey = Type.Object(
   { ...fields, key: Type.String({ description: 'The secret, for `Authorization: Bearer <key>`: shown in this response only.' }) },
-  { examples: [{ ...example, key: 'mwt_Xq3vT9aL0cW8mRk2Jp5yHn7dBf4sGz1uVe6tYa9oQiE' }] },
+  { $id: 'CreatedApiKey', examples: [{ ...example, key: 'mwt_Xq3vT9aL0cW8mRk2Jp5yHn7dBf4sGz1uVe6tYa9oQiE' }] },
 );
 
-export const ApiKeyList = Type.Object({ items: Type.Array(ApiKeyView) }, { examples: [{ items: [example] }] });
+export const ApiKeyList = Type.Object({ items: Type.Array(ref(ApiKeyView)) }, { $id: 'ApiKeyList', examples: [{ items: [example] }] });
 
 export const CreateApiKeyBody = Type.Object(
   {
@@ -39,5 +39,8 @@ export const CreateApiKeyBody = Type.Object(
     name: Type.String({ minLength: 1, maxLength: MAX_NAME_LENGTH, pattern: '^[^\\x00-\\x1f\\x7f]+$', description: 'What the key is for (shown in lists).' }),
     scopes: Scopes,
   },
-  { additionalProperties: false, examples: [{ name: 'ci', scopes: ['read', 'submit'] }] },
+  { $id: 'ApiKeyRequest', additionalProperties: false, examples: [{ name: 'ci', scopes: ['read', 'submit'] }] },
 );
+
+/** Every component of this file, for app.addSchema. */
+export const KEY_COMPONENTS = [ApiKeyView, CreatedApiKey, ApiKeyList, CreateApiKeyBody];

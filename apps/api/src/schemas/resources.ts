@@ -1,7 +1,7 @@
 /** Runs, metrics, modularizations and modules as the API shows them. */
 import Type, { type Static } from 'typebox';
 import { JobState } from '@mwt/shared';
-import { DateTime, Nullable, Uuid } from './common.js';
+import { DateTime, Nullable, Uuid, ref } from './common.js';
 
 const Count = (description?: string) => Nullable(Type.Integer({ minimum: 0, description }));
 const Fraction = (description?: string) => Nullable(Type.Number({ description }));
@@ -19,7 +19,7 @@ export const RunView = Type.Object(
     kind: Type.Enum(['modular', 'standard', 'module']),
     dataset: Type.String(),
     model: Type.String(),
-    config: Type.Record(Type.String(), Type.Unknown(), { description: 'Training configuration the worker used.' }),
+    config: Type.Record(Type.String(), Type.Unknown(), { description: "The params of the job phase that trained it (a training job's, a pipeline's, or a reuse's fine-tuning)." }),
     status: JobState,
     backend: Nullable(Type.String({ description: 'tfjs backend, e.g. wasm or tensorflow.' })),
     epochsDone: Type.Integer({ minimum: 0 }),
@@ -34,6 +34,7 @@ export const RunView = Type.Object(
     links: Type.Object({ self: Link, job: Link, metrics: Link, modules: Link, model: Nullable(Link) }),
   },
   {
+    $id: 'Run',
     examples: [
       {
         id: RUN_ID, jobId: JOB_ID, kind: 'modular', dataset: 'mnist', model: 'simcnn-small',
@@ -61,12 +62,13 @@ export const MetricView = Type.Object({
   batchCoupling: Fraction(),
   durationMs: Type.Integer(),
   createdAt: DateTime(),
-});
+}, { $id: 'Metric', description: 'One epoch of a run: every series.' });
 export type MetricView = Static<typeof MetricView>;
 
 export const RunMetrics = Type.Object(
-  { runId: Uuid(), metrics: Type.Array(MetricView, { description: 'One entry per epoch, ascending.' }) },
+  { runId: Uuid(), metrics: Type.Array(ref(MetricView), { description: 'One entry per epoch, ascending.' }) },
   {
+    $id: 'RunMetrics',
     examples: [
       {
         runId: RUN_ID,
@@ -105,6 +107,7 @@ export const ModuleView = Type.Object(
     links: Type.Object({ self: Link, download: Nullable(Link), modularization: Link, run: Nullable(Link) }),
   },
   {
+    $id: 'Module',
     examples: [
       {
         id: MODULE_ID, jobId: JOB_ID, modularizationId: MODZ_ID, kind: 'class', classes: [3], keptKernels: 40,
@@ -118,7 +121,7 @@ export const ModuleView = Type.Object(
 );
 export type ModuleView = Static<typeof ModuleView>;
 
-export const ModuleList = Type.Object({ items: Type.Array(ModuleView) }, { examples: [{ items: [] }] });
+export const ModuleList = Type.Object({ items: Type.Array(ref(ModuleView)) }, { $id: 'ModuleList', examples: [{ items: [] }] });
 
 export const ModularizationView = Type.Object(
   {
@@ -129,7 +132,15 @@ export const ModularizationView = Type.Object(
     krr: Type.Number({ description: 'Kernel retention rate averaged over class modules.' }),
     cohesion: Type.Number(),
     coupling: Type.Number(),
-    layers: Type.Unknown({ description: 'Per conv layer: name and kernel counts.' }),
+    layers: Type.Array(
+      Type.Object({
+        name: Type.String({ description: 'The masked layer.' }),
+        kernels: Type.Integer({ description: 'Its kernels (output channels).' }),
+        // Optional: rows written before it was stored have none, and a missing required field is a 500 at serialization.
+        offset: Type.Optional(Type.Integer({ description: "Where its kernels start in a module's mask." })),
+      }),
+      { description: 'The masked layers, in order.' },
+    ),
     artifactId: Nullable(Uuid()),
     wallMs: Type.Integer(),
     createdAt: DateTime(),
@@ -137,10 +148,11 @@ export const ModularizationView = Type.Object(
     links: Type.Object({ self: Link, job: Link, run: Link, modules: Link, download: Nullable(Link) }),
   },
   {
+    $id: 'Modularization',
     examples: [
       {
         id: MODZ_ID, jobId: JOB_ID, runId: RUN_ID, threshold: 0.9, krr: 0.35, cohesion: 0.88, coupling: 0.12,
-        layers: [{ name: 'conv1', kernels: 4 }], artifactId: null, wallMs: 1200, createdAt: '2026-11-25T10:02:00.000Z',
+        layers: [{ name: 'conv1', kernels: 4, offset: 0 }], artifactId: null, wallMs: 1200, createdAt: '2026-11-25T10:02:00.000Z',
         modules: [MODULE_ID],
         links: { self: `/modularizations/${MODZ_ID}`, job: `/jobs/${JOB_ID}`, run: `/runs/${RUN_ID}`, modules: `/runs/${RUN_ID}/modules`, download: null },
       },
@@ -148,3 +160,6 @@ export const ModularizationView = Type.Object(
   },
 );
 export type ModularizationView = Static<typeof ModularizationView>;
+
+/** Every component of this file, for app.addSchema. */
+export const RESOURCE_COMPONENTS = [RunView, MetricView, RunMetrics, ModuleView, ModuleList, ModularizationView];

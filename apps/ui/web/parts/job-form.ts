@@ -27,20 +27,37 @@ export interface JobTypeSchema {
 }
 
 interface OpenApiDoc {
-  paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { oneOf?: BranchSchema[] } }> } }>>;
+  paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: Ref }> } }>>;
+  components: { schemas: Record<string, unknown> };
+}
+interface Ref {
+  $ref?: string;
 }
 interface BranchSchema {
-  properties: { type: { enum?: string[]; const?: string }; params?: { properties?: Record<string, FieldSchema>; required?: string[] } };
+  properties: { type: { enum?: string[]; const?: string }; params?: Ref & { properties?: Record<string, FieldSchema>; required?: string[] } };
+}
+interface UnionSchema {
+  oneOf?: Ref[];
+}
+
+/** The body's schemas are components (`#/components/schemas/JobRequest`, one branch per job type, one params schema each). */
+function resolve<T>(doc: OpenApiDoc, schema: Ref | undefined): T | undefined {
+  const name = schema?.$ref?.split('/').at(-1);
+  return (name ? doc.components.schemas[name] : schema) as T | undefined;
 }
 
 export async function loadJobSchemas(): Promise<JobTypeSchema[]> {
   const doc = await getJson<OpenApiDoc>('/docs/json');
-  const branches = doc.paths['/jobs']?.post?.requestBody?.content['application/json']?.schema.oneOf ?? [];
-  return branches.map((branch) => ({
-    type: branch.properties.type.const ?? branch.properties.type.enum?.[0] ?? '?',
-    required: branch.properties.params?.required ?? [],
-    fields: Object.entries(branch.properties.params?.properties ?? {}),
-  }));
+  const body = resolve<UnionSchema>(doc, doc.paths['/jobs']?.post?.requestBody?.content['application/json']?.schema);
+  const branches = (body?.oneOf ?? []).flatMap((ref) => resolve<BranchSchema>(doc, ref) ?? []);
+  return branches.map((branch) => {
+    const params = resolve<{ properties?: Record<string, FieldSchema>; required?: string[] }>(doc, branch.properties.params);
+    return {
+      type: branch.properties.type.const ?? branch.properties.type.enum?.[0] ?? '?',
+      required: params?.required ?? [],
+      fields: Object.entries(params?.properties ?? {}),
+    };
+  });
 }
 
 /** The params field a validation message names: `body/params/epochs ...`, `params.runId: ...`. */

@@ -1,11 +1,12 @@
 /**
- * Job payloads. Each TypeBox schema here is at once the HTTP validator (ajv in Fastify),
- * the OpenAPI document (@fastify/swagger) and the TypeScript type (Static<>), so the three
- * cannot drift apart. The worker reads the stored, defaults-applied params back with
+ * Job params, per job type. Each TypeBox schema here is at once the HTTP validator (ajv in Fastify),
+ * the OpenAPI component named by its $id (@fastify/swagger) and the TypeScript type (Static<>), so the
+ * three cannot drift apart. The worker reads the stored, defaults-applied params back with
  * parseJobParams().
  */
 import Type, { type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
+import type { JobType } from './job-types.js';
 import { AUGMENTATIONS, DATASETS, DATASET_NAMES, MODEL_NAMES, PAPER_DEFAULTS, type DatasetName } from '@mwt/catalog';
 
 const Uuid = (description: string) => Type.String({ format: 'uuid', description });
@@ -60,18 +61,18 @@ const threshold = dflt(
 const closed = { additionalProperties: false } as const;
 
 export const TrainStandardParams = Type.Object(trainProperties, {
-  ...closed,
+  $id: 'TrainStandardParams', ...closed,
   examples: [{ dataset: 'mnist', model: 'simcnn-small', epochs: 5, trainLimit: 2000 }],
 });
 
 export const TrainModularParams = Type.Object(
   { ...trainProperties, ...mwtProperties },
-  { ...closed, examples: [{ dataset: 'mnist', model: 'simcnn-small', epochs: 5, alpha: 0.5, beta: 1.5 }] },
+  { $id: 'TrainModularParams', ...closed, examples: [{ dataset: 'mnist', model: 'simcnn-small', epochs: 5, alpha: 0.5, beta: 1.5 }] },
 );
 
 export const ModularizeParams = Type.Object(
   { runId: Uuid('A completed modular run (train-modular or pipeline).'), threshold },
-  { ...closed, examples: [{ runId: '0b7c2a4e-3f4d-4a8e-9a57-2f0d7c1e9b11', threshold: 0.9 }] },
+  { $id: 'ModularizeParams', ...closed, examples: [{ runId: '0b7c2a4e-3f4d-4a8e-9a57-2f0d7c1e9b11', threshold: 0.9 }] },
 );
 
 export const ReuseParams = Type.Object(
@@ -84,7 +85,7 @@ export const ReuseParams = Type.Object(
     seed: trainProperties.seed,
     standardRunId: Type.Optional(Uuid('Completed standard run on the same dataset, evaluated on the same sub-task for comparison.')),
   },
-  { ...closed, examples: [{ modularizationId: '5d1f9e0a-8c3b-4b6e-a0f2-9e4c7d2b1a33', targetClasses: [0, 1], epochs: 10 }] },
+  { $id: 'ReuseParams', ...closed, examples: [{ modularizationId: '5d1f9e0a-8c3b-4b6e-a0f2-9e4c7d2b1a33', targetClasses: [0, 1], epochs: 10 }] },
 );
 
 export const PipelineParams = Type.Object(
@@ -96,11 +97,8 @@ export const PipelineParams = Type.Object(
     reuseEpochs: dflt(Type.Integer({ minimum: 1, maximum: 200, default: PAPER_DEFAULTS.reuseEpochs })),
     reuseLr: dflt(Type.Number({ exclusiveMinimum: 0, maximum: 10, default: PAPER_DEFAULTS.reuseLr })),
   },
-  { ...closed, examples: [{ dataset: 'mnist', epochs: 3, trainLimit: 2000, targetClasses: [3, 8] }] },
+  { $id: 'PipelineParams', ...closed, examples: [{ dataset: 'mnist', epochs: 3, trainLimit: 2000, targetClasses: [3, 8] }] },
 );
-
-export const JOB_TYPES = ['train-modular', 'train-standard', 'modularize', 'reuse', 'pipeline'] as const;
-export type JobType = (typeof JOB_TYPES)[number];
 
 export const JOB_PARAMS = {
   'train-modular': TrainModularParams,
@@ -127,37 +125,6 @@ export interface JobParamsMap {
 }
 export type JobParams<T extends JobType = JobType> = JobParamsMap[T];
 
-/** Job types whose params may be omitted because every field has a default. */
-const PARAMS_OPTIONAL = new Set<JobType>(['train-modular', 'train-standard', 'pipeline']);
-
-const branch = <T extends JobType>(type: T) =>
-  Type.Object(
-    { type: Type.Literal(type), params: PARAMS_OPTIONAL.has(type) ? Type.Optional(JOB_PARAMS[type]) : JOB_PARAMS[type] },
-    closed,
-  );
-
-const CreateJobUnion = Type.Union(JOB_TYPES.map(branch));
-
-/**
- * Body of POST /jobs. `oneOf` + `discriminator` (rather than TypeBox's `anyOf`) makes ajv
- * validate only the branch named by `type`, so errors name the offending field of that
- * branch instead of listing every branch's failures; OpenAPI reads the same keywords.
- */
-export const CreateJobBody = Type.Unsafe<{ type: JobType; params?: Record<string, unknown> }>({
-  type: 'object',
-  required: ['type'],
-  discriminator: { propertyName: 'type' },
-  oneOf: CreateJobUnion.anyOf,
-  description: 'A job: `type` selects the params schema; omitted params take their defaults.',
-  examples: [
-    { type: 'train-modular', params: { dataset: 'mnist', epochs: 5, trainLimit: 2000 } },
-    { type: 'modularize', params: { runId: '0b7c2a4e-3f4d-4a8e-9a57-2f0d7c1e9b11' } },
-    { type: 'reuse', params: { modularizationId: '5d1f9e0a-8c3b-4b6e-a0f2-9e4c7d2b1a33', targetClasses: [0, 1] } },
-    { type: 'pipeline' },
-  ],
-});
-export type CreateJobBody = Static<typeof CreateJobUnion>;
-
 /** Fills in every default (mutating a clone), so the stored payload is complete. */
 export function withDefaults<T extends JobType>(type: T, params: unknown): JobParams<T> {
   return Value.Default(JOB_PARAMS[type], Value.Clone(params ?? {})) as JobParams<T>;
@@ -182,11 +149,6 @@ export function parseJobParams<T extends JobType>(type: T, payload: unknown): Jo
   return params;
 }
 
-/** Postgres enum values cannot contain '-': train-modular <-> train_modular. */
-export type DbJobType = 'train_modular' | 'train_standard' | 'modularize' | 'reuse' | 'pipeline';
-export const toDbJobType = (type: JobType): DbJobType => type.replace('-', '_') as DbJobType;
-export const fromDbJobType = (type: DbJobType): JobType => type.replace('_', '-') as JobType;
-
 /**
  * Cross-field check JSON Schema cannot express: class ids must exist in the dataset.
  * Returns a message naming the offending element, or null.
@@ -198,57 +160,3 @@ export function checkTargetClasses(field: string, dataset: DatasetName, classes:
   return `${field}[${bad}]: class ${classes[bad]} does not exist in ${dataset} (${numClasses} classes)`;
 }
 
-export const JOB_STATES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
-export const JobState = Type.Enum(JOB_STATES, { description: 'queued -> running -> completed | failed | cancelled' });
-export type JobState = Static<typeof JobState>;
-export const FINISHED_STATES: readonly JobState[] = ['completed', 'failed', 'cancelled'];
-
-/** What workers publish with job.updateProgress() and mirror into the Job row. */
-export const Progress = Type.Object(
-  {
-    percent: Type.Number({ minimum: 0, maximum: 100 }),
-    phase: Type.String({ description: 'e.g. loading, train-modular, modularize, reuse' }),
-    epoch: Type.Optional(Type.Integer({ minimum: 0 })),
-    totalEpochs: Type.Optional(Type.Integer({ minimum: 0 })),
-    batch: Type.Optional(Type.Integer({ minimum: 0 })),
-    totalBatches: Type.Optional(Type.Integer({ minimum: 0 })),
-    message: Type.Optional(Type.String()),
-  },
-  { examples: [{ percent: 42.5, phase: 'train-modular', epoch: 3, totalEpochs: 5, batch: 10, totalBatches: 16 }] },
-);
-export type Progress = Static<typeof Progress>;
-
-/** BullMQ job data: only the id; the worker reads the payload from Postgres (single source of truth). */
-export interface QueuedJob {
-  jobId: string;
-}
-
-/**
- * A job row's BullMQ entry, as the API enqueues it and a worker's reconciler enqueues it again: named
- * by its type and keyed by the row's id, so the worker finds the row, DELETE finds the entry, and
- * BullMQ ignores a second add of the same job.
- */
-export function queueEntry(id: string, type: DbJobType): { name: JobType; data: QueuedJob; opts: { jobId: string } } {
-  return { name: fromDbJobType(type), data: { jobId: id }, opts: { jobId: id } };
-}
-
-/**
- * BullMQ options of every queued job: transient failures (a database blip, a killed worker) are
- * retried with exponential backoff; phases are idempotent, so a retry resumes from the last
- * checkpoint. Invalid input fails once (the worker throws UnrecoverableError). Finished jobs are
- * trimmed from Redis: PostgreSQL keeps the record.
- */
-export const QUEUED_JOB_OPTIONS = {
-  attempts: 3,
-  backoff: { type: 'exponential', delay: 5_000 },
-  removeOnComplete: 1_000,
-  removeOnFail: 5_000,
-} as const;
-
-/**
- * Redis pub/sub channel on which the API publishes ids of running jobs to cancel. Named from the
- * deployment's queue prefix and name: deployments sharing a Redis must not hear each other.
- */
-export function cancelChannel(config: { queuePrefix: string; queueName: string }): string {
-  return `${config.queuePrefix}:${config.queueName}:cancel`;
-}
