@@ -7,6 +7,7 @@ import { InputError, ShuttingDown } from './errors';
 import { finish } from './finish';
 import { HANDLERS } from './handlers';
 import { startHeartbeat } from './heartbeat';
+import type { EpochMetricsPublisher } from './live-events';
 
 export interface ProcessorOptions {
   /** True once the API asked to cancel the job. */
@@ -25,6 +26,8 @@ export interface ProcessorOptions {
   workerName: string;
   /** The worker's log: says when and why a job went back to the queue (and which job). */
   log: (message: string, jobId?: string) => void;
+  /** Where finished epochs' metrics go live (the API's event streams). */
+  epochMetrics: EpochMetricsPublisher;
 }
 
 /** How long a job waits in the queue while Postgres cannot be reached before a worker tries it again. */
@@ -88,7 +91,7 @@ async function runJob(prisma: PrismaClient, bullJob: BullJob<QueuedJob>, options
   const stopHeartbeat = startHeartbeat(prisma, jobId, options.heartbeatMs, () => options.requestCancel(jobId));
   const stopWatching = options.watchCancellation(jobId);
   const type: JobType = fromDbJobType(row.type);
-  const context = new JobContext(prisma, jobId, bullJob, () => options.isCancelled(jobId), options.isDraining, options.memoryBudgetMb);
+  const context = new JobContext(prisma, jobId, bullJob, () => options.isCancelled(jobId), options.isDraining, options.memoryBudgetMb, options.epochMetrics);
   try {
     const params = parseParams(type, row.payload);
     const handler = HANDLERS[type] as (ctx: JobContext, p: typeof params) => Promise<Prisma.InputJsonObject>;

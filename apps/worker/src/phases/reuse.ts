@@ -1,7 +1,7 @@
 import { disposeModel, maskToString, reuseForSubTask, subTaskMask, type Dataset, type Model, type Modularization } from '@mwt/core';
 import type { ReuseParams } from '@mwt/shared';
 import type { JobContext, PhaseProgress } from '../context';
-import { epochMetricsData, publishEpochMetrics } from '../live-events';
+import { epochMetricsData } from '../live-events';
 import { InputError } from '../errors';
 import { loadModel, storeModel } from '../store';
 import { augmentOf, dataSpecOf, type DatasetCache } from './datasets';
@@ -58,7 +58,7 @@ export async function reusePhase(ctx: JobContext, datasets: DatasetCache, params
         ...progress.trainerCallbacks(params.epochs),
         onEpoch: async (metrics) => {
           await prisma.epochMetric.upsert({ where: { runId_epoch: { runId: run.id, epoch: metrics.epoch } }, create: { runId: run.id, ...metrics }, update: metrics });
-          publishEpochMetrics(jobId, epochMetricsData(run.id, 'module', metrics), null);
+          ctx.publishEpochMetrics(epochMetricsData(run.id, 'module', metrics), null);
           await progress.report(metrics.epoch / params.epochs, { epoch: metrics.epoch, totalEpochs: params.epochs }, true);
         },
       },

@@ -13,7 +13,7 @@ import {
 import { blobStore } from '@mwt/db';
 import type { TrainModularParams, TrainStandardParams } from '@mwt/shared';
 import type { JobContext, PhaseProgress } from '../context';
-import { epochMetricsData, publishEpochMetrics } from '../live-events';
+import { epochMetricsData } from '../live-events';
 import { loadModel, storeModel } from '../store';
 import { augmentOf, type DatasetCache } from './datasets';
 
@@ -83,7 +83,7 @@ export async function trainPhase(
           prisma.epochMetric.upsert({ where: { runId_epoch: { runId: run.id, epoch: metrics.epoch } }, create: { runId: run.id, ...metrics }, update: metrics }),
           prisma.run.update({ where: { id: run.id }, data: { epochsDone: metrics.epoch, trainAccuracy: metrics.trainAccuracy, testAccuracy: metrics.testAccuracy } }),
         ]);
-        publishEpochMetrics(jobId, epochMetricsData(run.id, kind, metrics), dataset.train.count);
+        ctx.publishEpochMetrics(epochMetricsData(run.id, kind, metrics), dataset.train.count);
         await blobs.writeCheckpoint(run.id, metrics.epoch, await trainer.checkpoint());
         await progress.report(metrics.epoch / params.epochs, { epoch: metrics.epoch, totalEpochs: params.epochs }, true);
       },
