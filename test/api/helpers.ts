@@ -5,10 +5,9 @@
  * code the `npm run keys` CLI runs; requests go as `admin` unless told otherwise.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createDatabase, type Database, type PrismaClient, type RunKind, type JobState } from '@mwt/db';
-import { readConfig, type QueuedJob } from '@mwt/shared';
+import { createJobQueue, readConfig, type JobQueue } from '@mwt/shared';
 import { buildApp } from '../../apps/api/src/app.js';
 import { createApiKey, type Scope } from '../../apps/api/src/auth/api-keys.js';
 
@@ -48,7 +47,7 @@ export interface Harness {
   db: Database;
   prisma: PrismaClient;
   redis: Redis;
-  queue: Queue<QueuedJob>;
+  queue: JobQueue;
   keys: Record<KeyName, TestKey>;
   /** Remember a job id (or an artifact or API key id) for cleanup. */
   trackJob(id: string): string;
@@ -83,7 +82,7 @@ export async function startApp(name: string, options: HarnessOptions = {}): Prom
   const db = createDatabase(config.databaseUrl);
   const { prisma } = db;
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
-  const queue = new Queue<QueuedJob>(config.queueName, { connection: redis, prefix });
+  const queue = createJobQueue(config, { connection: redis });
   const app = await buildApp({ config, db, redis, queue, ssePollMs: 100, keyCacheTtlMs: options.keyCacheTtlMs });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();

@@ -114,7 +114,13 @@ describe('mwt', () => {
   });
 
   it('the worker log honours LOG_LEVEL', async () => {
-    const script = "const { logger } = await import('./apps/worker/src/logger.ts'); logger.info('an info line'); logger.warn('a warning');";
+    // As main.ts makes it: from the process's configuration.
+    const script = [
+      "const { readConfig } = await import('@mwt/shared');",
+      "const { createWorkerLogger } = await import('./apps/worker/src/logger.ts');",
+      "const logger = createWorkerLogger(readConfig().logLevel, 'host:1');",
+      "logger.info('an info line'); logger.warn('a warning');",
+    ].join(' ');
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { ...process.env, LOG_LEVEL: 'warn' } });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));

@@ -5,10 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createPrisma, type PrismaClient } from '@mwt/db';
-import { cancelChannel, readConfig, type Config, type QueuedJob } from '@mwt/shared';
+import { cancelChannel, createJobQueue, readConfig, type Config, type JobQueue } from '@mwt/shared';
 import { AUTH_ENV, apiClient, type Call, type JobView } from '../support/api-client';
 import { freePort, GaveUp, removeServiceKeys, serviceEnv, startProcess, startWorker, waitFor, type ServiceProcess } from '../support/processes';
 
@@ -22,7 +21,7 @@ let worker: ServiceProcess;
 let http: Call;
 let prisma: PrismaClient;
 let redis: Redis;
-let queue: Queue<QueuedJob>;
+let queue: JobQueue;
 const jobIds: string[] = [];
 
 before(async () => {
@@ -31,7 +30,7 @@ before(async () => {
   config = readConfig({ ...process.env, ...env });
   prisma = createPrisma(config.databaseUrl);
   redis = new Redis(config.redisUrl);
-  queue = new Queue<QueuedJob>(config.queueName, { connection: { url: config.redisUrl }, prefix: config.queuePrefix });
+  queue = createJobQueue(config);
   http = apiClient(`http://127.0.0.1:${port}`);
   api = startProcess('apps/api/src/main.ts', env);
   await waitFor('the API', async () => ((await http('GET', '/healthz')).status === 200 ? true : undefined), 60_000);

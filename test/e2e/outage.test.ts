@@ -8,9 +8,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Queue } from 'bullmq';
 import { createPrisma, type PrismaClient } from '@mwt/db';
-import { readConfig, type QueuedJob } from '@mwt/shared';
+import { createJobQueue, readConfig } from '@mwt/shared';
 import { AUTH_ENV, apiClient, type Call, type ErrorBody, type JobView } from '../support/api-client';
 import { FAST_RECOVERY_ENV, freePort, GaveUp, serviceEnv, startProcess, startWorker, waitFor, type ServiceProcess } from '../support/processes';
 import { RedisServer } from '../support/redis-server';
@@ -35,7 +34,7 @@ async function startService(overrides: Record<string, string>, withWorker: boole
   const worker = withWorker ? await startWorker(env) : undefined;
   await waitFor('the API', async () => ((await http('GET', '/healthz')).status === 200 ? true : undefined), 60_000);
   const config = readConfig({ ...process.env, ...env });
-  const queue = new Queue<QueuedJob>(config.queueName, { connection: { url: config.redisUrl }, prefix: config.queuePrefix });
+  const queue = createJobQueue(config);
   return {
     env,
     http,

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import { UnrecoverableError, Worker } from 'bullmq';
 import { createDatabase, type Database, type JobState, type PrismaClient } from '@mwt/db';
-import { readConfig, type QueuedJob } from '@mwt/shared';
+import { createJobQueue, readConfig, type JobQueue, type QueuedJob } from '@mwt/shared';
 import { reconcile } from '../../apps/worker/src/reconciler';
 import { waitFor } from '../support/processes';
 
@@ -15,7 +15,7 @@ const config = readConfig();
 const STALE_MS = 10_000;
 let db: Database;
 let prisma: PrismaClient;
-const queues: Queue<QueuedJob>[] = [];
+const queues: JobQueue[] = [];
 const ids: string[] = [];
 
 before(() => {
@@ -33,8 +33,8 @@ after(async () => {
 });
 
 /** A queue of its own for each test (as for each deployment): one test's jobs stay out of another's. */
-function freshQueue(): Queue<QueuedJob> {
-  const queue = new Queue<QueuedJob>(config.queueName, { connection: { url: config.redisUrl }, prefix: `mwt-test-reconcile-${randomUUID().slice(0, 8)}` });
+function freshQueue(): JobQueue {
+  const queue = createJobQueue({ ...config, queuePrefix: `mwt-test-reconcile-${randomUUID().slice(0, 8)}` });
   queues.push(queue);
   return queue;
 }

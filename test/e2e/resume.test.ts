@@ -12,9 +12,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { Queue } from 'bullmq';
 import { createPrisma, type PrismaClient } from '@mwt/db';
-import { readConfig, unpackTar, type QueuedJob } from '@mwt/shared';
+import { createJobQueue, readConfig, unpackTar, type JobQueue } from '@mwt/shared';
 import { AUTH_ENV, apiClient, type Call } from '../support/api-client';
 import { FAST_RECOVERY_ENV, freePort, GaveUp, serviceEnv, startProcess, startWorker, waitFor, type ServiceProcess } from '../support/processes';
 
@@ -26,7 +25,7 @@ let env: Record<string, string>;
 let api: ServiceProcess;
 let http: Call;
 let prisma: PrismaClient;
-let queue: Queue<QueuedJob>;
+let queue: JobQueue;
 /** The idle worker that takes the next job; a new one starts while a job runs, to take it over. */
 let idle: Promise<ServiceProcess>;
 const workers: ServiceProcess[] = [];
@@ -42,7 +41,7 @@ before(async () => {
   env = { ...serviceEnv(port), ...AUTH_ENV, ...FAST_RECOVERY_ENV };
   const config = readConfig({ ...process.env, ...env });
   prisma = createPrisma(config.databaseUrl);
-  queue = new Queue<QueuedJob>(config.queueName, { connection: { url: config.redisUrl }, prefix: config.queuePrefix });
+  queue = createJobQueue(config);
   http = apiClient(`http://127.0.0.1:${port}`);
   api = startProcess('apps/api/src/main.ts', env);
   idle = worker();

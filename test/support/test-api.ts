@@ -3,9 +3,8 @@
  * handles the tests use beside it: its environment (for workers), PostgreSQL, the BullMQ queue and
  * an HTTP client. Resolves once the API answers /healthz.
  */
-import { Queue } from 'bullmq';
 import { createPrisma, type PrismaClient } from '@mwt/db';
-import { readConfig, type QueuedJob } from '@mwt/shared';
+import { createJobQueue, readConfig, type JobQueue } from '@mwt/shared';
 import { AUTH_ENV, apiClient, type Call } from './api-client';
 import { freePort, serviceEnv, startProcess, waitFor, type ServiceProcess } from './processes';
 
@@ -14,7 +13,7 @@ export interface TestApi {
   api: ServiceProcess;
   http: Call;
   prisma: PrismaClient;
-  queue: Queue<QueuedJob>;
+  queue: JobQueue;
 }
 
 export async function startTestApi(extraEnv: Record<string, string> = {}): Promise<TestApi> {
@@ -22,7 +21,7 @@ export async function startTestApi(extraEnv: Record<string, string> = {}): Promi
   const env = { ...serviceEnv(port), ...AUTH_ENV, ...extraEnv };
   const config = readConfig({ ...process.env, ...env });
   const prisma = createPrisma(config.databaseUrl);
-  const queue = new Queue<QueuedJob>(config.queueName, { connection: { url: config.redisUrl }, prefix: config.queuePrefix });
+  const queue = createJobQueue(config);
   const http = apiClient(`http://127.0.0.1:${port}`);
   const api = startProcess('apps/api/src/main.ts', env);
   await waitFor('the API', async () => ((await http('GET', '/healthz')).status === 200 ? true : undefined), 60_000);

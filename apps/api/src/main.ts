@@ -1,8 +1,7 @@
 /** API process: real connections from the environment (see CONFIG_VARS), graceful shutdown. */
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createDatabase } from '@mwt/db';
-import { QUEUED_JOB_OPTIONS, readConfig, type QueuedJob } from '@mwt/shared';
+import { createJobQueue, readConfig } from '@mwt/shared';
 import { buildApp } from './app.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -11,7 +10,7 @@ const config = readConfig();
 const db = createDatabase(config.databaseUrl, { queryTimeoutMs: config.dbQueryTimeoutMs });
 // Few retries per command: with Redis down, POST /jobs should answer 503 soon, not queue for ever.
 const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
-const queue = new Queue<QueuedJob>(config.queueName, { connection: redis, prefix: config.queuePrefix, defaultJobOptions: QUEUED_JOB_OPTIONS });
+const queue = createJobQueue(config, { connection: redis });
 const app = await buildApp({ config, db, redis, queue });
 
 let stopping = false;

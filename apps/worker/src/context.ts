@@ -1,7 +1,8 @@
 import type { Job as BullJob } from 'bullmq';
 import { isDatabaseUnavailable, type Database } from '@mwt/db';
-import type { Progress, QueuedJob } from '@mwt/shared';
+import type { EpochMetricsData, Progress, QueuedJob } from '@mwt/shared';
 import { MemoryBudgetExceeded } from './errors';
+import type { EpochMetricsPublisher } from './live-events';
 
 /**
  * What a job's phases share: the database, the job's id, and its progress and cancellation.
@@ -18,7 +19,13 @@ export class JobContext {
     private readonly draining: () => boolean,
     /** MWT_WORKER_MEMORY_MB: the resident memory a job may take. */
     readonly memoryBudgetMb: number,
+    private readonly epochMetrics: EpochMetricsPublisher,
   ) {}
+
+  /** A finished epoch's metrics, to the API's live event streams (after its row is stored). */
+  publishEpochMetrics(metrics: EpochMetricsData, trainingSamples: number | null): void {
+    this.epochMetrics.publish(this.jobId, metrics, trainingSamples);
+  }
 
   /** Fails the job (once) when the process's resident memory is above the budget; rss() is a cheap syscall. */
   checkMemory(where: string): void {

@@ -3,8 +3,9 @@
  * names the worker (`host:pid`); a line about a job carries its `jobId`, so that one job's story can
  * be pulled out of many workers' logs.
  */
-import { pino, stdTimeFunctions } from 'pino';
-import { readConfig } from '@mwt/shared';
-import { WORKER_NAME } from './identity';
+import { pino, stdTimeFunctions, type Logger } from 'pino';
+import type { LogLevel } from '@mwt/shared';
 
-export const logger = pino({ level: readConfig().logLevel, base: { worker: WORKER_NAME }, timestamp: stdTimeFunctions.isoTime });
+export function createWorkerLogger(level: LogLevel, worker: string): Logger {
+  return pino({ level, base: { worker }, timestamp: stdTimeFunctions.isoTime });
+}

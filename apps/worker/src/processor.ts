@@ -6,6 +6,7 @@ import { JobContext } from './context';
 import { InputError, ShuttingDown } from './errors';
 import { HANDLERS } from './handlers';
 import { startHeartbeat } from './heartbeat';
+import type { EpochMetricsPublisher } from './live-events';
 
 export interface ProcessorOptions {
   /** True once the API asked to cancel the job. */
@@ -24,6 +25,8 @@ export interface ProcessorOptions {
   workerName: string;
   /** The worker's log: says when and why a job went back to the queue (and which job). */
   log: (message: string, jobId?: string) => void;
+  /** Where finished epochs' metrics go live (the API's event streams). */
+  epochMetrics: EpochMetricsPublisher;
 }
 
 /** How long a job waits in the queue while Postgres cannot be reached before a worker tries it again. */
@@ -84,7 +87,7 @@ async function runJob(db: Database, bullJob: BullJob<QueuedJob>, options: Proces
   const stopHeartbeat = startHeartbeat(db, jobId, options.heartbeatMs, () => options.requestCancel(jobId));
   const stopWatching = options.watchCancellation(jobId);
   const type: JobType = fromDbJobType(row.type);
-  const context = new JobContext(db, jobId, bullJob, () => options.isCancelled(jobId), options.isDraining, options.memoryBudgetMb);
+  const context = new JobContext(db, jobId, bullJob, () => options.isCancelled(jobId), options.isDraining, options.memoryBudgetMb, options.epochMetrics);
   try {
     const params = parseParams(type, row.payload);
     const handler = HANDLERS[type] as (ctx: JobContext, p: typeof params) => Promise<JobResultMap[JobType]>;

@@ -5,5 +5,6 @@ export * from './job-results.js';
 export * from './job-states.js';
 export * from './db-job-type.js';
 export * from './queue-protocol.js';
+export * from './job-queue.js';
 export * from './archive.js';
 export * from './live-events.js';

@@ -2,7 +2,7 @@ import { disposeModel, reuseForSubTask, subTaskMask, type Dataset, type Model, t
 import { SYSTEM_PRINCIPAL } from '@mwt/db';
 import type { ReuseParams } from '@mwt/shared';
 import type { JobContext, PhaseProgress } from '../context';
-import { epochMetricsData, publishEpochMetrics } from '../live-events';
+import { epochMetricsData } from '../live-events';
 import { InputError } from '../errors';
 import { loadModel } from '../store';
 import { augmentOf, dataSpecOf, type DatasetCache } from './datasets';
@@ -56,7 +56,7 @@ export async function reusePhase(ctx: JobContext, datasets: DatasetCache, params
         ...progress.trainerCallbacks(params.epochs),
         onEpoch: async (metrics) => {
           await db.runs.recordMetric(run.id, metrics);
-          publishEpochMetrics(jobId, epochMetricsData(run.id, 'module', metrics), null);
+          ctx.publishEpochMetrics(epochMetricsData(run.id, 'module', metrics), null);
           await progress.report(metrics.epoch / params.epochs, { epoch: metrics.epoch, totalEpochs: params.epochs }, true);
         },
       },

@@ -2,7 +2,7 @@ import { currentBackend, modelCost, trainModel, TrainingPaused, withoutMasks, ty
 import { SYSTEM_PRINCIPAL } from '@mwt/db';
 import type { TrainModularParams, TrainStandardParams } from '@mwt/shared';
 import type { JobContext, PhaseProgress } from '../context';
-import { epochMetricsData, publishEpochMetrics } from '../live-events';
+import { epochMetricsData } from '../live-events';
 import { loadModel, storeModel } from '../store';
 import type { DatasetCache } from './datasets';
 import { resumeMessage, trainConfig } from './train-config';
@@ -51,7 +51,7 @@ export async function trainPhase(
         // checkpoint, re-trains this epoch and upserts the same metric row, so rows stay unique and
         // continuous. (The checkpoint goes through the blob store, outside Prisma's transaction.)
         await db.runs.recordEpoch(run.id, metrics);
-        publishEpochMetrics(jobId, epochMetricsData(run.id, kind, metrics), dataset.train.count);
+        ctx.publishEpochMetrics(epochMetricsData(run.id, kind, metrics), dataset.train.count);
         await db.blobs.writeCheckpoint(run.id, metrics.epoch, await trainer.checkpoint());
         await progress.report(metrics.epoch / params.epochs, { epoch: metrics.epoch, totalEpochs: params.epochs }, true);
       },
