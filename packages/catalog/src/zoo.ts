@@ -106,10 +106,11 @@ export const CNNSPLITTER_LR = 0.01;
 /**
  * The default learning rate of a model's standard baseline: CNNSplitter's for its BN-free SimCNN and
  * ResCNN (at the paper's 0.05 the BN-free SimCNN falls back to a constant output within a few epochs),
- * the paper's for VGG16 and ResNet18, whose baselines keep their BatchNorm.
+ * else the modular model's (`modularLr`, the paper's by default): VGG16's and ResNet18's baselines keep
+ * their BatchNorm.
  */
-export function standardBaselineLr(name: ModelName): number {
-  return isCnnSplitterFamily(parseModelName(name)[0]) ? CNNSPLITTER_LR : PAPER_DEFAULTS.lr;
+export function standardBaselineLr(name: ModelName, modularLr: number = PAPER_DEFAULTS.lr): number {
+  return isCnnSplitterFamily(parseModelName(name)[0]) ? CNNSPLITTER_LR : modularLr;
 }
 
 export function parseModelName(name: string): [ModelFamily, boolean] {

@@ -22,7 +22,11 @@ export const ModelInfo = Type.Object(
     dataset: Type.Enum(DATASET_NAMES, { description: 'The dataset the costs below are for.' }),
     modular: Cost,
     withoutMasks: Cost,
-    standard: Type.Object({ ...Cost.properties, description: Type.String({ description: 'What the standard baseline is.' }) }),
+    standard: Type.Object({
+      ...Cost.properties,
+      description: Type.String({ description: 'What the standard baseline is.' }),
+      lr: Type.Number({ description: "Its default learning rate (train-standard's lr, a pipeline's standardLr)." }),
+    }),
   },
   { $id: 'ModelInfo' },
 );

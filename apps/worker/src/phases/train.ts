@@ -11,7 +11,7 @@ import {
   type TrainConfig,
 } from '@mwt/core';
 import { blobStore } from '@mwt/db';
-import type { TrainModularParams, TrainStandardParams } from '@mwt/shared';
+import type { PipelineParams, TrainModularParams, TrainStandardParams } from '@mwt/shared';
 import type { JobContext, PhaseProgress } from '../context';
 import { epochMetricsData, publishEpochMetrics } from '../live-events';
 import { loadModel, storeModel } from '../store';
@@ -34,9 +34,11 @@ export async function trainPhase(
   ctx: JobContext,
   datasets: DatasetCache,
   kind: 'modular' | 'standard',
-  params: TrainStandardParams | TrainModularParams,
+  params: TrainStandardParams | TrainModularParams | PipelineParams,
   progress: PhaseProgress,
 ): Promise<TrainedRun> {
+  // A pipeline's standard model trains at its own lr (the BN-free baselines at CNNSplitter's).
+  const lr = kind === 'standard' && 'standardLr' in params ? params.standardLr : params.lr;
   const { prisma, jobId } = ctx;
   const blobs = blobStore(prisma);
   const dataset = await datasets.get(params);
@@ -49,7 +51,7 @@ export async function trainPhase(
   }
   const run = await prisma.run.upsert({
     where: { jobId_kind: { jobId, kind } },
-    create: { jobId, kind, dataset: params.dataset, model: params.model, config: { ...params }, status: 'running', backend },
+    create: { jobId, kind, dataset: params.dataset, model: params.model, config: { ...params, lr }, status: 'running', backend },
     update: { status: 'running', backend },
   });
 
@@ -57,7 +59,7 @@ export async function trainPhase(
   const config: TrainConfig = {
     epochs: params.epochs,
     batchSize: params.batchSize,
-    lr: params.lr,
+    lr,
     momentum: params.momentum,
     nesterov: true,
     weightDecay: params.weightDecay,
