@@ -31,6 +31,10 @@ const VGG16_CFG: (number | 'M')[] = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 
  * are CNNSplitter's own, with no BatchNorm at all (every conv has a bias). A 2x2 pool that would shrink
  * a side below 1 is skipped, so 28x28 inputs run the 32x32 architectures unpadded (28-14-7-3-1).
  *
+ * Masked convs have no bias: the reference's SimCNN and ResCNN keep one in front of BN (4,160 and
+ * 4,224 parameters at full width), initialized to 0 with a gradient that BN makes exactly 0, so it
+ * never changes an output; only the parameter counts differ.
+ *
  * The standard SimCNN's convs take He init over the kernel taps that see their input
  * (`heInit: 'visible-taps'`): on 28x28 inputs its last three convs run on 1x1 maps, where He init over
  * all 9 taps shrinks the signal's variance 9x a layer (and the gradients with it); with no BN to undo
