@@ -40,6 +40,8 @@ describe('GET /models', () => {
     const simcnn = byName.get('simcnn');
     assert.ok(simcnn && simcnn.standard.params < simcnn.withoutMasks.params);
     assert.match(simcnn.standard.description, /no BatchNorm/);
+    assert.equal(simcnn.standard.lr, 0.01);
+    assert.equal(vgg?.standard.lr, 0.05);
     assert.ok(simcnn.datasets.includes('fashion-mnist'));
   });
 

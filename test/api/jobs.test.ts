@@ -50,11 +50,18 @@ describe('POST /jobs -> GET /jobs/:id', () => {
     assert.equal(res.status, 201);
     assert.deepEqual(res.body.params, {
       dataset: 'mnist', model: 'simcnn-small', epochs: 5, batchSize: 128, lr: 0.05, momentum: 0.9, weightDecay: 0,
-      seed: 0, alpha: 0.5, beta: 1.5, threshold: 0.9, targetClasses: [0, 1], reuseEpochs: 10, reuseLr: 0.05,
+      seed: 0, alpha: 0.5, beta: 1.5, threshold: 0.9, targetClasses: [0, 1], reuseEpochs: 10, reuseLr: 0.05, standardLr: 0.01,
     });
     const standard = await submit({ type: 'train-standard' });
     assert.equal(standard.status, 201);
     assert.equal('alpha' in standard.body.params, false);
+    // The standard model's lr follows the model: CNNSplitter's 0.01 for its BN-free SimCNN, else lr.
+    const fields = (body: { params: object }): Record<string, unknown> => ({ ...body.params });
+    assert.equal(fields(standard.body).lr, 0.01);
+    const vgg = await submit({ type: 'pipeline', params: { model: 'vgg16-small', lr: 0.1 } });
+    assert.equal(fields(vgg.body).standardLr, 0.1);
+    const chosen = await submit({ type: 'train-standard', params: { lr: 0.2 } });
+    assert.equal(fields(chosen.body).lr, 0.2);
   });
 
   test('shows runs, modularizations, modules and timing once a worker has written them', async () => {

@@ -70,11 +70,15 @@ describe('a pipeline job end to end: HTTP -> Redis -> worker -> Postgres -> HTTP
   });
 
   it('stores one metric row per epoch with every series', async () => {
-    const { body } = await json<{ metrics: { epoch: number; kernelRate: number | null; cohesionLoss: number | null; testAccuracy: number }[] }>(
+    const { body } = await json<{ metrics: { epoch: number; lr: number; kernelRate: number | null; cohesionLoss: number | null; testAccuracy: number }[] }>(
       `/runs/${job.result?.modularRunId}/metrics`,
     );
     const rows = body.metrics;
     assert.deepEqual(rows.map((r) => r.epoch), [1, 2]);
+    // The modular model at the paper's lr, the BN-free standard SimCNN at CNNSplitter's (standardLr).
+    assert.equal(rows[0].lr, 0.05);
+    const standard = await json<{ metrics: { lr: number }[] }>(`/runs/${job.result?.standardRunId}/metrics`);
+    assert.equal(standard.body.metrics[0].lr, 0.01);
     for (const row of rows) {
       assert.equal(typeof row.kernelRate, 'number');
       assert.equal(typeof row.cohesionLoss, 'number');

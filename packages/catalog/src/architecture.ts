@@ -18,6 +18,24 @@ export interface ConvBlock {
   stride: number;
   masked: boolean;
   batchNorm?: boolean;
+  /**
+   * `visible-taps`: He init counts, in the kernel's fan-in, only the taps that see the input map on
+   * average (zero padding excluded) instead of all k*k. The same on big maps; on a 1x1 map a 3x3
+   * 'same' conv uses only its centre tap, and the usual 2/(9 Cin) variance shrinks the signal 9x.
+   * Absent: all taps (He's fan-in).
+   */
+  heInit?: 'visible-taps';
+}
+
+/**
+ * Average number of a `kernelSize` kernel's taps (along one side) that fall inside a map of `size`
+ * pixels under 'same' padding, stride 1: sum over offsets j of (size - |j|)+ / size.
+ */
+export function visibleTaps(kernelSize: number, size: number): number {
+  const half = Math.floor(kernelSize / 2);
+  let taps = 0;
+  for (let offset = -half; offset <= kernelSize - 1 - half; offset++) taps += Math.max(0, size - Math.abs(offset)) / size;
+  return taps;
 }
 
 /**

@@ -6,7 +6,7 @@ import { maskedLayers } from './architecture';
 import { modelCost, withoutMasks, type ModelCost } from './cost';
 import { DATASETS, DATASET_NAMES, type DatasetName } from './datasets';
 import { MODEL_NAMES, SMALL_WIDTH, type ModelName } from './names';
-import { buildArchitecture, isCnnSplitterFamily, parseModelName } from './zoo';
+import { buildArchitecture, isCnnSplitterFamily, parseModelName, standardBaselineLr } from './zoo';
 
 export interface ModelDescription {
   name: ModelName;
@@ -23,7 +23,7 @@ export interface ModelDescription {
   dataset: DatasetName;
   modular: ModelCost;
   withoutMasks: ModelCost;
-  standard: ModelCost & { description: string };
+  standard: ModelCost & { description: string; lr: number };
 }
 
 const FAMILY_DESCRIPTIONS: Record<string, string> = {
@@ -35,7 +35,8 @@ const FAMILY_DESCRIPTIONS: Record<string, string> = {
 
 function standardDescription(family: string): string {
   return isCnnSplitterFamily(family as Parameters<typeof isCnnSplitterFamily>[0])
-    ? "CNNSplitter's standard network, as the reference uses it: the same layers with no BatchNorm at all (every conv has a bias) and no masks."
+    ? "CNNSplitter's standard network, as the reference uses it: the same layers with no BatchNorm at all (every conv has a bias) and no masks, trained at CNNSplitter's lr 0.01." +
+        (family === 'simcnn' ? ' Its convs take He init over the kernel taps that see their input (on 28x28 data its last convs run on 1x1 maps).' : '')
     : 'The same network without mask generators (BatchNorm kept), as in the reference.';
 }
 
@@ -58,7 +59,7 @@ export function describeModel(name: ModelName, dataset: DatasetName): ModelDescr
     dataset,
     modular: modelCost(modular),
     withoutMasks: modelCost(withoutMasks(modular)),
-    standard: { ...modelCost(buildArchitecture(name, shape, numClasses, { modular: false })), description: standardDescription(family) },
+    standard: { ...modelCost(buildArchitecture(name, shape, numClasses, { modular: false })), description: standardDescription(family), lr: standardBaselineLr(name) },
   };
 }
 

@@ -1,4 +1,4 @@
-import { hasBatchNorm, residualKernels, type Architecture } from './architecture';
+import { hasBatchNorm, residualKernels, visibleTaps, type Architecture } from './architecture';
 import { gateHiddenUnits, traceShapes } from './shapes';
 
 /** What one parameter should be initialized to (a pure description, so that pruning and counting can reuse it). */
@@ -7,6 +7,8 @@ export interface ParamSpec {
   shape: number[];
   init: 'heNormal' | 'linearUniform' | 'zeros' | 'ones';
   trainable: boolean;
+  /** The fan-in `heNormal` uses where it is not the product of the shape's leading dimensions (ConvBlock.heInit). */
+  fanIn?: number;
 }
 
 function batchNormSpecs(prefix: string, channels: number): ParamSpec[] {
@@ -19,8 +21,9 @@ function batchNormSpecs(prefix: string, channels: number): ParamSpec[] {
 }
 
 /** Conv kernel + BN (or a bias, without BN) + (if masked) the mask generator of MWT.md section 1. */
-function convSpecs(prefix: string, kernelSize: number, inChannels: number, kernels: number, masked: boolean, batchNorm: boolean): ParamSpec[] {
-  const specs: ParamSpec[] = [{ name: `${prefix}/kernel`, shape: [kernelSize, kernelSize, inChannels, kernels], init: 'heNormal', trainable: true }];
+function convSpecs(prefix: string, kernelSize: number, inChannels: number, kernels: number, masked: boolean, batchNorm: boolean, fanIn?: number): ParamSpec[] {
+  const kernel: ParamSpec = { name: `${prefix}/kernel`, shape: [kernelSize, kernelSize, inChannels, kernels], init: 'heNormal', trainable: true };
+  const specs: ParamSpec[] = [fanIn === undefined ? kernel : { ...kernel, fanIn }];
   if (batchNorm) specs.push(...batchNormSpecs(prefix, kernels));
   else specs.push({ name: `${prefix}/bias`, shape: [kernels], init: 'zeros', trainable: true });
   if (masked) {
@@ -41,9 +44,11 @@ export function paramSpecs(arch: Architecture): ParamSpec[] {
   for (const { block, input } of traceShapes(arch)) {
     const inChannels = input[2];
     switch (block.type) {
-      case 'conv':
-        specs.push(...convSpecs(block.name, block.kernelSize, inChannels, block.filters, block.masked, hasBatchNorm(block)));
+      case 'conv': {
+        const fanIn = block.heInit === 'visible-taps' ? visibleTaps(block.kernelSize, input[0]) * visibleTaps(block.kernelSize, input[1]) * inChannels : undefined;
+        specs.push(...convSpecs(block.name, block.kernelSize, inChannels, block.filters, block.masked, hasBatchNorm(block), fanIn));
         break;
+      }
       case 'residual': {
         const kernels = residualKernels(block);
         const batchNorm = hasBatchNorm(block);

@@ -1,4 +1,4 @@
-import { MODEL_FAMILIES, SMALL_WIDTH, type ModelFamily, type ModelName } from './names';
+import { MODEL_FAMILIES, PAPER_DEFAULTS, SMALL_WIDTH, type ModelFamily, type ModelName } from './names';
 import type { Architecture, Block } from './architecture';
 
 export interface ZooOptions {
@@ -30,6 +30,17 @@ const VGG16_CFG: (number | 'M')[] = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 
  * Standard (non-modular) models are the same networks without masks; the standard SimCNN and ResCNN
  * are CNNSplitter's own, with no BatchNorm at all (every conv has a bias). A 2x2 pool that would shrink
  * a side below 1 is skipped, so 28x28 inputs run the 32x32 architectures unpadded (28-14-7-3-1).
+ *
+ * Masked convs have no bias: the reference's SimCNN and ResCNN keep one in front of BN (4,160 and
+ * 4,224 parameters at full width), initialized to 0 with a gradient that BN makes exactly 0, so it
+ * never changes an output; only the parameter counts differ.
+ *
+ * The standard SimCNN's convs take He init over the kernel taps that see their input
+ * (`heInit: 'visible-taps'`): on 28x28 inputs its last three convs run on 1x1 maps, where He init over
+ * all 9 taps shrinks the signal's variance 9x a layer (and the gradients with it); with no BN to undo
+ * it the network's outputs hardly differ between samples at init (across-sample std 6e-4 of the logits
+ * at 1/8 width) and training stays at loss 2.30. ResCNN's residual stream carries the signal past its
+ * small maps, and there the larger init measured worse, so it keeps He's fan-in.
  */
 export function buildArchitecture(
   name: ModelName,
@@ -41,7 +52,7 @@ export function buildArchitecture(
   const width = options.widthMultiplier ?? (small ? SMALL_WIDTH : 1);
   if (!(width > 0 && width <= 4)) throw new RangeError(`widthMultiplier must be in (0, 4], got ${width}`);
   const scale = (channels: number) => Math.max(4, Math.round(channels * width));
-  const builder = new BlockList(inputShape, options.modular, isCnnSplitterFamily(family));
+  const builder = new BlockList(inputShape, options.modular, isCnnSplitterFamily(family), family === 'simcnn' && !options.modular);
   switch (family) {
     case 'vgg16':
     case 'simcnn':
@@ -93,6 +104,19 @@ export function isCnnSplitterFamily(family: ModelFamily): boolean {
   return family === 'simcnn' || family === 'rescnn';
 }
 
+/** The learning rate CNNSplitter trained its BN-free SimCNN and ResCNN with (its train.py: SGD, momentum 0.9). */
+export const CNNSPLITTER_LR = 0.01;
+
+/**
+ * The default learning rate of a model's standard baseline: CNNSplitter's for its BN-free SimCNN and
+ * ResCNN (at the paper's 0.05 the BN-free SimCNN falls back to a constant output within a few epochs),
+ * else the modular model's (`modularLr`, the paper's by default): VGG16's and ResNet18's baselines keep
+ * their BatchNorm.
+ */
+export function standardBaselineLr(name: ModelName, modularLr: number = PAPER_DEFAULTS.lr): number {
+  return isCnnSplitterFamily(parseModelName(name)[0]) ? CNNSPLITTER_LR : modularLr;
+}
+
 export function parseModelName(name: string): [ModelFamily, boolean] {
   const small = name.endsWith('-small');
   const family = (small ? name.slice(0, -'-small'.length) : name) as ModelFamily;
@@ -118,6 +142,8 @@ class BlockList {
     private readonly modular: boolean,
     /** Only masked convs carry BN (CNNSplitter's models), rather than every conv. */
     private readonly batchNormWithMasksOnly: boolean,
+    /** Plain convs take He init over the taps that see their input (the standard SimCNN; see buildArchitecture). */
+    private readonly visibleTapInit: boolean,
   ) {
     [this.height, this.width, this.channels] = inputShape;
   }
@@ -128,7 +154,16 @@ class BlockList {
     this.channels = filters;
     const masked = this.modular && !first;
     const batchNorm = this.batchNormWithMasksOnly ? masked : true;
-    this.blocks.push({ type: 'conv', name: `conv${this.convCount}`, filters, kernelSize: 3, stride: 1, masked, ...(batchNorm ? {} : { batchNorm }) });
+    this.blocks.push({
+      type: 'conv',
+      name: `conv${this.convCount}`,
+      filters,
+      kernelSize: 3,
+      stride: 1,
+      masked,
+      ...(batchNorm ? {} : { batchNorm }),
+      ...(this.visibleTapInit ? { heInit: 'visible-taps' as const } : {}),
+    });
   }
 
   residual(filters: number, stride: number, activation: 'after-add' | 'before-add'): void {

@@ -7,8 +7,8 @@
  *
  *   npm run report -- --dataset fashion-mnist --model simcnn-small [--epochs 30] [--batch 128] [--seed 0]
  *     [--thresholds 0.1,0.3,0.5,0.7,0.9] [--subtasks 0,1:2,5,7] [--reuse-epochs 10] [--threshold 0.9]
- *     [--train-limit N] [--test-limit N] [--baseline reference|without-masks] [--augment none|crop-flip]
- *     [--out reports/x.json]
+ *     [--train-limit N] [--test-limit N] [--baseline reference|without-masks] [--standard-lr X]
+ *     [--augment none|crop-flip] [--out reports/x.json]
  *
  * `--augment` defaults to the dataset's (crop-flip for cifar10/svhn, none otherwise); it applies to
  * training, modularization and fine-tuning alike, as in the reference.
@@ -16,6 +16,8 @@
  * `--baseline reference` trains the reference's standard model (for SimCNN and ResCNN: CNNSplitter's
  * BN-free network); `without-masks` trains the modular architecture without its mask generators
  * (BatchNorm kept), which is the reference's baseline for VGG16 and ResNet18 anyway.
+ * `--standard-lr` defaults to the baseline's own: CNNSplitter's 0.01 for the reference's BN-free SimCNN
+ * and ResCNN (standardBaselineLr), the paper's lr otherwise.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -36,6 +38,7 @@ import {
   modularizeMasks,
   PAPER_DEFAULTS,
   reuseForSubTask,
+  standardBaselineLr,
   trainModel,
   Trainer,
   withoutMasks,
@@ -60,6 +63,7 @@ const { values } = parseArgs({
     'train-limit': { type: 'string' },
     'test-limit': { type: 'string' },
     baseline: { type: 'string', default: 'reference' },
+    'standard-lr': { type: 'string' },
     augment: { type: 'string' },
     out: { type: 'string' },
   },
@@ -91,6 +95,8 @@ const subTasks = values.subtasks.split(':').map((task) => task.split(',').map(Nu
 const trainLimit = positiveInt('train-limit', values['train-limit']);
 const baseline = values.baseline;
 if (baseline !== 'reference' && baseline !== 'without-masks') throw new Error(`--baseline: expected reference or without-masks, got ${baseline}`);
+const standardLr = values['standard-lr'] === undefined ? (baseline === 'reference' ? standardBaselineLr(modelName) : PAPER_DEFAULTS.lr) : Number(values['standard-lr']);
+if (!(standardLr > 0)) throw new Error(`--standard-lr: expected a positive number, got ${values['standard-lr']}`);
 const augmentKind = values.augment ?? defaultAugmentation(datasetName);
 if (augmentKind !== 'none' && augmentKind !== 'crop-flip') throw new Error(`--augment: expected none or crop-flip, got ${augmentKind}`);
 const testLimit = positiveInt('test-limit', values['test-limit']);
@@ -129,11 +135,12 @@ const logEpoch = (phase: string) => ({
 });
 /** The baseline: the reference's standard network, or the modular one without its mask generators. */
 async function trainStandard(): Promise<{ model: Model; history: EpochMetrics[]; wallMs: number }> {
-  if (baseline === 'reference') return trainModel(modelName, dataset, config, { modular: false, callbacks: logEpoch('standard') });
+  const standardConfig = { ...config, lr: standardLr };
+  if (baseline === 'reference') return trainModel(modelName, dataset, standardConfig, { modular: false, callbacks: logEpoch('standard') });
   const started = performance.now();
   const arch = withoutMasks(buildArchitecture(modelName, dataset.inputShape, dataset.numClasses, { modular: true }));
   const model = createModel(arch, seed);
-  const trainer = new Trainer(model, dataset, config);
+  const trainer = new Trainer(model, dataset, standardConfig);
   const history = await trainer.run(logEpoch('standard'));
   trainer.dispose();
   return { model, history, wallMs: Math.round(performance.now() - started) };
@@ -144,7 +151,7 @@ const timed = async <T>(run: () => Promise<T>): Promise<{ value: T; ms: number }
   return { value, ms: Math.round(performance.now() - started) };
 };
 
-console.log(`standard training (${baseline} baseline)`);
+console.log(`standard training (${baseline} baseline, lr ${standardLr})`);
 const standard = await trainStandard();
 console.log('modular training');
 const modular = await trainModel(modelName, dataset, config, { modular: true, callbacks: logEpoch('modular') });
@@ -182,7 +189,7 @@ const loadAtEnd = loadavg();
 
 const summary: [string, string][] = [
   ['backend', backend.name],
-  ['standard baseline', baseline === 'reference' ? "the reference's standard network" : 'the modular network without mask generators'],
+  ['standard baseline', `${baseline === 'reference' ? "the reference's standard network" : 'the modular network without mask generators'}, lr ${standardLr}`],
   ['model / data', `${modelName}, ${datasetName} ${dataset.train.count}/${dataset.test.count}${trainLimit ? ` (trainLimit ${trainLimit})` : ''}, ${epochs} epochs, batch ${batchSize}, seed ${seed}, augment ${augmentKind}`],
   ['standard accuracy', pct(standardAccuracy)],
   ['modular accuracy', pct(modularAccuracy)],
@@ -249,7 +256,7 @@ const report = {
   dataset: { name: datasetName, train: dataset.train.count, test: dataset.test.count, trainLimit: trainLimit ?? null, testLimit: testLimit ?? null },
   model: modelName,
   baseline,
-  config: { ...config, augment: augmentKind, reuse: { ...reuseConfig, augment: augmentKind } },
+  config: { ...config, augment: augmentKind, standardLr, reuse: { ...reuseConfig, augment: augmentKind } },
   standard: { accuracy: standardAccuracy, history: standard.history },
   modular: { accuracy: modularAccuracy, history: modular.history },
   accuracyLoss: standardAccuracy - modularAccuracy,

@@ -7,7 +7,7 @@
 import Type, { type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import type { JobType } from './job-types.js';
-import { AUGMENTATIONS, DATASETS, DATASET_NAMES, MODEL_NAMES, PAPER_DEFAULTS, type DatasetName } from '@mwt/catalog';
+import { AUGMENTATIONS, CNNSPLITTER_LR, DATASETS, DATASET_NAMES, isModelName, MODEL_NAMES, PAPER_DEFAULTS, standardBaselineLr, type DatasetName } from '@mwt/catalog';
 
 const Uuid = (description: string) => Type.String({ format: 'uuid', description });
 
@@ -60,10 +60,13 @@ const threshold = dflt(
 // additionalProperties: false so a typo (`epoch: 3`) is a 400 rather than a silently ignored field.
 const closed = { additionalProperties: false } as const;
 
-export const TrainStandardParams = Type.Object(trainProperties, {
-  $id: 'TrainStandardParams', ...closed,
-  examples: [{ dataset: 'mnist', model: 'simcnn-small', epochs: 5, trainLimit: 2000 }],
-});
+/** No schema default: withDefaults() fills it from the model (fillStandardLr). */
+const standardLrDoc = `the model's standard baseline's: ${CNNSPLITTER_LR} (CNNSplitter's) for the BN-free simcnn and rescnn baselines`;
+
+export const TrainStandardParams = Type.Object(
+  { ...trainProperties, lr: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10, description: `SGD learning rate. Default: ${standardLrDoc}, ${PAPER_DEFAULTS.lr} otherwise.` })) },
+  { $id: 'TrainStandardParams', ...closed, examples: [{ dataset: 'mnist', model: 'simcnn-small', epochs: 5, trainLimit: 2000 }] },
+);
 
 export const TrainModularParams = Type.Object(
   { ...trainProperties, ...mwtProperties },
@@ -96,6 +99,9 @@ export const PipelineParams = Type.Object(
     targetClasses: dflt(TargetClasses({ default: [0, 1] })),
     reuseEpochs: dflt(Type.Integer({ minimum: 1, maximum: 200, default: PAPER_DEFAULTS.reuseEpochs })),
     reuseLr: dflt(Type.Number({ exclusiveMinimum: 0, maximum: 10, default: PAPER_DEFAULTS.reuseLr })),
+    standardLr: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, maximum: 10, description: `SGD learning rate of the standard model. Default: ${standardLrDoc}, \`lr\` otherwise.` }),
+    ),
   },
   { $id: 'PipelineParams', ...closed, examples: [{ dataset: 'mnist', epochs: 3, trainLimit: 2000, targetClasses: [3, 8] }] },
 );
@@ -127,7 +133,18 @@ export type JobParams<T extends JobType = JobType> = JobParamsMap[T];
 
 /** Fills in every default (mutating a clone), so the stored payload is complete. */
 export function withDefaults<T extends JobType>(type: T, params: unknown): JobParams<T> {
-  return Value.Default(JOB_PARAMS[type], Value.Clone(params ?? {})) as JobParams<T>;
+  return fillStandardLr(type, Value.Default(JOB_PARAMS[type], Value.Clone(params ?? {}))) as JobParams<T>;
+}
+
+/** The one default that depends on another field: the standard model's lr on the model (standardBaselineLr). */
+function fillStandardLr(type: JobType, params: unknown): unknown {
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) return params;
+  const fields: Record<string, unknown> = { ...params };
+  if (typeof fields.model !== 'string' || !isModelName(fields.model)) return params;
+  if (type === 'train-standard' && fields.lr === undefined) fields.lr = standardBaselineLr(fields.model);
+  else if (type === 'pipeline' && fields.standardLr === undefined && typeof fields.lr === 'number') fields.standardLr = standardBaselineLr(fields.model, fields.lr);
+  else return params;
+  return fields;
 }
 
 /** A job type with its complete params; switching on `type` narrows `params`. */

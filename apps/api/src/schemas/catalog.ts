@@ -23,7 +23,11 @@ export const ModelInfo = Type.Object(
     dataset: Type.Enum(DATASET_NAMES, { description: 'The dataset the costs below are for.' }),
     modular: Cost,
     withoutMasks: Cost,
-    standard: Type.Object({ ...Cost.properties, description: Type.String({ description: 'What the standard baseline is.' }) }),
+    standard: Type.Object({
+      ...Cost.properties,
+      description: Type.String({ description: 'What the standard baseline is.' }),
+      lr: Type.Number({ description: "Its default learning rate (train-standard's lr, a pipeline's standardLr)." }),
+    }),
   },
   { $id: 'Model', description: 'A model of the zoo, with its costs on one dataset.' },
 );

@@ -1,6 +1,6 @@
 import { currentBackend, modelCost, trainModel, TrainingPaused, withoutMasks, type Dataset, type EpochMetrics, type Model } from '@mwt/core';
 import { SYSTEM_PRINCIPAL } from '@mwt/db';
-import type { TrainModularParams, TrainStandardParams } from '@mwt/shared';
+import type { PipelineParams, TrainModularParams, TrainStandardParams } from '@mwt/shared';
 import type { JobContext, PhaseProgress } from '../context';
 import { epochMetricsData } from '../live-events';
 import { loadModel, storeModel } from '../store';
@@ -24,9 +24,11 @@ export async function trainPhase(
   ctx: JobContext,
   datasets: DatasetCache,
   kind: 'modular' | 'standard',
-  params: TrainStandardParams | TrainModularParams,
+  params: TrainStandardParams | TrainModularParams | PipelineParams,
   progress: PhaseProgress,
 ): Promise<TrainedRun> {
+  // A pipeline's standard model trains at its own lr (the BN-free baselines at CNNSplitter's).
+  const lr = kind === 'standard' && 'standardLr' in params ? params.standardLr : params.lr;
   const { db, jobId } = ctx;
   const dataset = await datasets.get(params);
   const backend = currentBackend()?.name ?? null;
@@ -36,12 +38,12 @@ export async function trainPhase(
   if (finished?.status === 'completed' && finished.modelArtifactId) {
     return { runId: finished.id, model: await loadModel(db.blobs, finished.modelArtifactId), dataset };
   }
-  const run = await db.runs.start({ jobId, kind, dataset: params.dataset, model: params.model, config: { ...params }, backend }, { backend });
+  const run = await db.runs.start({ jobId, kind, dataset: params.dataset, model: params.model, config: { ...params, lr }, backend }, { backend });
 
   const checkpoint = await db.blobs.readCheckpoint(run.id);
   const state = checkpoint ? new Uint8Array(checkpoint.state) : undefined;
   await progress.report(checkpoint ? checkpoint.epoch / params.epochs : 0, { message: state ? resumeMessage(state) : 'training' }, true);
-  const trained = await trainModel(params.model, dataset, trainConfig(params, dataset), {
+  const trained = await trainModel(params.model, dataset, trainConfig({ ...params, lr }, dataset), {
     modular: kind === 'modular',
     checkpoint: state,
     callbacks: {

@@ -45,7 +45,7 @@ export function initParams(arch: Architecture, seed: number): ParamStore {
   specs.forEach((spec, index) => {
     // A bias of a dense layer uses the fan-in of its kernel, like PyTorch.
     const kernelFan = spec.name.endsWith('/bias') ? specs[index - 1].shape[0] : undefined;
-    const value = initialValue(spec, seed * 1000 + index, kernelFan);
+    const value = initialValue(spec, seed * 1000 + index, kernelFan ?? spec.fanIn);
     store.set(spec.name, tf.variable(value, spec.trainable));
     value.dispose();
   });

@@ -53,8 +53,13 @@ export function batchNormTrain(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tens
   // the op, whose gradient already accounts for them, so the tape never differentiates these.
   const ones = tf.ones([count, 1]) as tf.Tensor2D;
   const z2d = tf.reshape(z, [count, channels]) as tf.Tensor2D;
-  const mean = tf.div(channelSums(z2d, ones), count).reshape([channels]) as tf.Tensor1D;
-  const centered = channelAffine(z2d, tf.ones([channels]) as tf.Tensor1D, tf.neg(mean));
+  // Two passes for the mean: a float32 sum of B*H*W values leaves it ~1e-6 (relative) off, enough to
+  // put a pre-activation that close to the ReLU kink on the wrong side (the native kernel sums in double).
+  const roughMean = tf.div(channelSums(z2d, ones), count).reshape([channels]) as tf.Tensor1D;
+  const unitScale = tf.ones([channels]) as tf.Tensor1D;
+  const roughCentered = channelAffine(z2d, unitScale, tf.neg(roughMean));
+  const mean = tf.add(roughMean, tf.div(channelSums(roughCentered, ones), count).reshape([channels])) as tf.Tensor1D;
+  const centered = channelAffine(z2d, unitScale, tf.neg(mean));
   const variance = tf.div(channelSums(tf.square(centered), ones), count).reshape([channels]) as tf.Tensor1D;
   const invStd = tf.rsqrt(tf.add(variance, BN_EPSILON)) as tf.Tensor1D;
 
