@@ -18,8 +18,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildArchitecture, initBackend, isModelName, readPreference } from '@mwt/core';
-import { summarize } from './gpu-summary';
-import { profileTrainStep, timeTrainStep } from './webgpu';
+import { summarize } from './gpu-summary.js';
+import { profileTrainStep, timeTrainStep } from './webgpu.js';
 
 /** The paper's setting: CIFAR-10's 32x32x3 inputs and 10 classes. */
 const INPUT_SHAPE: [number, number, number] = [32, 32, 3];

@@ -7,8 +7,8 @@
  */
 import { parseArgs } from 'node:util';
 import { initBackend, loadDataset } from '@mwt/core';
-import { nativeKernels } from '../packages/core/src/backend/native/addon';
-import { fixedTrainStep } from './fixed-step';
+import { nativeKernels } from '../packages/core/src/backend/native/addon.js';
+import { fixedTrainStep } from './fixed-step.js';
 
 const { values } = parseArgs({
   options: {

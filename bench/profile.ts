@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, loadDataset } from '@mwt/core';
-import { fixedTrainStep } from './fixed-step';
+import { fixedTrainStep } from './fixed-step.js';
 
 const { values } = parseArgs({
   options: {

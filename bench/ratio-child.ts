@@ -9,8 +9,8 @@
 import { createInterface } from 'node:readline';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, isModelName, makeDataset, type Architecture, type Dataset } from '@mwt/core';
-import { nativeKernels } from '../packages/core/src/backend/native/addon';
-import { fixedTrainStep, type FixedStep } from './fixed-step';
+import { nativeKernels } from '../packages/core/src/backend/native/addon.js';
+import { fixedTrainStep, type FixedStep } from './fixed-step.js';
 
 interface Prepare {
   /** null: free the current network. */

@@ -9,7 +9,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildArchitecture, countFlops, type ModelName } from '@mwt/core';
-import { LineProcess } from './line-process';
+import { LineProcess } from './line-process.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PYTHON = process.env.MWT_PEER_PYTHON ?? '/usr/bin/python3';

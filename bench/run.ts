@@ -13,14 +13,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import os from 'node:os';
 import { initBackend, isModelName, loadDataset, type BackendName } from '@mwt/core';
-import { measurePeak } from './peak';
-import { benchRatios, projectedPaperRun, type RatioRow } from './ratios';
-import { benchPipeline } from './pipeline';
-import { benchService } from './service';
-import { benchStreams } from './streams';
-import { formatTable, type BenchRow } from './table';
-import { benchTraining } from './training';
-import { benchWebgpu } from './webgpu';
+import { measurePeak } from './peak.js';
+import { benchRatios, projectedPaperRun, type RatioRow } from './ratios.js';
+import { benchPipeline } from './pipeline.js';
+import { benchService } from './service.js';
+import { benchStreams } from './streams.js';
+import { formatTable, type BenchRow } from './table.js';
+import { benchTraining } from './training.js';
+import { benchWebgpu } from './webgpu.js';
 
 const { values } = parseArgs({
   options: {

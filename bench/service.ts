@@ -16,9 +16,9 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { blobStore, createPrisma, type PrismaClient } from '@mwt/db';
 import { readConfig, sha256 } from '@mwt/shared';
-import { createApiKey } from '../apps/api/src/auth/api-keys';
-import { downloadLoad, downloadOnce } from './download-load';
-import type { BenchRow } from './table';
+import { createApiKey } from '../apps/api/src/auth/api-keys.js';
+import { downloadLoad, downloadOnce } from './download-load.js';
+import type { BenchRow } from './table.js';
 
 const SUBMIT_SECONDS = 10;
 const POLL_SECONDS = 10;

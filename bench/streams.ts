@@ -16,8 +16,8 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createPrisma, type PrismaClient } from '@mwt/db';
 import { readConfig } from '@mwt/shared';
-import { createApiKey } from '../apps/api/src/auth/api-keys';
-import { formatTable, type BenchRow } from './table';
+import { createApiKey } from '../apps/api/src/auth/api-keys.js';
+import { formatTable, type BenchRow } from './table.js';
 
 const WINDOW_S = 15;
 /**

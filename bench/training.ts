@@ -4,8 +4,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName, Dataset, ModelName } from '@mwt/core';
-import { fixedTrainStep } from './fixed-step';
-import { timeSteps, type BenchRow } from './table';
+import { fixedTrainStep } from './fixed-step.js';
+import { timeSteps, type BenchRow } from './table.js';
 
 export interface TrainingBenchOptions {
   model: ModelName;

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import type { BenchRow } from './table';
+import type { BenchRow } from './table.js';
 import { buildArchitecture, createModel, disposeModel, Sgd, trainStepAsync, type ModelName, type StepResult } from '@mwt/core';
 
 export interface StepTiming {

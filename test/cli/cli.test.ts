@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { unpackTar } from '@mwt/shared';
-import { AUTH_ENV, testApiKey } from '../support/api-client';
-import { freePort, removeServiceKeys, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes';
+import { AUTH_ENV, testApiKey } from '../support/api-client.js';
+import { freePort, removeServiceKeys, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes.js';
 
 const BIN = 'apps/cli/bin/mwt.js';
 /** A pipeline on a few hundred digits for one epoch: seconds of training, but every phase. */

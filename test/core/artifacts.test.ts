@@ -16,7 +16,7 @@ import {
   type Model,
   type ModelName,
 } from '@mwt/core';
-import { maxAbsDiff, randomImages, setupBackend } from '../support/tf';
+import { maxAbsDiff, randomImages, setupBackend } from '../support/tf.js';
 
 before(setupBackend);
 

@@ -14,7 +14,7 @@ import {
   type Dataset,
   type TrainConfig,
 } from '@mwt/core';
-import { setupBackend } from '../support/tf';
+import { setupBackend } from '../support/tf.js';
 
 /** Image n of a batch of `count` 8x8x3 images: distinct values everywhere, so moves are visible. */
 function ramp(count: number): Float32Array {

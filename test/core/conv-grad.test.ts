@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { addonPath } from '@mwt/native';
-import { initBackend } from '../../packages/core/src/backend/select';
-import { NATIVE_BACKEND, registerNativeBackend } from '../../packages/core/src/backend/native/backend';
-import { conv2d, type ConvPadding } from '../../packages/core/src/ops/conv2d';
+import { initBackend } from '../../packages/core/src/backend/select.js';
+import { NATIVE_BACKEND, registerNativeBackend } from '../../packages/core/src/backend/native/backend.js';
+import { conv2d, type ConvPadding } from '../../packages/core/src/ops/conv2d.js';
 
 type Shape4 = [number, number, number, number];
 

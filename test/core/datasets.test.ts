@@ -29,8 +29,8 @@ import {
   subsetClasses,
   svhnMatToRecords,
   type Split,
-} from '../../packages/core/src/data/index';
-import { describeInput } from '../../packages/core/src/artifacts/artifact';
+} from '../../packages/core/src/data/index.js';
+import { describeInput } from '../../packages/core/src/artifacts/artifact.js';
 
 const tempRoot = mkdtempSync(join(tmpdir(), 'mwt-datasets-'));
 after(() => rmSync(tempRoot, { recursive: true, force: true }));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { batchMaskMetrics, mwtLosses, pairWeights } from '@mwt/core';
-import { setupBackend } from '../support/tf';
+import { setupBackend } from '../support/tf.js';
 
 before(setupBackend);
 

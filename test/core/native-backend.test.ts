@@ -7,12 +7,12 @@ import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { addonPath } from '@mwt/native';
 import { buildArchitecture, createModel, disposeModel, gatherBatch, loadDataset, pairWeights, Sgd, trainStep } from '@mwt/core';
-import { initBackend } from '../../packages/core/src/backend/select';
-import { NATIVE_BACKEND, registerNativeBackend } from '../../packages/core/src/backend/native/backend';
-import { nativeKernels } from '../../packages/core/src/backend/native/addon';
-import { globalAvgPool } from '../../packages/core/src/ops/global-avg-pool';
-import { maskGate } from '../../packages/core/src/ops/mask-gate';
-import { maskJaccardMetrics, pairSimilaritySums } from '../../packages/core/src/ops/mask-pairs';
+import { initBackend } from '../../packages/core/src/backend/select.js';
+import { NATIVE_BACKEND, registerNativeBackend } from '../../packages/core/src/backend/native/backend.js';
+import { nativeKernels } from '../../packages/core/src/backend/native/addon.js';
+import { globalAvgPool } from '../../packages/core/src/ops/global-avg-pool.js';
+import { maskGate } from '../../packages/core/src/ops/mask-gate.js';
+import { maskJaccardMetrics, pairSimilaritySums } from '../../packages/core/src/ops/mask-pairs.js';
 
 const built = existsSync(addonPath);
 const skip = built ? false : `native kernels not built (${addonPath}); run npm run build:native`;

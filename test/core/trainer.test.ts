@@ -13,7 +13,7 @@ import {
   type Dataset,
   type TrainConfig,
 } from '@mwt/core';
-import { setupBackend } from '../support/tf';
+import { setupBackend } from '../support/tf.js';
 
 let data: Dataset;
 before(async () => {

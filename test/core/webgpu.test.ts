@@ -8,14 +8,14 @@ import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { addonPath } from '@mwt/native';
 import { createModel, disposeModel, pairWeights, Sgd, trainStepAsync, type Architecture } from '@mwt/core';
-import { NATIVE_BACKEND, registerNativeBackend } from '../../packages/core/src/backend/native/backend';
-import { registerWebgpuBackend, WEBGPU_BACKEND } from '../../packages/core/src/backend/webgpu/backend';
-import { formatAdapter } from '../../packages/core/src/backend/webgpu/adapter';
-import { batchNormTrain } from '../../packages/core/src/ops/batch-norm';
-import { MWT_BATCH_NORM_TRAIN } from '../../packages/core/src/ops/fused-kernels';
-import { conv2d } from '../../packages/core/src/ops/conv2d';
-import { maskGate } from '../../packages/core/src/ops/mask-gate';
-import { maskJaccardMetrics, pairSimilaritySums } from '../../packages/core/src/ops/mask-pairs';
+import { NATIVE_BACKEND, registerNativeBackend } from '../../packages/core/src/backend/native/backend.js';
+import { registerWebgpuBackend, WEBGPU_BACKEND } from '../../packages/core/src/backend/webgpu/backend.js';
+import { formatAdapter } from '../../packages/core/src/backend/webgpu/adapter.js';
+import { batchNormTrain } from '../../packages/core/src/ops/batch-norm.js';
+import { MWT_BATCH_NORM_TRAIN } from '../../packages/core/src/ops/fused-kernels.js';
+import { conv2d } from '../../packages/core/src/ops/conv2d.js';
+import { maskGate } from '../../packages/core/src/ops/mask-gate.js';
+import { maskJaccardMetrics, pairSimilaritySums } from '../../packages/core/src/ops/mask-pairs.js';
 
 process.env.MWT_QUIET ??= '1';
 const adapter = await registerWebgpuBackend(true).then(

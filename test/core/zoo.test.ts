@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { buildArchitecture, createModel, disposeModel, forward, maskedConvNames, maskedLayers, MODEL_NAMES, modelCost, traceShapes, withoutMasks, type Block } from '@mwt/core';
-import { randomImages, setupBackend } from '../support/tf';
+import { randomImages, setupBackend } from '../support/tf.js';
 
 before(setupBackend);
 

@@ -9,8 +9,8 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createPrisma, type PrismaClient } from '@mwt/db';
 import { cancelChannel, readConfig, type Config, type QueuedJob } from '@mwt/shared';
-import { AUTH_ENV, apiClient, type Call, type JobView } from '../support/api-client';
-import { freePort, GaveUp, removeServiceKeys, serviceEnv, startProcess, startWorker, waitFor, type ServiceProcess } from '../support/processes';
+import { AUTH_ENV, apiClient, type Call, type JobView } from '../support/api-client.js';
+import { freePort, GaveUp, removeServiceKeys, serviceEnv, startProcess, startWorker, waitFor, type ServiceProcess } from '../support/processes.js';
 
 /** A 4 s lock: the worker beats every second. */
 const LOCK_MS = 4_000;

@@ -14,9 +14,9 @@ import type { Queue } from 'bullmq';
 import { checkpointPosition } from '@mwt/core';
 import type { PrismaClient } from '@mwt/db';
 import type { QueuedJob } from '@mwt/shared';
-import type { Call, JobView } from '../support/api-client';
-import { FAST_RECOVERY_ENV, GaveUp, removeServiceKeys, startWorker, waitFor, type ServiceProcess } from '../support/processes';
-import { startTestApi } from '../support/test-api';
+import type { Call, JobView } from '../support/api-client.js';
+import { FAST_RECOVERY_ENV, GaveUp, removeServiceKeys, startWorker, waitFor, type ServiceProcess } from '../support/processes.js';
+import { startTestApi } from '../support/test-api.js';
 
 let env: Record<string, string>;
 /** An empty MWT_DATA_DIR: MNIST is bundled, CIFAR-10 and SVHN files are missing. */

@@ -11,9 +11,9 @@ import { after, before, describe, it } from 'node:test';
 import type { Queue } from 'bullmq';
 import type { PrismaClient } from '@mwt/db';
 import type { QueuedJob } from '@mwt/shared';
-import type { Call, JobView } from '../support/api-client';
-import { startWorker, waitFor, type ServiceProcess } from '../support/processes';
-import { startTestApi } from '../support/test-api';
+import type { Call, JobView } from '../support/api-client.js';
+import { startWorker, waitFor, type ServiceProcess } from '../support/processes.js';
+import { startTestApi } from '../support/test-api.js';
 
 let env: Record<string, string>;
 let api: ServiceProcess;

@@ -11,10 +11,10 @@ import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import { createPrisma, type PrismaClient } from '@mwt/db';
 import { readConfig, type QueuedJob } from '@mwt/shared';
-import { AUTH_ENV, apiClient, type Call, type ErrorBody, type JobView } from '../support/api-client';
-import { FAST_RECOVERY_ENV, freePort, GaveUp, serviceEnv, startProcess, startWorker, waitFor, type ServiceProcess } from '../support/processes';
-import { RedisServer } from '../support/redis-server';
-import { TcpProxy } from '../support/tcp-proxy';
+import { AUTH_ENV, apiClient, type Call, type ErrorBody, type JobView } from '../support/api-client.js';
+import { FAST_RECOVERY_ENV, freePort, GaveUp, serviceEnv, startProcess, startWorker, waitFor, type ServiceProcess } from '../support/processes.js';
+import { RedisServer } from '../support/redis-server.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 
 const databaseUrl = readConfig().databaseUrl;
 const prisma: PrismaClient = createPrisma(databaseUrl);

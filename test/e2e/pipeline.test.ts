@@ -4,9 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { loadDataset, loadLayersModel, readJsonFile, subsetClasses, type ArtifactMetadata } from '@mwt/core';
 import { unpackTar } from '@mwt/shared';
-import { AUTH_ENV, testApiKey } from '../support/api-client';
-import { setupBackend } from '../support/tf';
-import { freePort, GaveUp, removeServiceKeys, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes';
+import { AUTH_ENV, testApiKey } from '../support/api-client.js';
+import { setupBackend } from '../support/tf.js';
+import { freePort, GaveUp, removeServiceKeys, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes.js';
 
 interface JobView {
   id: string;

@@ -8,8 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { createPrisma, type JobState, type PrismaClient } from '@mwt/db';
 import { readConfig, type QueuedJob } from '@mwt/shared';
-import { reconcile } from '../../apps/worker/src/reconciler';
-import { waitFor } from '../support/processes';
+import { reconcile } from '../../apps/worker/src/reconciler.js';
+import { waitFor } from '../support/processes.js';
 
 const config = readConfig();
 const STALE_MS = 10_000;

@@ -15,8 +15,8 @@ import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import { createPrisma, type PrismaClient } from '@mwt/db';
 import { readConfig, unpackTar, type QueuedJob } from '@mwt/shared';
-import { AUTH_ENV, apiClient, type Call } from '../support/api-client';
-import { FAST_RECOVERY_ENV, freePort, GaveUp, serviceEnv, startProcess, startWorker, waitFor, type ServiceProcess } from '../support/processes';
+import { AUTH_ENV, apiClient, type Call } from '../support/api-client.js';
+import { FAST_RECOVERY_ENV, freePort, GaveUp, serviceEnv, startProcess, startWorker, waitFor, type ServiceProcess } from '../support/processes.js';
 
 const PARAMS = { model: 'simcnn-small', epochs: 2, batchSize: 16, trainLimit: 240, testLimit: 48, seed: 21, targetClasses: [0, 1], reuseEpochs: 2 };
 const PHASES = ['train-standard', 'train-modular', 'modularize', 'reuse'] as const;

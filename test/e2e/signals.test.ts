@@ -13,9 +13,9 @@ import type { Queue } from 'bullmq';
 import { parse } from 'yaml';
 import type { PrismaClient } from '@mwt/db';
 import type { QueuedJob } from '@mwt/shared';
-import { apiClient, type Call, type JobView } from '../support/api-client';
-import { freePort, GaveUp, removeServiceKeys, waitFor, type ServiceProcess } from '../support/processes';
-import { startTestApi } from '../support/test-api';
+import { apiClient, type Call, type JobView } from '../support/api-client.js';
+import { freePort, GaveUp, removeServiceKeys, waitFor, type ServiceProcess } from '../support/processes.js';
+import { startTestApi } from '../support/test-api.js';
 
 type Role = 'api' | 'worker';
 

@@ -6,8 +6,8 @@
 import { Queue } from 'bullmq';
 import { createPrisma, type PrismaClient } from '@mwt/db';
 import { readConfig, type QueuedJob } from '@mwt/shared';
-import { AUTH_ENV, apiClient, type Call } from './api-client';
-import { freePort, serviceEnv, startProcess, waitFor, type ServiceProcess } from './processes';
+import { AUTH_ENV, apiClient, type Call } from './api-client.js';
+import { freePort, serviceEnv, startProcess, waitFor, type ServiceProcess } from './processes.js';
 
 export interface TestApi {
   env: Record<string, string>;

@@ -1,5 +1,5 @@
 /** The dashboard's calls to the API: JSON in and out, the key in the header, errors as ApiError. */
-import { authHeaders } from './session';
+import { authHeaders } from './session.js';
 
 /** A non-2xx answer: the API's `{ statusCode, error, message }`. */
 export class ApiError extends Error {

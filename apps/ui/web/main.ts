@@ -3,15 +3,15 @@
  * page for the current path under /ui/.
  */
 import { html, render } from 'lit-html';
-import { keyWorks, whenUnauthorized } from './api';
-import type { Page } from './parts/common';
-import { jobPage } from './pages/job';
-import { jobsPage } from './pages/jobs';
-import { modularizationPage } from './pages/modularization';
-import { modulePage } from './pages/module';
-import { signInPage } from './pages/sign-in';
-import { href, parseRoute, startRouter } from './router';
-import { apiKey, signOut } from './session';
+import { keyWorks, whenUnauthorized } from './api.js';
+import type { Page } from './parts/common.js';
+import { jobPage } from './pages/job.js';
+import { jobsPage } from './pages/jobs.js';
+import { modularizationPage } from './pages/modularization.js';
+import { modulePage } from './pages/module.js';
+import { signInPage } from './pages/sign-in.js';
+import { href, parseRoute, startRouter } from './router.js';
+import { apiKey, signOut } from './session.js';
 import './styles.css';
 
 const main = document.getElementById('main') as HTMLElement;

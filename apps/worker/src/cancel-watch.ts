@@ -5,7 +5,7 @@
  * reads between layers (one Atomics.load per layer).
  */
 import { Worker } from 'node:worker_threads';
-import type { CancelThreadMessage } from './cancel-thread';
+import type { CancelThreadMessage } from './cancel-thread.js';
 
 export class CancelWatch {
   private readonly flags = new Map<string, Int32Array>();

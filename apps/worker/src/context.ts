@@ -1,7 +1,7 @@
 import type { Job as BullJob } from 'bullmq';
 import { isDatabaseUnavailable, type PrismaClient } from '@mwt/db';
 import type { Progress, QueuedJob } from '@mwt/shared';
-import { MemoryBudgetExceeded } from './errors';
+import { MemoryBudgetExceeded } from './errors.js';
 
 /**
  * What a job's phases share: the database, the job's id, and its progress and cancellation.

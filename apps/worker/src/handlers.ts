@@ -1,10 +1,10 @@
 import { disposeModel } from '@mwt/core';
 import type { JobParamsMap, JobType } from '@mwt/shared';
-import type { JobContext } from './context';
-import { DatasetCache } from './phases/datasets';
-import { modularizePhase } from './phases/modularize';
-import { reusePhase } from './phases/reuse';
-import { trainPhase } from './phases/train';
+import type { JobContext } from './context.js';
+import { DatasetCache } from './phases/datasets.js';
+import { modularizePhase } from './phases/modularize.js';
+import { reusePhase } from './phases/reuse.js';
+import { trainPhase } from './phases/train.js';
 
 /** What a job stores in Job.result: the ids to follow and the headline figures. */
 export type JobResult = Record<string, string | number | null>;

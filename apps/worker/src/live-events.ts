@@ -9,7 +9,7 @@ import { QueueEventsProducer } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { EpochMetrics } from '@mwt/core';
 import { EPOCH_METRICS_EVENT, readConfig, type EpochMetricsData, type EpochMetricsPayload } from '@mwt/shared';
-import { WORKER_NAME } from './identity';
+import { WORKER_NAME } from './identity.js';
 
 
 let producer: QueueEventsProducer | undefined;

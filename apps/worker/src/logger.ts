@@ -5,6 +5,6 @@
  */
 import { pino, stdTimeFunctions } from 'pino';
 import { readConfig } from '@mwt/shared';
-import { WORKER_NAME } from './identity';
+import { WORKER_NAME } from './identity.js';
 
 export const logger = pino({ level: readConfig().logLevel, base: { worker: WORKER_NAME }, timestamp: stdTimeFunctions.isoTime });

@@ -8,12 +8,12 @@ import { Redis } from 'ioredis';
 import { initBackend } from '@mwt/core';
 import { createPrisma } from '@mwt/db';
 import { cancelChannel, QUEUED_JOB_OPTIONS, readConfig, type QueuedJob } from '@mwt/shared';
-import { Cancellations } from './cancellations';
-import { WORKER_NAME } from './identity';
-import { logger } from './logger';
-import { CancelWatch } from './cancel-watch';
-import { createProcessor } from './processor';
-import { startReconciler } from './reconciler';
+import { Cancellations } from './cancellations.js';
+import { WORKER_NAME } from './identity.js';
+import { logger } from './logger.js';
+import { CancelWatch } from './cancel-watch.js';
+import { createProcessor } from './processor.js';
+import { startReconciler } from './reconciler.js';
 
 /** After SIGTERM, how long the running job may take to reach its next batch before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 30_000;

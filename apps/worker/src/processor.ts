@@ -2,11 +2,11 @@ import { DelayedError, UnrecoverableError, type Job as BullJob } from 'bullmq';
 import { TrainingPaused, TrainingStopped } from '@mwt/core';
 import { isDatabaseUnavailable, type Prisma, type PrismaClient } from '@mwt/db';
 import { fromDbJobType, parseJobParams, type JobType, type QueuedJob } from '@mwt/shared';
-import { JobContext } from './context';
-import { InputError, ShuttingDown } from './errors';
-import { finish } from './finish';
-import { HANDLERS } from './handlers';
-import { startHeartbeat } from './heartbeat';
+import { JobContext } from './context.js';
+import { InputError, ShuttingDown } from './errors.js';
+import { finish } from './finish.js';
+import { HANDLERS } from './handlers.js';
+import { startHeartbeat } from './heartbeat.js';
 
 export interface ProcessorOptions {
   /** True once the API asked to cancel the job. */

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { PrismaClient } from '@mwt/db';
 import { queueEntry, type QueuedJob } from '@mwt/shared';
-import { finish } from './finish';
+import { finish } from './finish.js';
 
 /** Rows one pass looks at; a larger backlog is swept over several passes (see `after`). */
 const ROWS_PER_PASS = 500;

@@ -3,7 +3,7 @@
  * pixels become inputs, and where their files are looked for. Loaders (core) and GET /datasets (API)
  * both read this, so what the API promises is what the workers load.
  */
-import type { Shape3 } from './shapes';
+import type { Shape3 } from './shapes.js';
 
 /** `crop-flip`: RandomCrop(side, padding=4) + random horizontal flip, as the reference does for CIFAR-10/SVHN. */
 export const AUGMENTATIONS = ['none', 'crop-flip'] as const;

@@ -2,11 +2,11 @@
  * What GET /models says about each model: its kind, masked layers and kernels, and parameters and
  * FLOPs on a dataset's input, all computed from the one architecture description (buildArchitecture).
  */
-import { maskedLayers } from './architecture';
-import { modelCost, withoutMasks, type ModelCost } from './cost';
-import { DATASETS, DATASET_NAMES, type DatasetName } from './datasets';
-import { MODEL_NAMES, SMALL_WIDTH, type ModelName } from './names';
-import { buildArchitecture, isCnnSplitterFamily, parseModelName } from './zoo';
+import { maskedLayers } from './architecture.js';
+import { modelCost, withoutMasks, type ModelCost } from './cost.js';
+import { DATASETS, DATASET_NAMES, type DatasetName } from './datasets.js';
+import { MODEL_NAMES, SMALL_WIDTH, type ModelName } from './names.js';
+import { buildArchitecture, isCnnSplitterFamily, parseModelName } from './zoo.js';
 
 export interface ModelDescription {
   name: ModelName;

@@ -1,5 +1,5 @@
-import { MODEL_FAMILIES, SMALL_WIDTH, type ModelFamily, type ModelName } from './names';
-import type { Architecture, Block } from './architecture';
+import { MODEL_FAMILIES, SMALL_WIDTH, type ModelFamily, type ModelName } from './names.js';
+import type { Architecture, Block } from './architecture.js';
 
 export interface ZooOptions {
   /** Masked conv blocks (the modular model) or plain ones (the standard model). */

@@ -44,7 +44,7 @@ import {
   type Modularization,
   type ReuseReport,
   type TrainConfig,
-} from '../src/index';
+} from '../src/index.js';
 
 const { values } = parseArgs({
   options: {

@@ -4,13 +4,13 @@
  * job's runs (standard, modular, fine-tuned module) overlaid.
  */
 import { html, nothing, render } from 'lit-html';
-import { getJson, sendJson } from '../api';
-import { followEvents } from '../events';
-import { dateTime, duration, fixed, percent, shortId } from '../format';
-import { drawChart, resizeCharts, type ChartElement, type Series } from '../parts/chart';
-import { errorBox, facts, loading, messageOf, progressBar, stateBadge, type Page } from '../parts/common';
-import { href } from '../router';
-import { FINISHED, type JobStatus, type JobView, type MetricView, type ModularizationView, type Progress, type RunKind, type RunMetrics, type RunView } from '../types';
+import { getJson, sendJson } from '../api.js';
+import { followEvents } from '../events.js';
+import { dateTime, duration, fixed, percent, shortId } from '../format.js';
+import { drawChart, resizeCharts, type ChartElement, type Series } from '../parts/chart.js';
+import { errorBox, facts, loading, messageOf, progressBar, stateBadge, type Page } from '../parts/common.js';
+import { href } from '../router.js';
+import { FINISHED, type JobStatus, type JobView, type MetricView, type ModularizationView, type Progress, type RunKind, type RunMetrics, type RunView } from '../types.js';
 
 /** Every per-epoch series the API stores, in the order the charts appear. */
 export const CURVES: { key: keyof MetricView; title: string }[] = [

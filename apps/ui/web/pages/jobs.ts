@@ -3,12 +3,12 @@
  * refreshed every 2 s while a job on the page is queued or running; cancel; "new job".
  */
 import { html, nothing, render } from 'lit-html';
-import { getJson, sendJson } from '../api';
-import { dateTime, duration, shortId } from '../format';
-import { JobForm, loadJobSchemas } from '../parts/job-form';
-import { errorBox, loading, messageOf, progressBar, stateBadge, type Page } from '../parts/common';
-import { href, navigate } from '../router';
-import { FINISHED, JOB_STATES, JOB_TYPES, type JobList, type JobView } from '../types';
+import { getJson, sendJson } from '../api.js';
+import { dateTime, duration, shortId } from '../format.js';
+import { JobForm, loadJobSchemas } from '../parts/job-form.js';
+import { errorBox, loading, messageOf, progressBar, stateBadge, type Page } from '../parts/common.js';
+import { href, navigate } from '../router.js';
+import { FINISHED, JOB_STATES, JOB_TYPES, type JobList, type JobView } from '../types.js';
 
 const PAGE_SIZE = 20;
 const REFRESH_MS = 2_000;

@@ -4,13 +4,13 @@
  * run was modularized at several thresholds (modularize jobs), the threshold study.
  */
 import { html, nothing, render } from 'lit-html';
-import { getBytes, getJson } from '../api';
-import { count, duration, fixed, percent, shortId } from '../format';
-import { errorBox, facts, loading, messageOf, type Page } from '../parts/common';
-import { drawHeatmap, keptGrid, type KeptGrid } from '../parts/heatmap';
-import { href } from '../router';
-import { readJson, readTar } from '../tar';
-import type { ArtifactMetadata, JobList, ModularizationView, ModuleView } from '../types';
+import { getBytes, getJson } from '../api.js';
+import { count, duration, fixed, percent, shortId } from '../format.js';
+import { errorBox, facts, loading, messageOf, type Page } from '../parts/common.js';
+import { drawHeatmap, keptGrid, type KeptGrid } from '../parts/heatmap.js';
+import { href } from '../router.js';
+import { readJson, readTar } from '../tar.js';
+import type { ArtifactMetadata, JobList, ModularizationView, ModuleView } from '../types.js';
 
 export function modularizationPage(root: HTMLElement, id: string): Page {
   let modz: ModularizationView | null = null;

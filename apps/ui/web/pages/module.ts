@@ -3,13 +3,13 @@
  * model, a download, and "try it": the module fetched from the API runs in the browser.
  */
 import { html, nothing, render } from 'lit-html';
-import { getBytes, getJson } from '../api';
-import { loadClassifier } from '../classify';
-import { count, percent, shortId } from '../format';
-import { errorBox, facts, loading, messageOf, type Page } from '../parts/common';
-import { TryIt } from '../parts/try-it';
-import { href } from '../router';
-import type { ModuleView } from '../types';
+import { getBytes, getJson } from '../api.js';
+import { loadClassifier } from '../classify.js';
+import { count, percent, shortId } from '../format.js';
+import { errorBox, facts, loading, messageOf, type Page } from '../parts/common.js';
+import { TryIt } from '../parts/try-it.js';
+import { href } from '../router.js';
+import type { ModuleView } from '../types.js';
 
 const ratio = (part: number | null, whole: number | null) => (part !== null && whole ? ` (${percent(part / whole)} of the full model's ${count(whole)})` : '');
 

@@ -1,8 +1,8 @@
 /** Sign-in with an API key; the key is checked against the API and kept in sessionStorage only. */
 import { html, render } from 'lit-html';
-import { keyWorks } from '../api';
-import { messageOf, type Page } from '../parts/common';
-import { signIn } from '../session';
+import { keyWorks } from '../api.js';
+import { messageOf, type Page } from '../parts/common.js';
+import { signIn } from '../session.js';
 
 export function signInPage(root: HTMLElement, notice: string | null, onSignedIn: () => void): Page {
   let error: string | null = notice;

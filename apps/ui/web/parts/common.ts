@@ -1,6 +1,6 @@
 /** Small pieces every page uses: the state badge, the progress bar, a definition list, errors. */
 import { html, nothing, type TemplateResult } from 'lit-html';
-import type { JobState } from '../types';
+import type { JobState } from '../types.js';
 
 export const stateBadge = (state: JobState) => html`<span class="badge state-${state}">${state}</span>`;
 

@@ -5,8 +5,8 @@
  * 404/409 about a referenced run (`params.runId: run … not found`).
  */
 import { html, nothing, render, type TemplateResult } from 'lit-html';
-import { ApiError, getJson, sendJson } from '../api';
-import type { JobView } from '../types';
+import { ApiError, getJson, sendJson } from '../api.js';
+import type { JobView } from '../types.js';
 
 interface FieldSchema {
   type?: string;

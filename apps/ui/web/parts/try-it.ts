@@ -3,8 +3,8 @@
  * an image; the module classifies it in the browser. The image the model sees is shown next to it.
  */
 import { html, nothing, render } from 'lit-html';
-import { toInputs, type Classifier } from '../classify';
-import { messageOf } from './common';
+import { toInputs, type Classifier } from '../classify.js';
+import { messageOf } from './common.js';
 
 const PAD = 280;
 const STROKE = 22;

@@ -10,10 +10,10 @@ import {
   type Model,
   type Modularization,
 } from '@mwt/core';
-import type { JobContext, PhaseProgress } from '../context';
-import { InputError } from '../errors';
-import { loadModel, storeModel } from '../store';
-import { augmentOf, dataSpecOf, type DatasetCache } from './datasets';
+import type { JobContext, PhaseProgress } from '../context.js';
+import { InputError } from '../errors.js';
+import { loadModel, storeModel } from '../store.js';
+import { augmentOf, dataSpecOf, type DatasetCache } from './datasets.js';
 
 export interface ModularizedRun {
   modularizationId: string;

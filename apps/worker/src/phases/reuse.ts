@@ -1,11 +1,11 @@
 import { disposeModel, maskToString, reuseForSubTask, subTaskMask, type Dataset, type Model, type Modularization } from '@mwt/core';
 import type { ReuseParams } from '@mwt/shared';
-import type { JobContext, PhaseProgress } from '../context';
-import { epochMetricsData, publishEpochMetrics } from '../live-events';
-import { InputError } from '../errors';
-import { loadModel, storeModel } from '../store';
-import { augmentOf, dataSpecOf, type DatasetCache } from './datasets';
-import { loadModularization } from './modularize';
+import type { JobContext, PhaseProgress } from '../context.js';
+import { epochMetricsData, publishEpochMetrics } from '../live-events.js';
+import { InputError } from '../errors.js';
+import { loadModel, storeModel } from '../store.js';
+import { augmentOf, dataSpecOf, type DatasetCache } from './datasets.js';
+import { loadModularization } from './modularize.js';
 
 export interface ReusedModule {
   moduleId: string;

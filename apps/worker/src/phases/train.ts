@@ -12,10 +12,10 @@ import {
 } from '@mwt/core';
 import { blobStore } from '@mwt/db';
 import type { TrainModularParams, TrainStandardParams } from '@mwt/shared';
-import type { JobContext, PhaseProgress } from '../context';
-import { epochMetricsData, publishEpochMetrics } from '../live-events';
-import { loadModel, storeModel } from '../store';
-import { augmentOf, type DatasetCache } from './datasets';
+import type { JobContext, PhaseProgress } from '../context.js';
+import { epochMetricsData, publishEpochMetrics } from '../live-events.js';
+import { loadModel, storeModel } from '../store.js';
+import { augmentOf, type DatasetCache } from './datasets.js';
 
 export interface TrainedRun {
   runId: string;

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { hasBatchNorm, residualKernels, type Architecture, type ResidualBlock } from '../model/architecture';
-import { BN_EPSILON, BN_MOMENTUM, type ParamStore } from '../model/params';
-import { gateHiddenUnits } from '../model/shapes';
-import { scatterMatrix } from '../model/forward';
+import { hasBatchNorm, residualKernels, type Architecture, type ResidualBlock } from '../model/architecture.js';
+import { BN_EPSILON, BN_MOMENTUM, type ParamStore } from '../model/params.js';
+import { gateHiddenUnits } from '../model/shapes.js';
+import { scatterMatrix } from '../model/forward.js';
 
 /**
  * Builds a tfjs LayersModel out of standard Keras layers only (Conv2D, BatchNormalization, Dense,

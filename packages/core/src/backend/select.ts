@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { NATIVE_BACKEND, registerNativeBackend } from './native/backend';
-import { nativeKernels } from './native/addon';
-import { formatAdapter, type AdapterDescription } from './webgpu/adapter';
+import { NATIVE_BACKEND, registerNativeBackend } from './native/backend.js';
+import { nativeKernels } from './native/addon.js';
+import { formatAdapter, type AdapterDescription } from './webgpu/adapter.js';
 
 /** Which tfjs backend to run on; `auto` tries the fastest one that loads. */
 export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'native' | 'wasm' | 'cpu';
@@ -90,7 +90,7 @@ async function loadNativeKernels(): Promise<Loaded> {
  * like are far slower than the CPU backends); an explicit MWT_BACKEND=webgpu takes whatever Dawn has.
  */
 async function loadWebgpu(allowSoftware: boolean): Promise<Loaded> {
-  const { registerWebgpuBackend, WEBGPU_BACKEND } = await import('./webgpu/backend');
+  const { registerWebgpuBackend, WEBGPU_BACKEND } = await import('./webgpu/backend.js');
   const { adapter } = await registerWebgpuBackend(allowSoftware);
   await activate(WEBGPU_BACKEND, PACKAGES.webgpu);
   return { name: 'webgpu', tfBackend: tf.getBackend(), package: PACKAGES.webgpu, adapter };

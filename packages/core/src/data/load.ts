@@ -1,11 +1,11 @@
 /** The one entry point jobs use: a dataset by name, with its split and optional size limits. */
-import { DATASET_NAMES, isDatasetName } from '../catalog';
-import { loadCifar10 } from './cifar10';
-import { loadIdxDataset } from './idx-datasets';
-import type { Dataset, DatasetName } from './dataset';
-import { loadMnist } from './mnist';
-import { limitSplit } from './split';
-import { loadSvhn } from './svhn';
+import { DATASET_NAMES, isDatasetName } from '../catalog.js';
+import { loadCifar10 } from './cifar10.js';
+import { loadIdxDataset } from './idx-datasets.js';
+import type { Dataset, DatasetName } from './dataset.js';
+import { loadMnist } from './mnist.js';
+import { limitSplit } from './split.js';
+import { loadSvhn } from './svhn.js';
 
 export interface LoadOptions {
   /** Directory of the file-based datasets (all but the bundled mnist). Default: env MWT_DATA_DIR, else ./data. */

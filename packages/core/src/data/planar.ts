@@ -3,8 +3,8 @@
  * 1 label byte, then the image as planes (all R, then all G, then all B, each row-major).
  * Models take NHWC, so decoding interleaves the planes while normalizing.
  */
-import type { Preprocessing, Split } from './dataset';
-import { pixelLookup } from './normalize';
+import type { Preprocessing, Split } from './dataset.js';
+import { pixelLookup } from './normalize.js';
 
 /** Decodes concatenated records of `height x width x channels` images into one Split. */
 export function decodePlanarRecords(

@@ -3,10 +3,10 @@
  * Every function returns new arrays and never mutates its inputs, so one loaded Dataset can
  * be shared by several jobs (e.g. a module-reuse task on a class subset) in one process.
  */
-import type { Split } from './dataset';
-import { createRng, shuffleInPlace } from './random';
+import type { Split } from './dataset.js';
+import { createRng, shuffleInPlace } from './random.js';
 
-export { createRng, seededShuffle, batchOrder } from './random';
+export { createRng, seededShuffle, batchOrder } from './random.js';
 
 /** Values per sample, derived from the split itself so callers need not pass a shape. */
 function sampleSize(split: Split): number {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { BN_EPSILON } from '../model/params';
-import { hasFusedKernel, MWT_BATCH_NORM_TRAIN, MWT_BATCH_NORM_TRAIN_GRAD, runFusedKernel } from './fused-kernels';
+import { BN_EPSILON } from '../model/params.js';
+import { hasFusedKernel, MWT_BATCH_NORM_TRAIN, MWT_BATCH_NORM_TRAIN_GRAD, runFusedKernel } from './fused-kernels.js';
 
 /**
  * Training-mode BatchNorm fused with the MwT mask and the ReLU that follow it:

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { hasFusedKernel, MWT_MASK_GATE, MWT_MASK_GATE_GRAD, runFusedKernel } from './fused-kernels';
+import { hasFusedKernel, MWT_MASK_GATE, MWT_MASK_GATE_GRAD, runFusedKernel } from './fused-kernels.js';
 
 export interface GateWeights {
   /** [inputs, hidden] */

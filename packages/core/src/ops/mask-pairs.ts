@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { hasFusedKernel, MWT_MASK_JACCARD, MWT_PAIR_SIMILARITY, MWT_PAIR_SIMILARITY_GRAD, runFusedKernel } from './fused-kernels';
+import { hasFusedKernel, MWT_MASK_JACCARD, MWT_PAIR_SIMILARITY, MWT_PAIR_SIMILARITY_GRAD, runFusedKernel } from './fused-kernels.js';
 
 /**
  * The pairwise statistics of one masked layer over a batch, for the MwT losses and the live metrics

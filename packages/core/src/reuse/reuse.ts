@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import type { AugmentSpec } from '../data/augment';
-import type { Dataset } from '../data/dataset';
-import { subsetClasses } from '../data/split';
-import { modelCost, withoutMasks, type ModelCost } from '../model/cost';
-import { disposeModel, type Model } from '../model/model';
-import type { MaskedLayer } from '../modularize/sample-masks';
-import { evaluateAccuracy } from '../train/evaluate';
-import { Trainer, type EpochMetrics, type TrainCallbacks } from '../train/trainer';
-import { addHead, pruneModel } from './prune';
+import type { AugmentSpec } from '../data/augment.js';
+import type { Dataset } from '../data/dataset.js';
+import { subsetClasses } from '../data/split.js';
+import { modelCost, withoutMasks, type ModelCost } from '../model/cost.js';
+import { disposeModel, type Model } from '../model/model.js';
+import type { MaskedLayer } from '../modularize/sample-masks.js';
+import { evaluateAccuracy } from '../train/evaluate.js';
+import { Trainer, type EpochMetrics, type TrainCallbacks } from '../train/trainer.js';
+import { addHead, pruneModel } from './prune.js';
 
 export interface ReuseConfig {
   epochs: number;

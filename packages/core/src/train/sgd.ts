@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ParamStore } from '../model/params';
-import { hasFusedKernel, MWT_SGD_UPDATE, runFusedKernel } from '../ops/fused-kernels';
+import type { ParamStore } from '../model/params.js';
+import { hasFusedKernel, MWT_SGD_UPDATE, runFusedKernel } from '../ops/fused-kernels.js';
 
 export interface SgdOptions {
   momentum: number;

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { forward } from '../model/forward';
-import { BN_MOMENTUM, trainableVariables, type ParamStore } from '../model/params';
-import type { Model } from '../model/model';
-import { batchMaskMetrics, crossEntropy, mwtLosses, pairWeights } from './losses';
-import type { Sgd } from './sgd';
+import { forward } from '../model/forward.js';
+import { BN_MOMENTUM, trainableVariables, type ParamStore } from '../model/params.js';
+import type { Model } from '../model/model.js';
+import { batchMaskMetrics, crossEntropy, mwtLosses, pairWeights } from './losses.js';
+import type { Sgd } from './sgd.js';
 
 /** The batch's scalars of one step, read back from the device in one sync. */
 export interface StepResult {

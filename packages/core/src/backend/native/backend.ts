@@ -6,12 +6,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { nativeKernels } from './addon';
-import { CONV_KERNELS } from './conv-kernels';
-import { MATH_KERNELS } from './math-kernels';
-import { MWT_KERNELS } from './mwt-kernels';
-import { NORM_KERNELS } from './norm-kernels';
-import { OutputPool } from './output-pool';
+import { nativeKernels } from './addon.js';
+import { CONV_KERNELS } from './conv-kernels.js';
+import { MATH_KERNELS } from './math-kernels.js';
+import { MWT_KERNELS } from './mwt-kernels.js';
+import { NORM_KERNELS } from './norm-kernels.js';
+import { OutputPool } from './output-pool.js';
 
 /** The name tfjs knows the backend by. */
 export const NATIVE_BACKEND = 'mwt-native';

@@ -1,7 +1,7 @@
 /** Conv2D, its two gradients, and max pooling, on the native kernels (NHWC float32). */
 import * as tf from '@tensorflow/tfjs';
-import { nativeKernels, type ConvGeometry } from './addon';
-import { requireInputs, type NativeBackend, type NativeKernel } from './backend';
+import { nativeKernels, type ConvGeometry } from './addon.js';
+import { requireInputs, type NativeBackend, type NativeKernel } from './backend.js';
 
 /** What kernels.h's ConvGeometry holds, from tfjs' own shape arithmetic. */
 function geometry(info: tf.backend_util.Conv2DInfo): ConvGeometry | undefined {

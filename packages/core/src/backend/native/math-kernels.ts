@@ -1,7 +1,7 @@
 /** Matrix products, elementwise ops and reductions on the native kernels (float32 only). */
 import * as tf from '@tensorflow/tfjs';
-import { BinaryOp, nativeKernels, ReduceOp, UnaryOp } from './addon';
-import { requireInputs, type NativeKernel, type NativeKernelArgs } from './backend';
+import { BinaryOp, nativeKernels, ReduceOp, UnaryOp } from './addon.js';
+import { requireInputs, type NativeKernel, type NativeKernelArgs } from './backend.js';
 
 const MAX_RANK = 6;
 const size = tf.util.sizeFromShape;

@@ -3,9 +3,9 @@ import * as tf from '@tensorflow/tfjs';
 import {
   MWT_BATCH_NORM_TRAIN, MWT_BATCH_NORM_TRAIN_GRAD, MWT_MASK_GATE, MWT_MASK_GATE_GRAD, MWT_MASK_JACCARD, MWT_PAIR_SIMILARITY,
   MWT_PAIR_SIMILARITY_GRAD, MWT_SGD_UPDATE,
-} from '../../ops/fused-kernels';
-import { nativeKernels } from './addon';
-import type { NativeKernel, NativeKernelArgs } from './backend';
+} from '../../ops/fused-kernels.js';
+import { nativeKernels } from './addon.js';
+import type { NativeKernel, NativeKernelArgs } from './backend.js';
 
 interface BatchNormAttrs {
   relu: boolean;

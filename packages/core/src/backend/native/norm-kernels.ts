@@ -4,8 +4,8 @@
  * kernel. It was the cpu backend's JavaScript loop, about half of a modularization's time.
  */
 import * as tf from '@tensorflow/tfjs';
-import { nativeKernels } from './addon';
-import type { NativeBackend, NativeKernel } from './backend';
+import { nativeKernels } from './addon.js';
+import type { NativeBackend, NativeKernel } from './backend.js';
 
 /** The values of an optional per-channel input, null where absent; undefined where it is not [channels]. */
 function perChannel(backend: NativeBackend, t: tf.TensorInfo | undefined, channels: number): Float32Array | null | undefined {

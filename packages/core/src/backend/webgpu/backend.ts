@@ -7,9 +7,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { DataId } from '@tensorflow/tfjs-core/dist/tensor_info';
-import { openAdapter, type AdapterDescription } from './adapter';
-import { registerWebgpuConvKernels } from './conv2d-backprop-filter';
-import { MWT_KERNELS_STORAGE_BUFFERS, registerWebgpuMwtKernels } from './mwt-kernels';
+import { openAdapter, type AdapterDescription } from './adapter.js';
+import { registerWebgpuConvKernels } from './conv2d-backprop-filter.js';
+import { MWT_KERNELS_STORAGE_BUFFERS, registerWebgpuMwtKernels } from './mwt-kernels.js';
 
 export const WEBGPU_BACKEND = 'webgpu';
 

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { MWT_BATCH_NORM_TRAIN, MWT_BATCH_NORM_TRAIN_GRAD, MWT_SGD_UPDATE } from '../../ops/fused-kernels';
+import { MWT_BATCH_NORM_TRAIN, MWT_BATCH_NORM_TRAIN_GRAD, MWT_SGD_UPDATE } from '../../ops/fused-kernels.js';
 import {
   ApplyProgram,
   GradFinalProgram,
@@ -19,8 +19,8 @@ import {
   reductionParts,
   StatsFinalProgram,
   StatsPartialProgram,
-} from './batch-norm-programs';
-import { SgdProgram } from './sgd-programs';
+} from './batch-norm-programs.js';
+import { SgdProgram } from './sgd-programs.js';
 
 interface BatchNormAttrs {
   relu: boolean;
