@@ -46,10 +46,10 @@ describe('docker-compose.yml and Dockerfile.gpu', () => {
         assert.equal(`${npm} ${run}`, 'npm run', name);
         assert.ok(rootPackage.scripts[script], `${name} runs npm script ${script}, which package.json lacks`);
       } else {
-        // The long-running services are node itself: npm would not pass `docker stop`'s SIGTERM on.
-        assert.deepEqual(command.slice(0, 3), ['node', '--import', 'tsx'], `${name} runs node directly`);
-        assert.equal(command[3], `apps/${name}/src/main.ts`);
-        assert.ok(existsSync(command[3]), `${name}'s entry ${command[3]} exists`);
+        // The long-running services are node itself (npm would not pass `docker stop`'s SIGTERM on),
+        // on the compiled entry, whose workspace packages resolve to their dist/ too.
+        assert.deepEqual(command, ['node', '--conditions=production', `apps/${name}/dist/main.js`], `${name} runs node directly on its dist/`);
+        assert.ok(existsSync(`apps/${name}/src/main.ts`), `${name}'s entry's source apps/${name}/src/main.ts exists`);
       }
       for (const variable of Object.keys(service.environment ?? {})) assert.ok(knownVars.has(variable), `${name} sets ${variable}, which no code reads`);
       // The code's own parser accepts every value.
@@ -60,7 +60,12 @@ describe('docker-compose.yml and Dockerfile.gpu', () => {
   it('runs node as the image\'s command in exec form, under an init that forwards signals', () => {
     const cmd = /^CMD (.*)$/m.exec(dockerfile)?.[1];
     assert.ok(cmd?.startsWith('['), `exec-form CMD (a JSON array), not a shell: ${cmd}`);
-    assert.deepEqual(JSON.parse(cmd ?? '') as string[], ['node', '--import', 'tsx', 'apps/api/src/main.ts']);
+    assert.deepEqual(JSON.parse(cmd ?? '') as string[], ['node', '--conditions=production', 'apps/api/dist/main.js']);
+    // The image compiles what CMD runs, after the sources and the Prisma client are in, and brings no
+    // host build over it.
+    const build = dockerfile.indexOf('npm run build');
+    assert.ok(build > dockerfile.indexOf('COPY . .') && build > dockerfile.indexOf('npx prisma generate'), 'the image runs npm run build after COPY . . and prisma generate');
+    assert.ok(readFileSync('.dockerignore', 'utf8').split('\n').includes('**/dist'), '.dockerignore lists **/dist');
     for (const name of ['migrate', 'api', 'worker']) assert.equal(services[name].init, true, `${name} has init: true`);
   });
 
@@ -90,6 +95,8 @@ describe('docker-compose.yml and Dockerfile.gpu', () => {
     assert.ok(Number(base[1]) >= 2, `CUDA 11.${base[1]} is older than libtensorflow's 11.2`);
     assert.ok(Number(base[2]) >= 22.04, `Ubuntu ${base[2]}'s glibc is older than dawn.node's 2.34`);
     assert.match(dockerfile, /^FROM node:22/m);
+    // cookie 2 (fastify -> light-my-request) requires Node 22, and so does the service.
+    assert.equal((JSON.parse(readFileSync('package.json', 'utf8')) as { engines: { node: string } }).engines.node, '>=22');
     const gpuVersion = corePackage.optionalDependencies['@tensorflow/tfjs-node-gpu'];
     assert.equal(gpuVersion, '4.22.0');
     assert.ok(dockerfile.includes(`@tensorflow/tfjs-node-gpu@${gpuVersion}`), 'the image checks the tfjs-node-gpu version the code declares');

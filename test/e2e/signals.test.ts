@@ -3,9 +3,11 @@
  * Dockerfile.gpu start (their exec-form commands, as Docker runs them: no shell), reaches the
  * service: the API stops, a worker checkpoints and requeues its running job and exits 0, and no
  * process of theirs is left behind (npm, the old start command, exited and left node running).
+ * Production runs the compiled dist/: the file compiles it first (tsc -b, incremental), so that it
+ * never runs a stale build.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -19,10 +21,11 @@ import { startTestApi } from '../support/test-api.js';
 
 type Role = 'api' | 'worker';
 
-/** The README's start commands: lines of its shell blocks that run an entry point. */
+/** The README's start commands: lines of its shell blocks that run an entry point, from sources (tsx) or compiled (dist/). */
 function readmeCommands(role: Role): string[][] {
   const lines = readFileSync('README.md', 'utf8').split('\n').map((line) => line.replace(/#.*$/, '').trim());
-  return lines.filter((line) => line.endsWith(`apps/${role}/src/main.ts`) && !line.includes('=')).map((line) => line.split(/\s+/));
+  const entries = [`apps/${role}/src/main.ts`, `apps/${role}/dist/main.js`];
+  return lines.filter((line) => entries.some((entry) => line.endsWith(entry)) && !line.includes('=')).map((line) => line.split(/\s+/));
 }
 
 function startCommands(role: Role): string[][] {
@@ -79,6 +82,7 @@ let queue: Queue<QueuedJob>;
 const jobIds: string[] = [];
 
 before(async () => {
+  execFileSync('npx', ['tsc', '-b', 'tsconfig.build.json'], { stdio: 'inherit' });
   ({ env, api, http, prisma, queue } = await startTestApi());
 });
 
@@ -93,6 +97,11 @@ after(async () => {
 describe('SIGTERM to the documented start commands', () => {
   it('the README, compose and the image start node itself', () => {
     assert.ok(readmeCommands('api').length > 0 && readmeCommands('worker').length > 0, 'the README shows how to start the API and a worker');
+    for (const role of ['api', 'worker'] as const) {
+      const commands = startCommands(role).map((argv) => argv.join(' '));
+      assert.ok(commands.includes(`node --import tsx apps/${role}/src/main.ts`), `development runs the ${role} from sources: ${commands.join(', ')}`);
+      assert.ok(commands.includes(`node --conditions=production apps/${role}/dist/main.js`), `production runs the compiled ${role}: ${commands.join(', ')}`);
+    }
     for (const role of ['api', 'worker'] as const) for (const argv of startCommands(role)) assert.equal(argv[0], 'node', argv.join(' '));
   });
 

@@ -7,18 +7,24 @@
 import { Worker } from 'node:worker_threads';
 import type { CancelThreadMessage } from './cancel-thread.js';
 
+/** A thread's entry that registers tsx, then imports cancel-thread.ts. */
+function tsxBootstrap(): string {
+  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  const entry = JSON.stringify(new URL('./cancel-thread.ts', import.meta.url).href);
+  return `import(${tsx}).then(({ register }) => { register(); return import(${entry}); })`;
+}
+
 export class CancelWatch {
   private readonly flags = new Map<string, Int32Array>();
 
   private constructor(private readonly thread: Worker) {}
 
   static start(redisUrl: string, channel: string): CancelWatch {
-    // The service runs its TypeScript through tsx, whose loader a thread does not inherit: the
-    // thread registers it before it imports its module.
-    const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-    const entry = JSON.stringify(new URL('./cancel-thread.ts', import.meta.url).href);
-    const bootstrap = `import(${tsx}).then(({ register }) => { register(); return import(${entry}); })`;
-    const thread = new Worker(bootstrap, { eval: true, workerData: { redisUrl, channel } });
+    const workerData = { redisUrl, channel };
+    // Compiled (dist/), the thread's module is plain JavaScript beside this one. Run from sources,
+    // the service's TypeScript goes through tsx, whose loader a thread does not inherit: the thread
+    // registers it before it imports its module.
+    const thread = import.meta.url.endsWith('.js') ? new Worker(new URL('./cancel-thread.js', import.meta.url), { workerData }) : new Worker(tsxBootstrap(), { eval: true, workerData });
     // The thread must never keep a stopping worker alive.
     thread.unref();
     return new CancelWatch(thread);
