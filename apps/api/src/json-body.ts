@@ -31,6 +31,6 @@ export function useBoundedJsonParser(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (nestsDeeperThan(text, MAX_JSON_DEPTH)) return done(new HttpError(400, `body is nested deeper than ${MAX_JSON_DEPTH} levels`), undefined);
-    parse(request, text, done);
+    void parse(request, text, done);
   });
 }

@@ -57,7 +57,9 @@ const uiRoutes: FastifyPluginAsync<UiRouteOptions> = async (app, options) => {
     schemaHide: true,
     cacheControl: false, // set below, per file
     // Vite names assets after their content hash: they never change under the same name.
-    setHeaders: (res, path) => res.setHeader('cache-control', path.startsWith(join(root, 'assets')) ? 'public, max-age=31536000, immutable' : 'no-cache'),
+    setHeaders: (res, path) => {
+      res.setHeader('cache-control', path.startsWith(join(root, 'assets')) ? 'public, max-age=31536000, immutable' : 'no-cache');
+    },
   });
   // A build's files are routes from the start (wildcard: false): an asset that is not one is missing,
   // e.g. asked for by a page of an older build (the API serves the build it started with).

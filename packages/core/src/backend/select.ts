@@ -141,7 +141,7 @@ async function selectBackend(preference: BackendPreference): Promise<BackendInfo
       return { ...(await load(preference, true)), fallbacksTried: [] };
     } catch (err) {
       // An explicit choice must not silently degrade to a slower backend.
-      throw new Error(`tfjs backend '${preference}' requested but ${PACKAGES[preference]} cannot be used: ${reasonOf(err)}`);
+      throw new Error(`tfjs backend '${preference}' requested but ${PACKAGES[preference]} cannot be used: ${reasonOf(err)}`, { cause: err });
     }
   }
   const fallbacksTried: FallbackAttempt[] = [];
