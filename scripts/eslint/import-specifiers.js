@@ -20,10 +20,18 @@ function emittedSpecifier(file, spec) {
   const target = resolve(dirname(file), spec);
   const ext = extname(spec);
   if (ext === '.ts' || ext === '.mts') return spec.slice(0, -ext.length) + (ext === '.ts' ? '.js' : '.mjs');
-  for (const [source, emitted] of [['.ts', '.js'], ['.tsx', '.js'], ['.js', '.js'], ['.mts', '.mjs']]) {
+  for (const [source, emitted] of [
+    ['.ts', '.js'],
+    ['.tsx', '.js'],
+    ['.js', '.js'],
+    ['.mts', '.mjs'],
+  ]) {
     if (isFile(target + source)) return spec + emitted;
   }
-  for (const [source, emitted] of [['index.ts', 'index.js'], ['index.js', 'index.js']]) {
+  for (const [source, emitted] of [
+    ['index.ts', 'index.js'],
+    ['index.js', 'index.js'],
+  ]) {
     if (isFile(resolve(target, source))) return `${spec.replace(/\/$/, '')}/${emitted}`;
   }
   return undefined;
