@@ -33,8 +33,9 @@ export default defineConfig(
       // Numbers in messages (`epoch ${epoch}`) are how the tree writes them and print as expected;
       // nullish values, objects, any and unknown in a template are still errors.
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
-      // `(x) => resolve(x)` and `() => void promise` style shorthands are how callbacks are written here.
-      '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true, ignoreVoidOperator: true }],
+      // `(x) => resolve(x)` shorthands are how callbacks are written here. (Not ignoreVoidOperator: its fix,
+      // `return void f()`, is what no-meaningless-void-operator undoes.)
+      '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
       // A leading underscore marks what is deliberately unused (a destructured field left out of a
       // copy, a callback's parameter kept for its position).
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true }],
