@@ -10,8 +10,8 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { buildArchitecture, initBackend, isModelName } from '@mwt/core';
-import { traceShapes } from '../packages/core/src/model/shapes';
-import { measurePeak } from './peak';
+import { traceShapes } from '../packages/core/src/model/shapes.js';
+import { measurePeak } from './peak.js';
 
 const { values } = parseArgs({
   options: {

@@ -21,8 +21,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildArchitecture, initBackend, isModelName, readPreference } from '@mwt/core';
-import { summarize } from './gpu-summary';
-import { measureHostWork, profileTrainStep, timeTrainStep } from './webgpu';
+import { summarize } from './gpu-summary.js';
+import { measureHostWork, profileTrainStep, timeTrainStep } from './webgpu.js';
 
 /** The paper's setting: CIFAR-10's 32x32x3 inputs and 10 classes. */
 const INPUT_SHAPE: [number, number, number] = [32, 32, 3];
@@ -66,25 +66,42 @@ if (command === 'adapter') {
     { model, modular, batch, inputShape: [h, w, c], warmup: Number(values.warmup), minSteps: Number(values['min-steps']), minMs: Number(values['min-ms']) },
     CLASSES,
   );
-  console.log(JSON.stringify({ backend: info.name, adapter: info.adapter, threads: info.threads, cores: os.availableParallelism(), model, variant: values.variant, batch, ...measured }));
+  console.log(
+    JSON.stringify({ backend: info.name, adapter: info.adapter, threads: info.threads, cores: os.availableParallelism(), model, variant: values.variant, batch, ...measured }),
+  );
 } else if (command === 'profile') {
   const info = await initBackend(readPreference({ MWT_BACKEND: values.backend }));
   const timing = { model, modular: values.variant === 'modular', batch: Number(values.batch), inputShape: INPUT_SHAPE, warmup: 1, minSteps: 1, minMs: 0 };
   const { totalMs, kernels } = await profileTrainStep(timing, CLASSES);
-  for (const k of kernels.slice(0, 15)) console.log(`${k.kernel.padEnd(28)} ${String(k.calls).padStart(5)} calls ${k.ms.toFixed(2).padStart(10)} ms ${((100 * k.ms) / totalMs).toFixed(1).padStart(5)}%`);
+  for (const k of kernels.slice(0, 15))
+    console.log(`${k.kernel.padEnd(28)} ${String(k.calls).padStart(5)} calls ${k.ms.toFixed(2).padStart(10)} ms ${((100 * k.ms) / totalMs).toFixed(1).padStart(5)}%`);
   console.log(JSON.stringify({ backend: info.name, model, variant: values.variant, batch: timing.batch, totalKernelMs: totalMs, kernels }));
 } else if (command === 'host-work') {
   const info = await initBackend(readPreference({ MWT_BACKEND: values.backend }));
-  const options = { model, modular: values.variant === 'modular', batch: Number(values.batch), inputShape: INPUT_SHAPE, warmup: 1, minSteps: Number(values['min-steps']), minMs: 0 };
+  const options = {
+    model,
+    modular: values.variant === 'modular',
+    batch: Number(values.batch),
+    inputShape: INPUT_SHAPE,
+    warmup: 1,
+    minSteps: Number(values['min-steps']),
+    minMs: 0,
+  };
   const work = await measureHostWork(options, CLASSES);
   console.log(
     `per step: ${work.kernelsPerStep} tfjs kernels, ${work.dispatchesPerStep} dispatches, ${work.submitsPerStep.toFixed(1)} submits; ` +
       `host ${work.hostMsPerStep.toFixed(1)} ms to queue, ${work.wallMsPerStep.toFixed(1)} ms in all`,
   );
-  console.log(`kernels by name: ${Object.entries(work.kernels).map(([name, calls]) => `${name} ${calls}`).join(', ')}`);
+  console.log(
+    `kernels by name: ${Object.entries(work.kernels)
+      .map(([name, calls]) => `${name} ${calls}`)
+      .join(', ')}`,
+  );
   console.log(JSON.stringify({ backend: info.name, model, variant: values.variant, batch: options.batch, ...work }));
 } else if (command === 'summary') {
-  const lines = readFileSync(values.results, 'utf8').split('\n').filter((line) => line.trim() !== '');
+  const lines = readFileSync(values.results, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '');
   const { table, report } = summarize(lines.map((line) => JSON.parse(line) as unknown));
   console.log(table);
   writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);

@@ -8,7 +8,9 @@ import { buildArchitecture, estimateTrainingMemory, MB, type DatasetName, type M
 import { DATASETS, initBackend, makeDataset, trainModel } from '@mwt/core';
 
 function peakRssBytes(): number {
-  const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+  const line = readFileSync('/proc/self/status', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmHWM:'));
   return Number(line?.match(/\d+/)?.[0] ?? 0) * 1024;
 }
 
@@ -28,8 +30,25 @@ const train = batchSize * batches;
 const test = Math.min(256, batchSize);
 const dataset = makeDataset(datasetName, info.classNames, info.preprocessing, split(train), split(test));
 const started = performance.now();
-await trainModel(model as ModelName, dataset, { epochs: 1, batchSize, lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 5e-4, alpha: 1, beta: 1, seed: 1, augment: undefined }, { modular: true });
+await trainModel(
+  model as ModelName,
+  dataset,
+  { epochs: 1, batchSize, lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 5e-4, alpha: 1, beta: 1, seed: 1, augment: undefined },
+  { modular: true },
+);
 const arch = buildArchitecture(model as ModelName, info.inputShape, info.numClasses, { modular: true });
 const estimate = estimateTrainingMemory({ arch, batchSize, trainSamples: train, testSamples: test });
 const measured = peakRssBytes();
-console.log(JSON.stringify({ model, batchSize, dataset: datasetName, steps: batches, stepMs: Math.round((performance.now() - started) / batches), measuredMb: Math.round(measured / MB), estimateMb: Math.round(estimate.totalBytes / MB), ratio: +(estimate.totalBytes / measured).toFixed(2), activationMb: Math.round(estimate.activationBytes / MB) }));
+console.log(
+  JSON.stringify({
+    model,
+    batchSize,
+    dataset: datasetName,
+    steps: batches,
+    stepMs: Math.round((performance.now() - started) / batches),
+    measuredMb: Math.round(measured / MB),
+    estimateMb: Math.round(estimate.totalBytes / MB),
+    ratio: +(estimate.totalBytes / measured).toFixed(2),
+    activationMb: Math.round(estimate.activationBytes / MB),
+  }),
+);

@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import { initBackend, loadDataset } from '@mwt/core';
 import { nativeKernels } from '@mwt/native';
-import { fixedTrainStep } from './fixed-step';
+import { fixedTrainStep } from './fixed-step.js';
 
 const { values } = parseArgs({
   options: {
@@ -44,8 +44,12 @@ const started = performance.now();
 for (let i = 0; i < steps; i++) step.run();
 const wall = (performance.now() - started) / steps;
 const inKernels = [...totals.values()].reduce((sum, { ms }) => sum + ms, 0) / steps;
-console.log(`${modular ? 'modular' : 'standard'} step, batch ${batch}, ${backend.name} (${backend.threads} threads): ${wall.toFixed(1)} ms/step, ${inKernels.toFixed(1)} ms in native kernels, ${(wall - inKernels).toFixed(1)} ms outside`);
+console.log(
+  `${modular ? 'modular' : 'standard'} step, batch ${batch}, ${backend.name} (${backend.threads} threads): ${wall.toFixed(1)} ms/step, ${inKernels.toFixed(1)} ms in native kernels, ${(wall - inKernels).toFixed(1)} ms outside`,
+);
 for (const [name, { ms, calls }] of [...totals].sort((a, b) => b[1].ms - a[1].ms)) {
-  console.log(`${name.padEnd(24)} ${(ms / steps).toFixed(2).padStart(7)} ms ${((100 * ms) / steps / wall).toFixed(1).padStart(5)}%  ${(calls / steps).toFixed(0).padStart(4)} calls`);
+  console.log(
+    `${name.padEnd(24)} ${(ms / steps).toFixed(2).padStart(7)} ms ${((100 * ms) / steps / wall).toFixed(1).padStart(5)}%  ${(calls / steps).toFixed(0).padStart(4)} calls`,
+  );
 }
 step.dispose();

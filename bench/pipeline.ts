@@ -1,7 +1,7 @@
 /** Modularization of 10,000 MNIST samples and building + fine-tuning one module (MWT.md sections 3-4). */
 import * as tf from '@tensorflow/tfjs';
 import { buildArchitecture, createModel, disposeModel, modularize, reuseModule, subTaskMask, type Dataset, type ModelName, type Split } from '@mwt/core';
-import type { BenchRow } from './table';
+import type { BenchRow } from './table.js';
 
 function concatSplits(a: Split, b: Split): Split {
   const images = new Float32Array(a.images.length + b.images.length);

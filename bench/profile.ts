@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, loadDataset } from '@mwt/core';
-import { fixedTrainStep } from './fixed-step';
+import { fixedTrainStep } from './fixed-step.js';
 
 const { values } = parseArgs({
   options: {
@@ -41,9 +41,13 @@ for (const kernel of info.kernels) {
   totals.set(key, entry);
 }
 const sum = [...totals.values()].reduce((a, b) => a + b.ms, 0) / steps;
-console.log(`${modular ? 'modular' : 'standard'} step, batch ${batch}, ${tf.getBackend()}: ${wall.toFixed(1)} ms/step profiled, ${sum.toFixed(1)} ms in kernels, ${info.kernels.length / steps} kernel calls/step`);
+console.log(
+  `${modular ? 'modular' : 'standard'} step, batch ${batch}, ${tf.getBackend()}: ${wall.toFixed(1)} ms/step profiled, ${sum.toFixed(1)} ms in kernels, ${info.kernels.length / steps} kernel calls/step`,
+);
 const sorted = [...totals.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(values.top));
 for (const [name, { ms, calls }] of sorted) {
-  console.log(`${name.padEnd(24)} ${(ms / steps).toFixed(1).padStart(8)} ms ${((100 * ms) / steps / sum).toFixed(1).padStart(5)}%  ${(calls / steps).toFixed(0).padStart(4)} calls`);
+  console.log(
+    `${name.padEnd(24)} ${(ms / steps).toFixed(1).padStart(8)} ms ${((100 * ms) / steps / sum).toFixed(1).padStart(5)}%  ${(calls / steps).toFixed(0).padStart(4)} calls`,
+  );
 }
 step.dispose();

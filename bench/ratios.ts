@@ -9,7 +9,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildArchitecture, countFlops, type ModelName } from '@mwt/core';
-import { LineProcess } from './line-process';
+import { LineProcess } from './line-process.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PYTHON = process.env.MWT_PEER_PYTHON ?? '/usr/bin/python3';
@@ -60,13 +60,20 @@ const median = (values: number[]) => {
 /** Ours; with `addon`, ours on another build of the addon (MWT_NATIVE_ADDON), e.g. the one before a change. */
 function startOurs(threads: number, addon?: string): LineProcess {
   return new LineProcess(process.execPath, ['--import', 'tsx', join(HERE, 'ratio-child.ts')], {
-    ...process.env, MWT_BACKEND: 'native', MWT_NATIVE_THREADS: String(threads), MWT_QUIET: '1', ...(addon ? { MWT_NATIVE_ADDON: addon } : {}),
+    ...process.env,
+    MWT_BACKEND: 'native',
+    MWT_NATIVE_THREADS: String(threads),
+    MWT_QUIET: '1',
+    ...(addon ? { MWT_NATIVE_ADDON: addon } : {}),
   });
 }
 
 function startPeer(threads: number): LineProcess {
   const env: NodeJS.ProcessEnv = {
-    ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), OMP_WAIT_POLICY: 'PASSIVE',
+    ...process.env,
+    OMP_NUM_THREADS: String(threads),
+    OPENBLAS_NUM_THREADS: String(threads),
+    OMP_WAIT_POLICY: 'PASSIVE',
   };
   // MWT_PEER_OPENBLAS_CORETYPE picks OpenBLAS' kernels for the peer alone (see README, Benchmark).
   if (process.env.MWT_PEER_OPENBLAS_CORETYPE !== undefined) {
@@ -124,8 +131,14 @@ async function measureCase(sides: Sides, model: ModelName, kind: 'modular' | 'st
   const peerMs = times.get(sides.peer) ?? [];
   const flops = 6 * countFlops(arch) * batch;
   const row: RatioRow = {
-    model, kind, batch, threads: sides.threads,
-    oursMs: median(oursMs), peerMs: median(peerMs), oursMinMs: Math.min(...oursMs), peerMinMs: Math.min(...peerMs),
+    model,
+    kind,
+    batch,
+    threads: sides.threads,
+    oursMs: median(oursMs),
+    peerMs: median(peerMs),
+    oursMinMs: Math.min(...oursMs),
+    peerMinMs: Math.min(...peerMs),
     ratio: median(oursMs) / median(peerMs),
     gflops: flops / median(oursMs) / 1e6,
     peerGflops: flops / median(peerMs) / 1e6,
@@ -174,7 +187,10 @@ const RATIO_HEADER = 'model            kind      batch thr  ours ms (min)       
 export function formatRatioRow(r: RatioRow): string {
   const pct = (value?: number) => (value === undefined ? '   -' : value.toFixed(0).padStart(4));
   return [
-    r.model.padEnd(16), r.kind.padEnd(9), String(r.batch).padStart(5), String(r.threads).padStart(3),
+    r.model.padEnd(16),
+    r.kind.padEnd(9),
+    String(r.batch).padStart(5),
+    String(r.threads).padStart(3),
     `${r.oursMs.toFixed(1).padStart(8)} (${r.oursMinMs.toFixed(1).padStart(8)})`,
     `${r.peerMs.toFixed(1).padStart(8)} (${r.peerMinMs.toFixed(1).padStart(8)})`,
     `${r.ratio.toFixed(2).padStart(5)}x`,
@@ -182,7 +198,9 @@ export function formatRatioRow(r: RatioRow): string {
     `${r.peerGflops.toFixed(0).padStart(10)} ${pct(r.peerPeakPct)}`,
     r.load.toFixed(1).padStart(5),
     r.baselineMs === undefined ? '' : `${r.baselineMs.toFixed(1).padStart(8)} (${r.baselineRatio?.toFixed(2)}x)`,
-  ].join('  ').trimEnd();
+  ]
+    .join('  ')
+    .trimEnd();
 }
 
 /** Wall time of the paper's run (200 epochs of CIFAR-10's 50,000 images) at one measured step time. */

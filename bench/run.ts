@@ -13,14 +13,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import os from 'node:os';
 import { initBackend, isModelName, loadDataset, type BackendName } from '@mwt/core';
-import { measurePeak } from './peak';
-import { benchRatios, projectedPaperRun, type RatioRow } from './ratios';
-import { benchPipeline } from './pipeline';
-import { benchService } from './service';
-import { benchStreams } from './streams';
-import { formatTable, type BenchRow } from './table';
-import { benchTraining } from './training';
-import { benchWebgpu } from './webgpu';
+import { measurePeak } from './peak.js';
+import { benchRatios, projectedPaperRun, type RatioRow } from './ratios.js';
+import { benchPipeline } from './pipeline.js';
+import { benchService } from './service.js';
+import { benchStreams } from './streams.js';
+import { formatTable, type BenchRow } from './table.js';
+import { benchTraining } from './training.js';
+import { benchWebgpu } from './webgpu.js';
 
 const { values } = parseArgs({
   options: {
@@ -73,12 +73,22 @@ if (!values['skip-peer']) {
   const ratioModels = [...new Set([...values['ratio-models'].split(','), model])];
   if (!ratioModels.every(isModelName)) throw new Error(`--ratio-models: unknown model in ${values['ratio-models']}`);
   console.log(`fp32 peak (FMA loop): ${[...(peak ?? new Map<number, number>())].map(([t, g]) => `${g.toFixed(0)} GFLOP/s at ${t} thr`).join(', ') || 'n/a (no compiler)'}`);
-  ratios = await benchRatios({ models: ratioModels, batches: values['ratio-batches'].split(',').map(Number), threads: ratioThreads, rounds: Number(values.rounds), minMs: Number(values['ratio-min-ms']), peak, baselineAddon: values['baseline-addon'] });
+  ratios = await benchRatios({
+    models: ratioModels,
+    batches: values['ratio-batches'].split(',').map(Number),
+    threads: ratioThreads,
+    rounds: Number(values.rounds),
+    minMs: Number(values['ratio-min-ms']),
+    peak,
+    baselineAddon: values['baseline-addon'],
+  });
   // The paper's batch (128) where measured, else the largest batch measured; the fastest thread count.
   const vgg = ratios.filter((r) => r.model === 'vgg16' && r.kind === 'modular').sort((a, b) => b.batch - a.batch || a.oursMs - b.oursMs)[0];
   if (vgg) {
     const run = projectedPaperRun(vgg.oursMs, vgg.batch);
-    console.log(`projected: 200 epochs of vgg16 (modular) on CIFAR-10's 50,000 images here, batch ${vgg.batch}, ${vgg.threads} thr, load ${vgg.load.toFixed(1)}: ${run.minutes.toFixed(0)} min (${run.epochMinutes.toFixed(1)} min/epoch); the paper: 108 min on a GPU (training + modularizing)`);
+    console.log(
+      `projected: 200 epochs of vgg16 (modular) on CIFAR-10's 50,000 images here, batch ${vgg.batch}, ${vgg.threads} thr, load ${vgg.load.toFixed(1)}: ${run.minutes.toFixed(0)} min (${run.epochMinutes.toFixed(1)} min/epoch); the paper: 108 min on a GPU (training + modularizing)`,
+    );
   }
 }
 if (!values['skip-pipeline']) rows.push(...(await benchPipeline(dataset, model, Number(values['reuse-epochs']))));
@@ -98,6 +108,16 @@ console.log(
 );
 
 mkdirSync(dirname(values.out), { recursive: true });
-const report = { date: new Date().toISOString(), model, backend: backend.name, cores: os.availableParallelism(), node: process.version, ratio, peak: Object.fromEntries(peak ?? []), ratios, rows };
+const report = {
+  date: new Date().toISOString(),
+  model,
+  backend: backend.name,
+  cores: os.availableParallelism(),
+  node: process.version,
+  ratio,
+  peak: Object.fromEntries(peak ?? []),
+  ratios,
+  rows,
+};
 writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`written ${values.out}`);

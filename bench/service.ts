@@ -15,9 +15,9 @@ import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { createDatabase, type PrismaClient } from '@mwt/db';
 import { createJobQueue, readConfig, sha256 } from '@mwt/shared';
-import { createApiKey } from '../apps/api/src/auth/api-keys';
-import { downloadLoad, downloadOnce } from './download-load';
-import type { BenchRow } from './table';
+import { createApiKey } from '../apps/api/src/auth/api-keys.js';
+import { downloadLoad, downloadOnce } from './download-load.js';
+import type { BenchRow } from './table.js';
 
 const SUBMIT_SECONDS = 10;
 const POLL_SECONDS = 10;
@@ -42,7 +42,13 @@ async function startApi(env: Record<string, string>): Promise<ChildProcess> {
   const url = `http://127.0.0.1:${env.PORT}/healthz`;
   for (let i = 0; i < 120; i++) {
     if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode}`);
-    if (await fetch(url).then((r) => r.ok, () => false)) return child;
+    if (
+      await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return child;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   child.kill();
@@ -172,7 +178,7 @@ export async function benchService(): Promise<BenchRow[]> {
       if (first.status !== 200 || sha256(first.body) !== artifact.sha256) throw new Error('a first download differs from the stored artifact');
       firstMs.push(first.ms);
     }
-    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
     const coldMs = median(firstMs);
     const download = await downloadLoad(downloadUrl, { authorization }, 4, DOWNLOAD_SECONDS);
     return [

@@ -16,8 +16,8 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createDatabase, type PrismaClient } from '@mwt/db';
 import { readConfig } from '@mwt/shared';
-import { createApiKey } from '../apps/api/src/auth/api-keys';
-import { formatTable, type BenchRow } from './table';
+import { createApiKey } from '../apps/api/src/auth/api-keys.js';
+import { formatTable, type BenchRow } from './table.js';
 
 const WINDOW_S = 15;
 /**
@@ -60,7 +60,13 @@ async function startApi(env: Record<string, string>): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'apps/api/src/main.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   for (let i = 0; i < 240; i++) {
     if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode}`);
-    if (await fetch(`http://127.0.0.1:${env.PORT}/healthz`).then((r) => r.ok, () => false)) return child;
+    if (
+      await fetch(`http://127.0.0.1:${env.PORT}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return child;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   child.kill();
@@ -71,7 +77,10 @@ async function startApi(env: Record<string, string>): Promise<ChildProcess> {
 function openStream(url: string, agent: Agent, authorization: string, opened: ClientRequest[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = request(url, { agent, headers: { authorization, accept: 'text/event-stream' } }, (res) => {
-      if (res.statusCode !== 200) return reject(new Error(`${url}: ${res.statusCode}`));
+      if (res.statusCode !== 200) {
+        reject(new Error(`${url}: ${res.statusCode}`));
+        return;
+      }
       res.once('data', () => resolve());
       res.on('error', () => undefined); // ended by us at the end
     });

@@ -38,7 +38,10 @@ export function formatTable(rows: BenchRow[]): string {
   const widths = COLUMNS.map(([title], i) => Math.max(title.length, ...cells.map((line) => line[i].length)));
   const numeric = new Set([3, 4, 5, 6, 7, 8, 9, 10]);
   const render = (line: string[]) =>
-    line.map((cell, i) => (i === line.length - 1 ? cell : numeric.has(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd();
+    line
+      .map((cell, i) => (i === line.length - 1 ? cell : numeric.has(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   const header = render(COLUMNS.map(([title]) => title));
   return [header, '-'.repeat(header.length), ...cells.map(render)].join('\n');
 }

@@ -4,7 +4,7 @@
  * Prints the rows as one JSON line; bench/training.ts runs it once per backend.
  */
 import { initBackend, isModelName, loadDataset } from '@mwt/core';
-import { measureTraining, type TrainingBenchOptions } from './training';
+import { measureTraining, type TrainingBenchOptions } from './training.js';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as TrainingBenchOptions;
 if (!isModelName(options.model)) throw new Error(`unknown model ${String(options.model)}`);

@@ -4,8 +4,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName, Dataset, ModelName } from '@mwt/core';
-import { fixedTrainStep } from './fixed-step';
-import { timeSteps, type BenchRow } from './table';
+import { fixedTrainStep } from './fixed-step.js';
+import { timeSteps, type BenchRow } from './table.js';
 
 export interface TrainingBenchOptions {
   model: ModelName;
@@ -36,7 +36,14 @@ export function measureTraining(dataset: Dataset, options: TrainingBenchOptions)
   for (const batch of options.batches) {
     for (const modular of [true, false]) {
       const ms = msPerTrainStep(dataset, options.model, modular, batch, options);
-      rows.push({ section: 'training', case: `${modular ? 'modular' : 'standard'} step ${options.model}`, backend: tf.getBackend(), batch, msPerStep: ms, samplesPerSec: (batch * 1000) / ms });
+      rows.push({
+        section: 'training',
+        case: `${modular ? 'modular' : 'standard'} step ${options.model}`,
+        backend: tf.getBackend(),
+        batch,
+        msPerStep: ms,
+        samplesPerSec: (batch * 1000) / ms,
+      });
     }
   }
   return rows;
@@ -54,7 +61,11 @@ export function benchTraining(backends: BackendName[], options: TrainingBenchOpt
     });
     const last = child.stdout.trim().split('\n').pop() ?? '';
     if (child.status === 0 && last.startsWith('[')) return JSON.parse(last) as BenchRow[];
-    const reason = child.stderr.trim().split('\n').find((line) => line.includes('Error')) ?? `exit ${child.status}`;
+    const reason =
+      child.stderr
+        .trim()
+        .split('\n')
+        .find((line) => line.includes('Error')) ?? `exit ${child.status}`;
     return [{ section: 'training', case: `modular step ${options.model}`, backend, note: `skipped: ${reason.slice(0, 160)}` }];
   });
 }

@@ -14,7 +14,7 @@
  */
 import { parseArgs } from 'node:util';
 import { initBackend, isModelName } from '@mwt/core';
-import { measureHostWork } from './webgpu';
+import { measureHostWork } from './webgpu.js';
 
 const { values } = parseArgs({
   options: {
@@ -48,8 +48,16 @@ if (values.json) {
 } else {
   const adapter = info.adapter ? `${info.adapter.device}${info.adapter.software ? ' (software)' : ''}` : '?';
   console.log(`${values.model}${options.widthMultiplier ? ` x${options.widthMultiplier}` : ''} ${values.variant} step, batch ${options.batch}, webgpu on ${adapter}`);
-  console.log(`tfjs kernels/step ${work.kernelsPerStep}; tfjs GPU programs/step ${work.programsPerStep}; dispatches/step (all) ${work.dispatchesPerStep}; queue submits/step ${work.submitsPerStep.toFixed(1)}`);
-  console.log(`host ms/step (queueing) ${work.hostMsPerStep.toFixed(1)}; wall ms/step ${work.wallMsPerStep.toFixed(1)} (${options.minSteps} steps; first step ${work.firstStepMs.toFixed(0)} ms)`);
+  console.log(
+    `tfjs kernels/step ${work.kernelsPerStep}; tfjs GPU programs/step ${work.programsPerStep}; dispatches/step (all) ${work.dispatchesPerStep}; queue submits/step ${work.submitsPerStep.toFixed(1)}`,
+  );
+  console.log(
+    `host ms/step (queueing) ${work.hostMsPerStep.toFixed(1)}; wall ms/step ${work.wallMsPerStep.toFixed(1)} (${options.minSteps} steps; first step ${work.firstStepMs.toFixed(0)} ms)`,
+  );
   for (const [name, calls] of Object.entries(work.kernels).slice(0, Number(values.top))) console.log(`  ${name.padEnd(28)} ${String(calls).padStart(6)}`);
-  console.log(`tfjs GPU programs by shader: ${Object.entries(work.programs).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  console.log(
+    `tfjs GPU programs by shader: ${Object.entries(work.programs)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')}`,
+  );
 }

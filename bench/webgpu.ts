@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import type { BenchRow } from './table';
+import type { BenchRow } from './table.js';
 import { buildArchitecture, createModel, disposeModel, Sgd, trainStepAsync, type ModelName, type StepResult } from '@mwt/core';
 
 export interface StepTiming {
@@ -213,17 +213,49 @@ export function benchWebgpu(model: ModelName, batches: number[], inputShape: [nu
   const rows: BenchRow[] = [];
   for (const batch of batches) {
     for (const variant of ['modular', 'standard']) {
-      const args = ['--import', 'tsx', CHECK, 'step', '--backend', 'webgpu', '--model', model, '--variant', variant, '--batch', String(batch), '--input', inputShape.join(','), '--min-ms', String(minMs), '--min-steps', '5', '--warmup', '2'];
+      const args = [
+        '--import',
+        'tsx',
+        CHECK,
+        'step',
+        '--backend',
+        'webgpu',
+        '--model',
+        model,
+        '--variant',
+        variant,
+        '--batch',
+        String(batch),
+        '--input',
+        inputShape.join(','),
+        '--min-ms',
+        String(minMs),
+        '--min-steps',
+        '5',
+        '--warmup',
+        '2',
+      ];
       const child = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, MWT_QUIET: '1' }, maxBuffer: 16 * 1024 * 1024 });
       const last = child.stdout.trim().split('\n').pop() ?? '';
       const parsed = child.status === 0 && last.startsWith('{') ? (JSON.parse(last) as { msPerStep: number; adapter?: { device: string; software: boolean } }) : undefined;
       if (!parsed) {
-        const reason = child.stderr.trim().split('\n').find((line) => line.includes('Error')) ?? `exit ${child.status}`;
+        const reason =
+          child.stderr
+            .trim()
+            .split('\n')
+            .find((line) => line.includes('Error')) ?? `exit ${child.status}`;
         rows.push({ section: 'training', case: `${variant} step ${model}`, backend: 'webgpu', batch, note: `skipped: ${reason.slice(0, 160)}` });
         continue;
       }
       const adapter = parsed.adapter ? ` (${parsed.adapter.device}${parsed.adapter.software ? ', software' : ''})` : '';
-      rows.push({ section: 'training', case: `${variant} step ${model}`, backend: `webgpu${adapter}`, batch, msPerStep: parsed.msPerStep, samplesPerSec: (batch * 1000) / parsed.msPerStep });
+      rows.push({
+        section: 'training',
+        case: `${variant} step ${model}`,
+        backend: `webgpu${adapter}`,
+        batch,
+        msPerStep: parsed.msPerStep,
+        samplesPerSec: (batch * 1000) / parsed.msPerStep,
+      });
     }
   }
   return rows;

@@ -31,7 +31,9 @@ async function call<T>(path: string, init?: RequestInit): Promise<T> {
 }
 
 for (let i = 0; ; i++) {
-  const ok = await fetch(`${base}/healthz`).then((r) => r.ok).catch(() => false);
+  const ok = await fetch(`${base}/healthz`)
+    .then((r) => r.ok)
+    .catch(() => false);
   if (ok) break;
   if (i > 120) throw new Error(`the API at ${base} did not become healthy`);
   await new Promise((resolve) => setTimeout(resolve, 500));
@@ -74,8 +76,22 @@ for (;;) {
 if (view.state !== 'completed' || !view.result) throw new Error(`job ${view.state}: ${view.error ?? ''}`);
 
 const r = view.result;
-interface Run { testAccuracy: number | null; wallMs: number | null; params: number | null; flops: string | number | null }
-interface ModuleView { accuracy: number | null; standardAccuracy: number | null; accuracyLoss: number | null; kernelRetention: number; params: number | null; flops: string | number | null; fullParams: number | null; fullFlops: string | number | null }
+interface Run {
+  testAccuracy: number | null;
+  wallMs: number | null;
+  params: number | null;
+  flops: string | number | null;
+}
+interface ModuleView {
+  accuracy: number | null;
+  standardAccuracy: number | null;
+  accuracyLoss: number | null;
+  kernelRetention: number;
+  params: number | null;
+  flops: string | number | null;
+  fullParams: number | null;
+  fullFlops: string | number | null;
+}
 const standard = await call<Run>(`/runs/${r.standardRunId}`);
 const modular = await call<Run>(`/runs/${r.modularRunId}`);
 const module = await call<ModuleView>(`/modules/${r.moduleId}`);

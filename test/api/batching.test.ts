@@ -48,7 +48,7 @@ describe('concurrent submissions', () => {
 
   test('every job is queued once, under its row id', async () => {
     const queued = await Promise.all(answers.map((a) => h.queue.getJob(a.body.id)));
-    assert.ok(queued.every((job, i) => job?.data.jobId === answers[i]!.body.id && job.name === 'train-standard'));
+    assert.ok(queued.every((job, i) => job?.data.jobId === answers[i].body.id && job.name === 'train-standard'));
     assert.equal(await h.queue.getWaitingCount(), JOBS);
   });
 
@@ -57,7 +57,7 @@ describe('concurrent submissions', () => {
     const { rows } = await h.db.pool.query<{ inserts: number }>('SELECT count(DISTINCT xmin::text)::int AS inserts FROM "Job" WHERE "id" = ANY($1::uuid[])', [
       answers.map((a) => a.body.id),
     ]);
-    assert.ok(rows[0]!.inserts <= JOBS / 4, `${rows[0]!.inserts} INSERTs for ${JOBS} jobs`);
+    assert.ok(rows[0].inserts <= JOBS / 4, `${rows[0].inserts} INSERTs for ${JOBS} jobs`);
   });
 });
 

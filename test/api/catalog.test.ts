@@ -27,7 +27,9 @@ describe('GET /models', () => {
     assert.equal(res.status, 200);
     const byName = new Map(res.body.models.map((m) => [m.name, m]));
     assert.equal(byName.size, 8);
-    const counts = Object.fromEntries(['vgg16', 'simcnn', 'resnet18', 'rescnn'].map((n) => [n, [byName.get(n as ModelInfo['name'])?.maskedLayers, byName.get(n as ModelInfo['name'])?.maskedKernels]]));
+    const counts = Object.fromEntries(
+      ['vgg16', 'simcnn', 'resnet18', 'rescnn'].map((n) => [n, [byName.get(n as ModelInfo['name'])?.maskedLayers, byName.get(n as ModelInfo['name'])?.maskedKernels]]),
+    );
     assert.deepEqual(counts, { vgg16: [12, 4160], simcnn: [12, 4160], resnet18: [19, 4736], rescnn: [11, 4224] });
     const small = byName.get('resnet18-small');
     assert.equal(small?.kind, 'small');

@@ -13,9 +13,9 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createDatabase, type ArtifactUpload } from '@mwt/db';
 import { readConfig } from '@mwt/shared';
-import { AUTH_ENV, testApiKey } from '../support/api-client';
-import { freePort, removeServiceKeys, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes';
-import { TcpProxy } from '../support/tcp-proxy';
+import { AUTH_ENV, testApiKey } from '../support/api-client.js';
+import { freePort, removeServiceKeys, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 
 const databaseUrl = readConfig().databaseUrl;
 const db = createDatabase(databaseUrl);

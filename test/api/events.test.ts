@@ -47,7 +47,11 @@ async function openEvents(path: string, as: Caller = 'admin', harness: Harness =
         const block = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
         if (block.startsWith(':')) continue; // keep-alive comment
-        const field = (name: string) => block.split('\n').find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2);
+        const field = (name: string) =>
+          block
+            .split('\n')
+            .find((l) => l.startsWith(`${name}: `))
+            ?.slice(name.length + 2);
         lastFields = Object.fromEntries(block.split('\n').map((l) => [l.slice(0, l.indexOf(': ')), l.slice(l.indexOf(': ') + 2)]));
         return { event: field('event') ?? 'message', data: JSON.parse(field('data') ?? 'null') };
       }
@@ -181,8 +185,20 @@ test('one event per change: a progress update is one `progress` event, not also 
 
 const metricsOf = (runId: string, epoch: number): EpochMetricsData => ({
   // Binary fractions: they survive PostgreSQL's columns exactly.
-  runId, runKind: 'modular', epoch, lr: 0.0625, trainAccuracy: 0.5 + epoch / 64, testAccuracy: 0.25 + epoch / 64, loss: 2 - epoch / 8, ceLoss: 1.5,
-  cohesionLoss: 0.25, couplingLoss: 0.125, kernelRate: 0.375, batchCohesion: 0.75, batchCoupling: 0.25, durationMs: 1000 + epoch,
+  runId,
+  runKind: 'modular',
+  epoch,
+  lr: 0.0625,
+  trainAccuracy: 0.5 + epoch / 64,
+  testAccuracy: 0.25 + epoch / 64,
+  loss: 2 - epoch / 8,
+  ceLoss: 1.5,
+  cohesionLoss: 0.25,
+  couplingLoss: 0.125,
+  kernelRate: 0.375,
+  batchCohesion: 0.75,
+  batchCoupling: 0.25,
+  durationMs: 1000 + epoch,
 });
 
 /** What a worker's publishEpochMetrics() adds to the queue's event stream. */

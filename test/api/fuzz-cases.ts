@@ -14,7 +14,7 @@ export function prng(seed: number) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
+  const pick = <T>(items: readonly T[]): T => items[int(items.length)];
   const chance = (p: number) => next() < p;
   const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => int(256)));
   // Version 4 layout, from the PRNG rather than the system's randomness: a seed replays a run exactly.
@@ -75,30 +75,153 @@ const ROUTES: [string, string, ResourceKind | null][] = [
 ];
 
 const HOSTILE_IDS = [
-  'not-a-uuid', '', '..%2f..%2fetc%2fpasswd', '..%2F..%2F..%2Fetc%2Fshadow', '%2e%2e', '%2e%2e%2f%2e%2e%2fpackage.json', '..', '.',
-  '%00', 'null', 'undefined', '-1', '0', 'NaN', 'Infinity', '-Infinity', '1e309', '9'.repeat(400), '%F0%9F%92%A9', '%zz', '%',
-  '%252e%252e%252f', '{}', '[]', '__proto__', 'constructor', "'%20OR%201=1--", '%3Cscript%3E', 'a'.repeat(5_000),
-  '00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff', '3f0e8d5c-6a7b-4c1d-9e2f-0a1b2c3d4e5f%00',
+  'not-a-uuid',
+  '',
+  '..%2f..%2fetc%2fpasswd',
+  '..%2F..%2F..%2Fetc%2Fshadow',
+  '%2e%2e',
+  '%2e%2e%2f%2e%2e%2fpackage.json',
+  '..',
+  '.',
+  '%00',
+  'null',
+  'undefined',
+  '-1',
+  '0',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '1e309',
+  '9'.repeat(400),
+  '%F0%9F%92%A9',
+  '%zz',
+  '%',
+  '%252e%252e%252f',
+  '{}',
+  '[]',
+  '__proto__',
+  'constructor',
+  "'%20OR%201=1--",
+  '%3Cscript%3E',
+  'a'.repeat(5_000),
+  '00000000-0000-0000-0000-000000000000',
+  'ffffffff-ffff-ffff-ffff-ffffffffffff',
+  '3f0e8d5c-6a7b-4c1d-9e2f-0a1b2c3d4e5f%00',
   // Forms other parsers take for a uuid, PostgreSQL's uuid type not all: a 500 if one got through.
-  'urn:uuid:3f0e8d5c-6a7b-4c1d-9e2f-0a1b2c3d4e5f', 'URN:UUID:3F0E8D5C-6A7B-4C1D-9E2F-0A1B2C3D4E5F', '{3f0e8d5c-6a7b-4c1d-9e2f-0a1b2c3d4e5f}',
-  '3f0e8d5c6a7b4c1d9e2f0a1b2c3d4e5f', '%E0%A4%A', '%C0%AF', 'a'.repeat(101),
+  'urn:uuid:3f0e8d5c-6a7b-4c1d-9e2f-0a1b2c3d4e5f',
+  'URN:UUID:3F0E8D5C-6A7B-4C1D-9E2F-0A1B2C3D4E5F',
+  '{3f0e8d5c-6a7b-4c1d-9e2f-0a1b2c3d4e5f}',
+  '3f0e8d5c6a7b4c1d9e2f0a1b2c3d4e5f',
+  '%E0%A4%A',
+  '%C0%AF',
+  'a'.repeat(101),
 ];
 const JUNK_PATHS = [
-  '/', '//jobs', '/jobs/', '/jobs/..%2f..%2fetc%2fpasswd', '/%2e%2e/%2e%2e/etc/passwd', '/jobs%00', '/docs/../jobs', '/JOBS',
-  '/docs/static/..%2f..%2fpackage.json', '/docs/static/%2e%2e/%2e%2e/package.json', '/jobs/%2e%2e/keys', '/keys/..', '/healthz/..%2fkeys',
-  '/jobs?', '/jobs#x', '/jobs;x', '/jobs/.%2e/keys', `/${'x'.repeat(20_000)}`, '/jobs/%2F', '/runs', '/modules', '/artifacts/',
+  '/',
+  '//jobs',
+  '/jobs/',
+  '/jobs/..%2f..%2fetc%2fpasswd',
+  '/%2e%2e/%2e%2e/etc/passwd',
+  '/jobs%00',
+  '/docs/../jobs',
+  '/JOBS',
+  '/docs/static/..%2f..%2fpackage.json',
+  '/docs/static/%2e%2e/%2e%2e/package.json',
+  '/jobs/%2e%2e/keys',
+  '/keys/..',
+  '/healthz/..%2fkeys',
+  '/jobs?',
+  '/jobs#x',
+  '/jobs;x',
+  '/jobs/.%2e/keys',
+  `/${'x'.repeat(20_000)}`,
+  '/jobs/%2F',
+  '/runs',
+  '/modules',
+  '/artifacts/',
 ];
 const WEIRD_VALUES: unknown[] = [
-  null, true, false, 0, -0, -1, 1.5, 2 ** 31, 2 ** 53 + 1, 1e308, -1e308, Number.MIN_VALUE, 'NaN', 'Infinity', '-Infinity', '1e309',
-  '', ' ', 'x'.repeat(1000), '5', '0x10', [], [1, 2], [[[]]], {}, { $gt: 0 }, { __proto__: { admin: true } }, '\u0000', '\ud800', '🙂',
+  null,
+  true,
+  false,
+  0,
+  -0,
+  -1,
+  1.5,
+  2 ** 31,
+  2 ** 53 + 1,
+  1e308,
+  -1e308,
+  Number.MIN_VALUE,
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '1e309',
+  '',
+  ' ',
+  'x'.repeat(1000),
+  '5',
+  '0x10',
+  [],
+  [1, 2],
+  [[[]]],
+  {},
+  { $gt: 0 },
+  { __proto__: { admin: true } },
+  '\u0000',
+  '\ud800',
+  '🙂',
   // What a coercing validator would turn into numbers, or into out-of-range ones.
-  '3', ' 3', '3.0', '1e999', '-1e999', '1e1', [3], [[0], [1]], ['0', '1'], 'a\u0000b', 'tab\there', `urn:uuid:${'3f0e8d5c-6a7b-4c1d-9e2f-0a1b2c3d4e5f'}`,
+  '3',
+  ' 3',
+  '3.0',
+  '1e999',
+  '-1e999',
+  '1e1',
+  [3],
+  [[0], [1]],
+  ['0', '1'],
+  'a\u0000b',
+  'tab\there',
+  `urn:uuid:3f0e8d5c-6a7b-4c1d-9e2f-0a1b2c3d4e5f`,
 ];
 const QUERY_VALUES = [
-  '', '0', '-0', '-1', '1e309', 'NaN', 'Infinity', '99999999999999999999', '1,2', '%00', '%zz', 'x'.repeat(3_000), '__proto__',
-  'queued', 'running', 'pipeline', 'train-modular', '20', '100', '101', 'true', '[]', '{}', '%F0%9F%92%A9',
+  '',
+  '0',
+  '-0',
+  '-1',
+  '1e309',
+  'NaN',
+  'Infinity',
+  '99999999999999999999',
+  '1,2',
+  '%00',
+  '%zz',
+  'x'.repeat(3_000),
+  '__proto__',
+  'queued',
+  'running',
+  'pipeline',
+  'train-modular',
+  '20',
+  '100',
+  '101',
+  'true',
+  '[]',
+  '{}',
+  '%F0%9F%92%A9',
   // Numbers that are not canonical decimals.
-  '1e999', '-Infinity', '1e1', '0x10', '010', '%2B5', '%205', '5%20', '5.0', '0b11', '%00%35',
+  '1e999',
+  '-Infinity',
+  '1e1',
+  '0x10',
+  '010',
+  '%2B5',
+  '%205',
+  '5%20',
+  '5.0',
+  '0b11',
+  '%00%35',
 ];
 /** Cursors whose dates parse in JavaScript but do not fit PostgreSQL's timestamptz. */
 const OUT_OF_RANGE_CURSORS = ['+010000-01-01T00:00:00.000Z', '-000001-01-01T00:00:00.000Z', '0000-01-01T00:00:00.000Z', '+275760-09-13T00:00:00.000Z'].map((at) =>
@@ -109,18 +232,37 @@ function secretFor(r: Random, world: World): { authorization?: string | string[]
   const s = world.secrets;
   const valid = (caller: Exclude<Caller, 'anonymous'>) => ({ authorization: `Bearer ${s[caller]}`, caller });
   switch (r.int(16)) {
-    case 0: case 1: case 2: case 3: return valid('alice');
-    case 4: case 5: return valid('bob');
-    case 6: return valid('reader');
-    case 7: return valid('submitter');
-    case 8: return { authorization: `bearer   ${s.alice}  `, caller: 'alice' }; // case and spaces RFC 9110 allows
-    case 9: return { authorization: [`Bearer ${s.alice}`, `Bearer ${s.bob}`], caller: 'alice' }; // Node keeps the first
-    case 10: return { caller: 'anonymous' };
-    case 11: return { authorization: `Bearer ${s.revoked}`, caller: 'anonymous' };
-    case 12: return { authorization: `Bearer ${s.alice}x`, caller: 'anonymous' };
-    case 13: return { authorization: `Bearer mwt_${r.bytes(32).toString('base64url')}`, caller: 'anonymous' };
-    case 14: return { authorization: r.pick(['Basic YWRtaW46YWRtaW4=', 'Bearer', 'Bearer ', `Bearer ${'A'.repeat(5_000)}`, s.alice, `Token ${s.admin}`, `Bearer ${s.alice.toUpperCase()}`]), caller: 'anonymous' };
-    default: return valid('admin');
+    case 0:
+    case 1:
+    case 2:
+    case 3:
+      return valid('alice');
+    case 4:
+    case 5:
+      return valid('bob');
+    case 6:
+      return valid('reader');
+    case 7:
+      return valid('submitter');
+    case 8:
+      return { authorization: `bearer   ${s.alice}  `, caller: 'alice' }; // case and spaces RFC 9110 allows
+    case 9:
+      return { authorization: [`Bearer ${s.alice}`, `Bearer ${s.bob}`], caller: 'alice' }; // Node keeps the first
+    case 10:
+      return { caller: 'anonymous' };
+    case 11:
+      return { authorization: `Bearer ${s.revoked}`, caller: 'anonymous' };
+    case 12:
+      return { authorization: `Bearer ${s.alice}x`, caller: 'anonymous' };
+    case 13:
+      return { authorization: `Bearer mwt_${r.bytes(32).toString('base64url')}`, caller: 'anonymous' };
+    case 14:
+      return {
+        authorization: r.pick(['Basic YWRtaW46YWRtaW4=', 'Bearer', 'Bearer ', `Bearer ${'A'.repeat(5_000)}`, s.alice, `Token ${s.admin}`, `Bearer ${s.alice.toUpperCase()}`]),
+        caller: 'anonymous',
+      };
+    default:
+      return valid('admin');
   }
 }
 
@@ -187,14 +329,25 @@ function jobBody(r: Random, world: World): { body: string; touches?: Owner } {
   ];
   const shape = r.chance(0.35) ? 0 : r.int(shapes.length);
   // Only the first shape sends `params`, and with them the references.
-  return { body: shapes[shape]!(), touches: shape === 0 ? touches : undefined };
+  return { body: shapes[shape](), touches: shape === 0 ? touches : undefined };
 }
 
-const CONTENT_TYPES = ['application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1', 'APPLICATION/JSON', 'application/jsonx', '*/*'];
+const CONTENT_TYPES = [
+  'application/json',
+  'application/json; charset=utf-8',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/json; charset=latin1',
+  'APPLICATION/JSON',
+  'application/jsonx',
+  '*/*',
+];
 
 function downloadHeaders(r: Random): Record<string, string> {
   const headers: Record<string, string> = {};
-  if (r.chance(0.5)) headers.range = r.pick(['bytes=0-10', 'bytes=-1', 'bytes=999999-', 'bytes=5-2', 'bytes=0-1,4-5', 'bytes=-0', 'bytes=x', `bytes=${'9'.repeat(400)}-`, 'items=0-1', 'bytes=0-']);
+  if (r.chance(0.5))
+    headers.range = r.pick(['bytes=0-10', 'bytes=-1', 'bytes=999999-', 'bytes=5-2', 'bytes=0-1,4-5', 'bytes=-0', 'bytes=x', `bytes=${'9'.repeat(400)}-`, 'items=0-1', 'bytes=0-']);
   if (r.chance(0.3)) headers['if-none-match'] = r.pick(['*', '"x"', 'W/"x"', 'W/', '""', ',,,', '"a", W/"b"', 'x'.repeat(2_000)]);
   if (r.chance(0.3)) headers['if-range'] = r.pick(['"x"', 'W/"x"', 'Wed, 25 Nov 2026 10:00:00 GMT', '', 'garbage']);
   return headers;

@@ -26,7 +26,7 @@ async function resourcesOf(owner: Owner): Promise<Resources> {
   const { jobId, runId } = await insertRun(h, { owner: key });
   const { modularization, modules } = await insertModularization(h, jobId, runId, [0, 1]);
   const artifact = await insertArtifact(h, Buffer.from(`${owner}'s module`), 'module.tar', jobId);
-  await h.prisma.module.update({ where: { id: modules[0]!.id }, data: { artifactId: artifact.id } });
+  await h.prisma.module.update({ where: { id: modules[0].id }, data: { artifactId: artifact.id } });
   const jobs = [jobId];
   if (key) jobs.push((await h.request<JobView>('POST', '/jobs', { type: 'train-standard' }, { as: key })).body.id);
   return { job: jobs, run: [runId], modularization: [modularization.id], module: modules.map((m) => m.id), artifact: [artifact.id] };
@@ -66,7 +66,8 @@ function send(request: FuzzRequest): Promise<Outcome> {
       // An event stream stays open: its status is the answer.
       if (res.headers['content-type']?.startsWith('text/event-stream')) {
         res.destroy();
-        return resolve({ status, body: '' });
+        resolve({ status, body: '' });
+        return;
       }
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -111,7 +112,7 @@ test(`${REQUESTS} hostile requests: no 5xx, no cross-key read`, async () => {
   let next = 0;
   const worker = async () => {
     while (next < requests.length) {
-      const request = requests[next++]!;
+      const request = requests[next++];
       let outcome: Outcome;
       try {
         outcome = await send(request);
@@ -143,7 +144,10 @@ test(`${REQUESTS} hostile requests: no 5xx, no cross-key read`, async () => {
     if (foreign > 0) crossKey.push(`${caller} GET /jobs listed ${foreign} job(s) of other keys`);
   }
 
-  const counts = [...statuses.entries()].sort(([a], [b]) => a - b).map(([s, n]) => `${s}: ${n}`).join(', ');
+  const counts = [...statuses.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([s, n]) => `${s}: ${n}`)
+    .join(', ');
   console.log(
     `fuzz: seed ${SEED}, ${REQUESTS} requests in ${Date.now() - started} ms; statuses { ${counts} }; ` +
       `bad requests (4xx): ${[...statuses].reduce((n, [s, c]) => (s >= 400 && s < 500 ? n + c : n), 0)}; ` +

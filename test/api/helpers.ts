@@ -152,10 +152,7 @@ export async function startApp(name: string, options: HarnessOptions = {}): Prom
 }
 
 /** A finished job with one run, as a worker would have left it; owned by `owner`'s key (by no key if omitted). */
-export async function insertRun(
-  h: Harness,
-  opts: { kind?: RunKind; status?: JobState; dataset?: string; owner?: KeyName } = {},
-): Promise<{ jobId: string; runId: string }> {
+export async function insertRun(h: Harness, opts: { kind?: RunKind; status?: JobState; dataset?: string; owner?: KeyName } = {}): Promise<{ jobId: string; runId: string }> {
   const { kind = 'modular', status = 'completed', dataset = 'mnist', owner } = opts;
   const job = await h.prisma.job.create({
     data: {
@@ -174,7 +171,15 @@ export async function insertRun(
 
 /** An artifact, stored by job `jobId` as the worker stores one (by no job if omitted). */
 export async function insertArtifact(h: Harness, bytes: Buffer, fileName = 'module.bin', jobId: string | null = null) {
-  const artifact = { id: randomUUID(), jobId, kind: 'module', fileName, contentType: 'application/octet-stream', sha256: createHash('sha256').update(bytes).digest('hex'), bytes } as const;
+  const artifact = {
+    id: randomUUID(),
+    jobId,
+    kind: 'module',
+    fileName,
+    contentType: 'application/octet-stream',
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    bytes,
+  } as const;
   await h.db.blobs.writeArtifact(artifact);
   h.trackArtifact(artifact.id);
   return artifact;

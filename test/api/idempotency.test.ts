@@ -124,7 +124,10 @@ describe('concurrent retries', () => {
     const answers = await Promise.all(Array.from({ length: 10 }, (_, seed) => submit({ type: 'train-standard', params: { seed } }, key)));
     const created = answers.filter((a) => a.status === 201);
     assert.equal(created.length, 1);
-    assert.ok(answers.every((a) => a.status === 201 || a.status === 409), answers.map((a) => a.status).join(','));
+    assert.ok(
+      answers.every((a) => a.status === 201 || a.status === 409),
+      answers.map((a) => a.status).join(','),
+    );
     assert.deepEqual(await stored(key), { rows: 1, queued: 1 });
   });
 });
@@ -148,10 +151,14 @@ describe('a retry after a 503 (Redis down)', () => {
       down.trackJob(id);
 
       await redis.restart();
-      const retried = await waitFor('the retry to be taken', async () => {
-        const res = await down.request<JobView>('POST', '/jobs', body, { as: 'alice', headers });
-        return res.status === 503 ? undefined : res;
-      }, 30_000);
+      const retried = await waitFor(
+        'the retry to be taken',
+        async () => {
+          const res = await down.request<JobView>('POST', '/jobs', body, { as: 'alice', headers });
+          return res.status === 503 ? undefined : res;
+        },
+        30_000,
+      );
       assert.equal(retried.status, 201, JSON.stringify(retried.body));
       assert.deepEqual([retried.body.id, retried.body.state, retried.body.error], [id, 'queued', null]);
       assert.equal(await down.queue.getJobState(id), 'waiting', 'a worker will run it');

@@ -23,8 +23,17 @@ describe('POST /jobs -> GET /jobs/:id', () => {
     assert.equal(job.type, 'train-modular');
     assert.equal(job.state, 'queued');
     assert.deepEqual(job.params, {
-      dataset: 'mnist', model: 'simcnn-small', epochs: 3, batchSize: 128, lr: 0.05, momentum: 0.9,
-      weightDecay: 0, seed: 0, trainLimit: 500, alpha: 0.5, beta: 1.5,
+      dataset: 'mnist',
+      model: 'simcnn-small',
+      epochs: 3,
+      batchSize: 128,
+      lr: 0.05,
+      momentum: 0.9,
+      weightDecay: 0,
+      seed: 0,
+      trainLimit: 500,
+      alpha: 0.5,
+      beta: 1.5,
     });
     assert.deepEqual(job.links, { self: `/jobs/${job.id}`, events: `/jobs/${job.id}/events`, runs: [], modularizations: [], modules: [] });
 
@@ -49,8 +58,21 @@ describe('POST /jobs -> GET /jobs/:id', () => {
     const res = await submit({ type: 'pipeline' });
     assert.equal(res.status, 201);
     assert.deepEqual(res.body.params, {
-      dataset: 'mnist', model: 'simcnn-small', epochs: 5, batchSize: 128, lr: 0.05, momentum: 0.9, weightDecay: 0,
-      seed: 0, alpha: 0.5, beta: 1.5, threshold: 0.9, targetClasses: [0, 1], reuseEpochs: 10, reuseLr: 0.05, standardLr: 0.01,
+      dataset: 'mnist',
+      model: 'simcnn-small',
+      epochs: 5,
+      batchSize: 128,
+      lr: 0.05,
+      momentum: 0.9,
+      weightDecay: 0,
+      seed: 0,
+      alpha: 0.5,
+      beta: 1.5,
+      threshold: 0.9,
+      targetClasses: [0, 1],
+      reuseEpochs: 10,
+      reuseLr: 0.05,
+      standardLr: 0.01,
     });
     const standard = await submit({ type: 'train-standard' });
     assert.equal(standard.status, 201);

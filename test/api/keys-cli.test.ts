@@ -72,8 +72,8 @@ test('mistakes exit non-zero with a message: 2 with the usage, 1 for an unknown 
   ];
   const results = await Promise.all(cases.map(([args]) => keys(args, { direct: true })));
   cases.forEach(([args, code, message], i) => {
-    assert.equal(results[i]!.code, code, args.join(' '));
-    assert.match(results[i]!.stderr, message, args.join(' '));
-    assert.equal(results[i]!.stdout, '', 'nothing on stdout');
+    assert.equal(results[i].code, code, args.join(' '));
+    assert.match(results[i].stderr, message, args.join(' '));
+    assert.equal(results[i].stdout, '', 'nothing on stdout');
   });
 });

@@ -133,7 +133,7 @@ describe('slow bodies (MWT_REQUEST_TIMEOUT_MS)', () => {
       socket.on('connect', () => {
         socket.write(head);
         let i = 0;
-        timer = setInterval(() => (i < trickle.length ? socket.write(trickle[i++]!) : undefined), 200);
+        timer = setInterval(() => (i < trickle.length ? socket.write(trickle[i++]) : undefined), 200);
       });
       socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
       socket.on('error', () => undefined);

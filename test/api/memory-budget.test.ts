@@ -34,7 +34,10 @@ test('reuse: fine-tuning modules of a resnet18 run at batch 1024 -> 400 naming b
 });
 
 test('a small job under the budget is accepted', async () => {
-  const res = await h.request<{ id: string }>('POST', '/jobs', { type: 'train-modular', params: { dataset: 'mnist', model: 'simcnn-small', batchSize: 32, epochs: 1, trainLimit: 100 } });
+  const res = await h.request<{ id: string }>('POST', '/jobs', {
+    type: 'train-modular',
+    params: { dataset: 'mnist', model: 'simcnn-small', batchSize: 32, epochs: 1, trainLimit: 100 },
+  });
   assert.equal(res.status, 201);
   h.trackJob(res.body.id);
 });

@@ -82,22 +82,46 @@ describe('the OpenAPI document', () => {
   test('names its components, one per resource and one request per job type', () => {
     const names = Object.keys(doc.components.schemas);
     for (const name of [
-      'Job', 'TrainModularJob', 'TrainStandardJob', 'ModularizeJob', 'ReuseJob', 'PipelineJob',
-      'JobRequest', 'TrainModularJobRequest', 'TrainStandardJobRequest', 'ModularizeJobRequest', 'ReuseJobRequest', 'PipelineJobRequest',
-      'PipelineParams', 'PipelineResult', 'TrainResult', 'Run', 'Metric', 'Modularization', 'Module', 'Artifact', 'ApiKey', 'Error', 'Model', 'Dataset',
+      'Job',
+      'TrainModularJob',
+      'TrainStandardJob',
+      'ModularizeJob',
+      'ReuseJob',
+      'PipelineJob',
+      'JobRequest',
+      'TrainModularJobRequest',
+      'TrainStandardJobRequest',
+      'ModularizeJobRequest',
+      'ReuseJobRequest',
+      'PipelineJobRequest',
+      'PipelineParams',
+      'PipelineResult',
+      'TrainResult',
+      'Run',
+      'Metric',
+      'Modularization',
+      'Module',
+      'Artifact',
+      'ApiKey',
+      'Error',
+      'Model',
+      'Dataset',
     ]) {
       assert.ok(names.includes(name), `components.schemas.${name}`);
     }
     assert.ok(!names.some((n) => n.startsWith('def-')), 'no anonymous def-N components');
     // A pipeline job's params and result are its own schemas, not free-form objects.
-    const pipeline = doc.components.schemas.PipelineJob!.properties!;
-    assert.equal(pipeline.params!.$ref, '#/components/schemas/PipelineParams');
-    assert.ok(pipeline.result!.anyOf?.some((s) => s.$ref === '#/components/schemas/PipelineResult'));
+    const pipeline = doc.components.schemas.PipelineJob.properties!;
+    assert.equal(pipeline.params.$ref, '#/components/schemas/PipelineParams');
+    assert.ok(pipeline.result.anyOf?.some((s) => s.$ref === '#/components/schemas/PipelineResult'));
   });
 
   test('every operation: a unique operationId, described responses, the security it needs', () => {
     const ids = operations().map(({ op }) => op.operationId);
-    assert.ok(ids.every((id) => typeof id === 'string' && /^[a-z][A-Za-z]+$/.test(id)), `operationIds: ${ids.join(', ')}`);
+    assert.ok(
+      ids.every((id) => typeof id === 'string' && /^[a-z][A-Za-z]+$/.test(id)),
+      `operationIds: ${ids.join(', ')}`,
+    );
     assert.equal(new Set(ids).size, ids.length, 'unique');
     assert.ok(doc.servers?.length, 'servers');
     assert.deepEqual(doc.security, [{ apiKey: [] }], 'a key by default');
@@ -106,13 +130,16 @@ describe('the OpenAPI document', () => {
         assert.ok(response.description && response.description !== 'Default Response', `${route} ${status} is described`);
         assert.ok(response.headers?.['X-Request-Id'], `${route} ${status} declares X-Request-Id`);
       }
-      assert.ok(op.parameters?.some((p) => JSON.stringify(p).includes('RequestId')), `${route} takes X-Request-Id`);
+      assert.ok(
+        op.parameters?.some((p) => JSON.stringify(p).includes('RequestId')),
+        `${route} takes X-Request-Id`,
+      );
       if (PUBLIC.includes(route)) assert.deepEqual(op.security, [], `${route} is public`);
       else {
         assert.equal(op.security?.length, 1, `${route} needs a key`);
         for (const status of ['401', '403', '429', '503']) assert.ok(op.responses[status], `${route} documents ${status}`);
-        assert.ok(op.responses['401']!.headers?.['WWW-Authenticate'], `${route} 401 declares WWW-Authenticate`);
-        assert.ok(op.responses['503']!.headers?.['Retry-After'], `${route} 503 declares Retry-After`);
+        assert.ok(op.responses['401'].headers?.['WWW-Authenticate'], `${route} 401 declares WWW-Authenticate`);
+        assert.ok(op.responses['503'].headers?.['Retry-After'], `${route} 503 declares Retry-After`);
       }
       assert.ok(op.responses['429']?.headers?.['Retry-After'], `${route} 429 declares Retry-After`);
     }
@@ -134,17 +161,17 @@ describe('the OpenAPI document', () => {
       }
     }
     assert.ok(badRequests.size >= 5, `400 examples differ by route: ${[...badRequests].join(' | ')}`);
-    const create = doc.paths['/jobs']!.post!;
-    assert.ok(Object.keys(create.responses['400']!.content!['application/json']!.examples!).length > 1, 'POST /jobs: several named 400 examples');
+    const create = doc.paths['/jobs'].post;
+    assert.ok(Object.keys(create.responses['400'].content!['application/json'].examples!).length > 1, 'POST /jobs: several named 400 examples');
   });
 
   test('POST /jobs: named body examples, Location and Idempotent-Replayed, and an Idempotency-Key without an example', () => {
-    const create = doc.paths['/jobs']!.post!;
-    const examples = create.requestBody!.content['application/json']!.examples!;
+    const create = doc.paths['/jobs'].post;
+    const examples = create.requestBody!.content['application/json'].examples!;
     assert.ok(Object.keys(examples).length >= 4);
     for (const [name, example] of Object.entries(examples)) assert.ok(example.summary && !/^example\d+$/.test(name), `named example ${name}`);
-    assert.ok(create.responses['201']!.headers?.Location);
-    assert.ok(create.responses['200']!.headers?.['Idempotent-Replayed']);
+    assert.ok(create.responses['201'].headers?.Location);
+    assert.ok(create.responses['200'].headers?.['Idempotent-Replayed']);
     // Swagger UI's "Try it out" would pre-fill an example, and a second, different job would get 409.
     const key = create.parameters!.find((p) => p.name?.toLowerCase() === 'idempotency-key')!;
     assert.ok(key, 'the Idempotency-Key header is declared');
@@ -153,14 +180,14 @@ describe('the OpenAPI document', () => {
 
   test('downloads: application/x-tar, ranges and conditional requests, their headers', () => {
     for (const path of ['/modules/{id}/download', '/artifacts/{id}/download']) {
-      const op = doc.paths[path]!.get!;
-      assert.deepEqual(Object.keys(op.responses['200']!.content!), ['application/x-tar']);
-      assert.equal(op.responses['200']!.content!['application/x-tar']!.schema!.$ref, '#/components/schemas/Artifact');
-      assert.ok(op.responses['200']!.headers?.ETag);
-      assert.ok(op.responses['206']!.headers?.['Content-Range']);
-      assert.ok(op.responses['304']!.headers?.ETag);
-      assert.equal(op.responses['304']!.content, undefined, '304 has no body');
-      assert.ok(op.responses['416']!.headers?.['Content-Range']);
+      const op = doc.paths[path].get;
+      assert.deepEqual(Object.keys(op.responses['200'].content!), ['application/x-tar']);
+      assert.equal(op.responses['200'].content!['application/x-tar'].schema!.$ref, '#/components/schemas/Artifact');
+      assert.ok(op.responses['200'].headers?.ETag);
+      assert.ok(op.responses['206'].headers?.['Content-Range']);
+      assert.ok(op.responses['304'].headers?.ETag);
+      assert.equal(op.responses['304'].content, undefined, '304 has no body');
+      assert.ok(op.responses['416'].headers?.['Content-Range']);
       const headers = op.parameters!.filter((p) => p.in === 'header').map((p) => p.name?.toLowerCase());
       for (const name of ['range', 'if-none-match', 'if-range']) assert.ok(headers.includes(name), `${path} takes ${name}`);
     }
@@ -168,7 +195,7 @@ describe('the OpenAPI document', () => {
 
   test('error examples are what the API answers', async () => {
     const example = (path: string, method: string, status: string) =>
-      Object.values(doc.paths[path]![method]!.responses[status]!.content!['application/json']!.examples!).map((e) => e.value);
+      Object.values(doc.paths[path][method].responses[status].content!['application/json'].examples!).map((e) => e.value);
     const badId = await h.fetch('/modules/not-a-uuid/download');
     assert.deepEqual([await badId.json()], example('/modules/{id}/download', 'get', '400'));
     const plain = await h.fetch('/jobs', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<job/>' });

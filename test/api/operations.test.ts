@@ -58,7 +58,22 @@ describe('GET /metrics', () => {
     const producer = new QueueEventsProducer(h.queue.name, { connection: h.redis, prefix: h.queue.opts.prefix });
     try {
       const publish = async (worker: string, samplesPerSecond: number) => {
-        const metrics = { runId: randomUUID(), runKind: 'standard', epoch: 1, lr: 0.05, trainAccuracy: 0.9, testAccuracy: 0.9, loss: 0.3, ceLoss: 0.3, cohesionLoss: null, couplingLoss: null, kernelRate: null, batchCohesion: null, batchCoupling: null, durationMs: 1000 } as const;
+        const metrics = {
+          runId: randomUUID(),
+          runKind: 'standard',
+          epoch: 1,
+          lr: 0.05,
+          trainAccuracy: 0.9,
+          testAccuracy: 0.9,
+          loss: 0.3,
+          ceLoss: 0.3,
+          cohesionLoss: null,
+          couplingLoss: null,
+          kernelRate: null,
+          batchCohesion: null,
+          batchCoupling: null,
+          durationMs: 1000,
+        } as const;
         const payload: EpochMetricsPayload = { metrics, worker, samplesPerSecond };
         await producer.publishEvent({ eventName: EPOCH_METRICS_EVENT, jobId: randomUUID(), data: JSON.stringify(payload) });
       };
@@ -77,8 +92,7 @@ describe('GET /metrics', () => {
 });
 
 describe('X-Request-Id', () => {
-  const submit = (requestId?: string) =>
-    h.request<JobView>('POST', '/jobs', { type: 'train-standard' }, { headers: requestId === undefined ? {} : { 'x-request-id': requestId } });
+  const submit = (requestId?: string) => h.request<JobView>('POST', '/jobs', { type: 'train-standard' }, { headers: requestId === undefined ? {} : { 'x-request-id': requestId } });
   const storedRequestId = async (jobId: string) => (await h.prisma.job.findUniqueOrThrow({ where: { id: jobId }, select: { requestId: true } })).requestId;
 
   it("a caller's id is echoed and stored on the job it submitted", async () => {

@@ -27,8 +27,8 @@ async function resourcesOf(owner: KeyName): Promise<Owned> {
   const { jobId, runId } = await insertRun(h, { owner });
   const { modularization, modules } = await insertModularization(h, jobId, runId, [0, 1]);
   const artifact = await insertArtifact(h, Buffer.from(`${owner}'s module`), 'module.tar', jobId);
-  await h.prisma.module.update({ where: { id: modules[0]!.id }, data: { artifactId: artifact.id } });
-  return { job: submitted.body.id, run: runId, modularization: modularization.id, module: modules[0]!.id, artifact: artifact.id };
+  await h.prisma.module.update({ where: { id: modules[0].id }, data: { artifactId: artifact.id } });
+  return { job: submitted.body.id, run: runId, modularization: modularization.id, module: modules[0].id, artifact: artifact.id };
 }
 
 let alice: Owned;
@@ -83,14 +83,17 @@ describe("another key's resources are not found, exactly like unknown ids", () =
   });
 });
 
-describe('lists show only the caller\'s rows', () => {
-  test('GET /jobs: own jobs only; an admin sees every key\'s', async () => {
+describe("lists show only the caller's rows", () => {
+  test("GET /jobs: own jobs only; an admin sees every key's", async () => {
     const mine = await h.request<Static<typeof JobList>>('GET', '/jobs?limit=100', undefined, { as: 'alice' });
     assert.equal(mine.status, 200);
     const ids = mine.body.items.map((j) => j.id);
     assert.ok(ids.includes(alice.job));
     const owners = await h.prisma.job.findMany({ where: { id: { in: ids } }, select: { ownerKeyId: true } });
-    assert.ok(owners.every((o) => o.ownerKeyId === h.keys.alice.id), 'every listed job is alice\'s');
+    assert.ok(
+      owners.every((o) => o.ownerKeyId === h.keys.alice.id),
+      "every listed job is alice's",
+    );
 
     const all = await h.request<Static<typeof JobList>>('GET', '/jobs?limit=100', undefined, { as: 'admin' });
     const adminIds = all.body.items.map((j) => j.id);
@@ -102,8 +105,14 @@ describe('lists show only the caller\'s rows', () => {
     h.trackJob(admins.id);
     const reused = await h.prisma.module.create({
       data: {
-        jobId: admins.id, modularizationId: alice.modularization, kind: 'reused', classes: [0, 1],
-        keptKernels: 2, totalKernels: 4, kernelRetention: 0.5, mask: new Uint8Array([1, 1, 0, 0]),
+        jobId: admins.id,
+        modularizationId: alice.modularization,
+        kind: 'reused',
+        classes: [0, 1],
+        keptKernels: 2,
+        totalKernels: 4,
+        kernelRetention: 0.5,
+        mask: new Uint8Array([1, 1, 0, 0]),
       },
     });
     const modules = await h.request<{ items: { id: string }[] }>('GET', `/runs/${alice.run}/modules`, undefined, { as: 'alice' });
@@ -117,13 +126,13 @@ describe('lists show only the caller\'s rows', () => {
 });
 
 describe("POST /jobs cannot reference another key's run or modularization (404, like an unknown id)", () => {
-  test('modularize another key\'s run', async () => {
+  test("modularize another key's run", async () => {
     const res = await h.request('POST', '/jobs', { type: 'modularize', params: { runId: bob.run } }, { as: 'alice' });
     assert.equal(res.status, 404);
     assert.equal(res.body.message, `params.runId: run ${bob.run} not found`);
   });
 
-  test('reuse another key\'s modularization', async () => {
+  test("reuse another key's modularization", async () => {
     const res = await h.request('POST', '/jobs', { type: 'reuse', params: { modularizationId: bob.modularization, targetClasses: [0, 1] } }, { as: 'alice' });
     assert.equal(res.status, 404);
     assert.equal(res.body.message, `params.modularizationId: modularization ${bob.modularization} not found`);

@@ -17,9 +17,9 @@ before(async () => {
   const { jobId, runId } = await insertRun(h, { owner: 'alice' });
   const artifact = await insertArtifact(h, bytes, 'module.tar', jobId);
   const { modules } = await insertModularization(h, jobId, runId, [0]);
-  await h.prisma.module.update({ where: { id: modules[0]!.id }, data: { artifactId: artifact.id } });
+  await h.prisma.module.update({ where: { id: modules[0].id }, data: { artifactId: artifact.id } });
   artifactPath = `/artifacts/${artifact.id}/download`;
-  modulePath = `/modules/${modules[0]!.id}/download`;
+  modulePath = `/modules/${modules[0].id}/download`;
 });
 after(() => h.close());
 
@@ -76,7 +76,12 @@ describe('Range', () => {
   test('a download resumes: the rest from where it stopped, and the sha256 matches', async () => {
     const head = Buffer.from(await (await get({ range: 'bytes=0-411' })).arrayBuffer());
     const rest = Buffer.from(await (await get({ range: `bytes=${head.length}-`, 'if-range': etag })).arrayBuffer());
-    assert.equal(createHash('sha256').update(Buffer.concat([head, rest])).digest('hex'), sha);
+    assert.equal(
+      createHash('sha256')
+        .update(Buffer.concat([head, rest]))
+        .digest('hex'),
+      sha,
+    );
   });
 
   test('the module download route serves ranges too', async () => expectPart(await get({ range: 'bytes=10-19' }, modulePath), 10, 19));

@@ -43,8 +43,18 @@ describe('runs', () => {
     for (const epoch of [2, 1, 3]) {
       await h.prisma.epochMetric.create({
         data: {
-          runId, epoch, lr: 0.05, trainAccuracy: 0.8 + epoch / 100, testAccuracy: 0.79 + epoch / 100, loss: 1 / epoch,
-          ceLoss: 0.5 / epoch, cohesionLoss: 0.2, couplingLoss: 0.1, kernelRate: 0.4, batchCohesion: 0.9, batchCoupling: 0.05,
+          runId,
+          epoch,
+          lr: 0.05,
+          trainAccuracy: 0.8 + epoch / 100,
+          testAccuracy: 0.79 + epoch / 100,
+          loss: 1 / epoch,
+          ceLoss: 0.5 / epoch,
+          cohesionLoss: 0.2,
+          couplingLoss: 0.1,
+          kernelRate: 0.4,
+          batchCohesion: 0.9,
+          batchCoupling: 0.05,
           durationMs: 1000 + epoch,
         },
       });
@@ -52,12 +62,25 @@ describe('runs', () => {
     const res = await h.request<Static<typeof RunMetrics>>('GET', `/runs/${runId}/metrics`);
     assert.equal(res.status, 200);
     assert.equal(res.body.runId, runId);
-    assert.deepEqual(res.body.metrics.map((m) => m.epoch), [1, 2, 3]);
-    const { createdAt, ...first } = res.body.metrics[0]!;
+    assert.deepEqual(
+      res.body.metrics.map((m) => m.epoch),
+      [1, 2, 3],
+    );
+    const { createdAt, ...first } = res.body.metrics[0];
     assert.ok(!Number.isNaN(Date.parse(createdAt)));
     assert.deepEqual(first, {
-      epoch: 1, lr: 0.05, trainAccuracy: 0.81, testAccuracy: 0.8, loss: 1, ceLoss: 0.5, cohesionLoss: 0.2,
-      couplingLoss: 0.1, kernelRate: 0.4, batchCohesion: 0.9, batchCoupling: 0.05, durationMs: 1001,
+      epoch: 1,
+      lr: 0.05,
+      trainAccuracy: 0.81,
+      testAccuracy: 0.8,
+      loss: 1,
+      ceLoss: 0.5,
+      cohesionLoss: 0.2,
+      couplingLoss: 0.1,
+      kernelRate: 0.4,
+      batchCohesion: 0.9,
+      batchCoupling: 0.05,
+      durationMs: 1001,
     });
   });
 
@@ -86,7 +109,10 @@ describe('modularizations, modules, downloads', () => {
     const res = await h.request<Static<typeof ModuleList>>('GET', `/runs/${runId}/modules`);
     assert.equal(res.status, 200);
     assert.deepEqual(res.body.items.map((m) => m.id).sort(), [...moduleIds].sort());
-    assert.ok(res.body.items.every((m) => !('mask' in m)), 'masks are not sent');
+    assert.ok(
+      res.body.items.every((m) => !('mask' in m)),
+      'masks are not sent',
+    );
   });
 
   test('GET /modules/:id', async () => {

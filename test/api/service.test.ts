@@ -89,12 +89,15 @@ test('GET /docs/json: an OpenAPI 3 document listing every route, with examples',
     }
   }
   const json = JSON.stringify(doc);
-  assert.ok(json.includes('"discriminator":{"propertyName":"type","mapping":{"train-modular":"#/components/schemas/TrainModularJobRequest"'), 'POST /jobs documents its discriminated body');
-  const post = JSON.stringify(doc.paths['/jobs']!.post!.requestBody);
+  assert.ok(
+    json.includes('"discriminator":{"propertyName":"type","mapping":{"train-modular":"#/components/schemas/TrainModularJobRequest"'),
+    'POST /jobs documents its discriminated body',
+  );
+  const post = JSON.stringify(doc.paths['/jobs'].post.requestBody);
   const body = JSON.stringify(doc.components.schemas.JobRequest);
   for (const type of ['train-modular', 'train-standard', 'modularize', 'reuse', 'pipeline']) assert.ok(body.includes(`"${type}"`));
   assert.ok(post.includes('"examples"'), 'the body has examples');
-  assert.ok(JSON.stringify(doc.paths['/jobs/{id}']!.get!.responses['200']).includes('"examples"'), 'responses have examples');
+  assert.ok(JSON.stringify(doc.paths['/jobs/{id}'].get.responses['200']).includes('"examples"'), 'responses have examples');
   assert.ok(json.includes('#/components/schemas/Error"'), 'errors share one schema');
 
   // Bearer auth: declared once, required (with its scope) by every route but /healthz, so Swagger UI shows the locks.
@@ -123,7 +126,7 @@ test('GET /docs/json: an OpenAPI 3 document listing every route, with examples',
     'POST /jobs': ['submit'],
     'POST /keys': ['admin'],
   });
-  for (const status of ['401', '403', '429']) assert.ok(doc.paths['/runs/{id}']!.get!.responses[status], `protected routes document ${status}`);
+  for (const status of ['401', '403', '429']) assert.ok(doc.paths['/runs/{id}'].get.responses[status], `protected routes document ${status}`);
 
   const ui = await h.fetch('/docs', { redirect: 'follow' }, null);
   assert.equal(ui.status, 200);

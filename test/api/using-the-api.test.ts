@@ -14,9 +14,9 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { loadDataset, subsetClasses } from '@mwt/core';
 import { unpackTar } from '@mwt/shared';
-import { testApiKey } from '../support/api-client';
-import { removeServiceKeys, startWorker, type ServiceProcess } from '../support/processes';
-import { startTestApi, type TestApi } from '../support/test-api';
+import { testApiKey } from '../support/api-client.js';
+import { removeServiceKeys, startWorker, type ServiceProcess } from '../support/processes.js';
+import { startTestApi, type TestApi } from '../support/test-api.js';
 
 const run = promisify(execFile);
 const REPO = resolve('.');
@@ -111,8 +111,8 @@ describe('a client generated from /docs/json', () => {
     ).catch((error: { stdout: string }) => assert.fail(`tsc --strict:\n${error.stdout}`));
     assert.equal(tsc.stdout, '');
 
-    const client = await run(process.execPath, ['--import', 'tsx', 'client.mts', base, testApiKey()], { cwd: dir, timeout: 420_000 }).catch(
-      (error: { stderr: string }) => assert.fail(`${error.stderr}\n--- worker output ---\n${worker.output()}`),
+    const client = await run(process.execPath, ['--import', 'tsx', 'client.mts', base, testApiKey()], { cwd: dir, timeout: 420_000 }).catch((error: { stderr: string }) =>
+      assert.fail(`${error.stderr}\n--- worker output ---\n${worker.output()}`),
     );
     output = JSON.parse(client.stdout.trim().split('\n').at(-1) ?? '') as ClientOutput;
     assert.match(output.moduleId, /^[0-9a-f-]{36}$/);

@@ -44,7 +44,7 @@ const INVALID_PARAMS: [string, unknown, string][] = [
   ['modularize', { runId: UUID, threshold: 1.5 }, 'body/params/threshold must be <= 1'],
   ['modularize', { runId: UUID, epochs: 3 }, 'body/params/epochs is not allowed'],
   ['reuse', { targetClasses: [0, 1] }, 'body/params/modularizationId is required'],
-  ['reuse', { modularizationId: 'm' , targetClasses: [0, 1] }, 'body/params/modularizationId must be a UUID'],
+  ['reuse', { modularizationId: 'm', targetClasses: [0, 1] }, 'body/params/modularizationId must be a UUID'],
   ['reuse', { modularizationId: UUID }, 'body/params/targetClasses is required'],
   ['reuse', { modularizationId: UUID, targetClasses: [1] }, 'body/params/targetClasses must NOT have fewer than 2 items'],
   ['reuse', { modularizationId: UUID, targetClasses: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10] }, 'body/params/targetClasses must NOT have more than 10 items'],
@@ -144,7 +144,11 @@ describe('GET /jobs query validation', () => {
 });
 
 test('unknown routes and methods -> 404 in the uniform error shape', async () => {
-  for (const [method, path] of [['GET', '/nope'], ['PUT', '/jobs'], ['POST', '/runs']] as const) {
+  for (const [method, path] of [
+    ['GET', '/nope'],
+    ['PUT', '/jobs'],
+    ['POST', '/runs'],
+  ] as const) {
     const res = await h.request(method, path, method === 'GET' ? undefined : {});
     assert.equal(res.status, 404);
     assert.deepEqual(res.body, { statusCode: 404, error: 'Not Found', message: `route ${method} ${path} not found` });

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { unpackTar } from '@mwt/shared';
-import { AUTH_ENV, testApiKey } from '../support/api-client';
-import { freePort, removeServiceKeys, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes';
+import { AUTH_ENV, testApiKey } from '../support/api-client.js';
+import { freePort, removeServiceKeys, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes.js';
 
 const BIN = 'apps/cli/bin/mwt.js';
 /** A pipeline on a few hundred digits for one epoch: seconds of training, but every phase. */
@@ -103,7 +103,10 @@ describe('mwt', () => {
   });
 
   it("the worker logged the job in pino JSON lines, each naming the worker, the job's lines its jobId", async () => {
-    const lines = worker.output().split('\n').filter((line) => line.startsWith('{'));
+    const lines = worker
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'));
     const entries = lines.map((line) => JSON.parse(line) as { level: number; msg: string; worker: string; jobId?: string; time: string });
     assert.ok(entries.some((e) => e.msg.startsWith('worker ready')));
     for (const entry of entries) assert.match(entry.worker, /^.+:\d+$/, JSON.stringify(entry));
@@ -126,7 +129,10 @@ describe('mwt', () => {
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     const [code] = (await once(child, 'exit')) as [number];
     assert.equal(code, 0);
-    const messages = out.trim().split('\n').map((line) => (JSON.parse(line) as { msg: string }).msg);
+    const messages = out
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { msg: string }).msg);
     assert.deepEqual(messages, ['a warning']);
   });
 
@@ -135,7 +141,10 @@ describe('mwt', () => {
     assert.equal(run.code, 0, run.stderr);
     const [header, ...rows] = run.stdout.trim().split('\n');
     assert.match(header, /^ID\s+TYPE\s+STATE\s+PROGRESS/);
-    assert.ok(rows.some((row) => row.startsWith(jobId) && /\bpipeline\s+completed\s+100%/.test(row)), run.stdout);
+    assert.ok(
+      rows.some((row) => row.startsWith(jobId) && /\bpipeline\s+completed\s+100%/.test(row)),
+      run.stdout,
+    );
   });
 
   it('metrics shows the per-epoch rows, as a table or as JSON', async () => {
@@ -144,7 +153,10 @@ describe('mwt', () => {
     const rows = JSON.parse(asJson.stdout) as { epoch: number; testAccuracy: number; kernelRate: number }[];
     const expected = await json<{ metrics: unknown[] }>(`/runs/${result.modularRunId}/metrics`);
     assert.deepEqual(rows, expected.metrics);
-    assert.deepEqual(rows.map((r) => r.epoch), [1]);
+    assert.deepEqual(
+      rows.map((r) => r.epoch),
+      [1],
+    );
 
     const asTable = await mwt(['metrics', result.modularRunId]);
     const [header, first] = asTable.stdout.trim().split('\n');
@@ -157,7 +169,10 @@ describe('mwt', () => {
     assert.equal(run.code, 0, run.stderr);
     const modules = JSON.parse(run.stdout) as { id: string; kind: string }[];
     const expected = await json<{ items: { id: string }[] }>(`/runs/${result.modularRunId}/modules`);
-    assert.deepEqual(modules.map((m) => m.id), expected.items.map((m) => m.id));
+    assert.deepEqual(
+      modules.map((m) => m.id),
+      expected.items.map((m) => m.id),
+    );
     assert.ok(modules.length >= 2);
     const table = await mwt(['modules', result.modularRunId]);
     assert.equal(table.stdout.trim().split('\n').length, modules.length + 1);

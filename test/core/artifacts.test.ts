@@ -16,7 +16,7 @@ import {
   type Model,
   type ModelName,
 } from '@mwt/core';
-import { maxAbsDiff, randomImages, setupBackend } from '../support/tf';
+import { maxAbsDiff, randomImages, setupBackend } from '../support/tf.js';
 
 before(setupBackend);
 
@@ -48,7 +48,12 @@ function assertSameParams(a: Model, b: Model): void {
 }
 
 describe('artifacts', () => {
-  const cases: [ModelName, boolean][] = [['simcnn', true], ['resnet18', true], ['rescnn', true], ['rescnn', false]];
+  const cases: [ModelName, boolean][] = [
+    ['simcnn', true],
+    ['resnet18', true],
+    ['rescnn', true],
+    ['rescnn', false],
+  ];
   for (const [name, modular] of cases) {
     it(`${name} (${modular ? 'modular' : 'standard, BN-free'}): round-trips bit-identically and its plain LayersModel computes the same logits`, async () => {
       const arch = buildArchitecture(name, [28, 28, 1], 10, { modular, widthMultiplier: 0.0625 });

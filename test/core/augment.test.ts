@@ -14,7 +14,7 @@ import {
   type Dataset,
   type TrainConfig,
 } from '@mwt/core';
-import { setupBackend } from '../support/tf';
+import { setupBackend } from '../support/tf.js';
 
 /** Image n of a batch of `count` 8x8x3 images: distinct values everywhere, so moves are visible. */
 function ramp(count: number): Float32Array {
@@ -26,7 +26,10 @@ describe('crop-flip augmentation', () => {
   const shape = [8, 8, 3] as const;
 
   it('pads with black pixels (normalized), crops back to the same size and flips', () => {
-    assert.deepEqual(spec.fill.map((v) => v.toFixed(4)), CIFAR10_PREPROCESSING.mean.map((m, c) => (-m / CIFAR10_PREPROCESSING.std[c]).toFixed(4)));
+    assert.deepEqual(
+      spec.fill.map((v) => v.toFixed(4)),
+      CIFAR10_PREPROCESSING.mean.map((m, c) => (-m / CIFAR10_PREPROCESSING.std[c]).toFixed(4)),
+    );
     const fill = spec.fill.map(Math.fround); // as stored in a Float32Array
     const images = ramp(64);
     const out = augmentBatch(images, shape, spec, { seed: 1, epoch: 0, batch: 0 });

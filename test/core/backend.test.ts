@@ -71,22 +71,29 @@ function info(result: ChildResult): ChildInfo {
   return { name: fields.name, tfBackend: fields.tfBackend, package: fields.package, threads: fields.threads, fallbacksTried: fallbacks.filter(isFallback) };
 }
 
-test('auto picks the native kernels where they are built and reports why the tfjs-node backends were skipped', { skip: nativeBuilt ? false : 'native kernels not built' }, async () => {
-  const result = await initInChild({});
-  const chosen = info(result);
-  assert.equal(chosen.name, 'native');
-  assert.equal(chosen.tfBackend, 'mwt-native');
-  assert.equal(chosen.package, '@mwt/native');
-  assert.equal(typeof chosen.threads, 'number');
-  const tried = chosen.fallbacksTried;
-  assert.deepEqual(tried.map((f) => f.name), ['tensorflow-gpu', 'webgpu', 'tensorflow']);
-  assert.match(tried[0].reason, /@tensorflow\/tfjs-node-gpu/);
-  // No GPU here: Dawn finds no adapter, or only lavapipe (software), which auto must refuse.
-  assert.match(tried[1].reason, /no WebGPU adapter|only a software adapter is available: .*software adapter/);
-  assert.match(tried[2].reason, /@tensorflow\/tfjs-node/);
-  assert.ok(result.cached, 'second initBackend() call must return the cached info');
-  assert.match(result.stderr, /\[mwt\] tfjs backend: native \(@mwt\/native, \d+ threads?/);
-});
+test(
+  'auto picks the native kernels where they are built and reports why the tfjs-node backends were skipped',
+  { skip: nativeBuilt ? false : 'native kernels not built' },
+  async () => {
+    const result = await initInChild({});
+    const chosen = info(result);
+    assert.equal(chosen.name, 'native');
+    assert.equal(chosen.tfBackend, 'mwt-native');
+    assert.equal(chosen.package, '@mwt/native');
+    assert.equal(typeof chosen.threads, 'number');
+    const tried = chosen.fallbacksTried;
+    assert.deepEqual(
+      tried.map((f) => f.name),
+      ['tensorflow-gpu', 'webgpu', 'tensorflow'],
+    );
+    assert.match(tried[0].reason, /@tensorflow\/tfjs-node-gpu/);
+    // No GPU here: Dawn finds no adapter, or only lavapipe (software), which auto must refuse.
+    assert.match(tried[1].reason, /no WebGPU adapter|only a software adapter is available: .*software adapter/);
+    assert.match(tried[2].reason, /@tensorflow\/tfjs-node/);
+    assert.ok(result.cached, 'second initBackend() call must return the cached info');
+    assert.match(result.stderr, /\[mwt\] tfjs backend: native \(@mwt\/native, \d+ threads?/);
+  },
+);
 
 test('without the native kernels, auto falls back to wasm and says how to build them', async () => {
   const result = await initInChild({ MWT_NATIVE_ADDON: '/nonexistent/mwt_native.node' });
@@ -94,10 +101,16 @@ test('without the native kernels, auto falls back to wasm and says how to build 
   assert.equal(chosen.name, 'wasm');
   assert.equal(chosen.tfBackend, 'wasm');
   assert.equal(chosen.package, '@tensorflow/tfjs-backend-wasm');
-  assert.deepEqual(chosen.fallbacksTried.map((f) => f.name), ['tensorflow-gpu', 'webgpu', 'tensorflow', 'native']);
+  assert.deepEqual(
+    chosen.fallbacksTried.map((f) => f.name),
+    ['tensorflow-gpu', 'webgpu', 'tensorflow', 'native'],
+  );
   assert.match(chosen.fallbacksTried[3].reason, /not built.*npm run build:native/);
   // The log line names each skipped backend with its reason.
-  assert.match(result.stderr, /\[mwt\] tfjs backend: wasm \(@tensorflow\/tfjs-backend-wasm, \d+ threads?; skipped tensorflow-gpu \(.+\), webgpu \(.+\), tensorflow \(.+\), native \(.*not built.*\)\)/);
+  assert.match(
+    result.stderr,
+    /\[mwt\] tfjs backend: wasm \(@tensorflow\/tfjs-backend-wasm, \d+ threads?; skipped tensorflow-gpu \(.+\), webgpu \(.+\), tensorflow \(.+\), native \(.*not built.*\)\)/,
+  );
 });
 
 test('MWT_BACKEND=bogus throws naming the variable and the allowed values', async () => {

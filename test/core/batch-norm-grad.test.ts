@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { addonPath, NATIVE_BACKEND, registerNativeBackend } from '@mwt/native';
-import { initBackend } from '../../packages/core/src/backend/select';
-import { BN_EPSILON } from '../../packages/core/src/model/params';
-import { batchNormTrain } from '../../packages/core/src/ops/batch-norm';
+import { initBackend } from '../../packages/core/src/backend/select.js';
+import { BN_EPSILON } from '../../packages/core/src/model/params.js';
+import { batchNormTrain } from '../../packages/core/src/ops/batch-norm.js';
 
 type Inputs = [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor2D];
 const SHAPE: [number, number, number, number] = [3, 4, 5, 6];

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { addonPath, NATIVE_BACKEND, registerNativeBackend } from '@mwt/native';
-import { initBackend } from '../../packages/core/src/backend/select';
-import { conv2d, type ConvPadding } from '../../packages/core/src/ops/conv2d';
+import { initBackend } from '../../packages/core/src/backend/select.js';
+import { conv2d, type ConvPadding } from '../../packages/core/src/ops/conv2d.js';
 
 type Shape4 = [number, number, number, number];
 
@@ -106,10 +106,15 @@ function assertClose(actual: Float64Array, expected: Float64Array, what: string)
 }
 
 const cases: Case[] = [];
-for (const x of [[2, 5, 5, 3], [2, 6, 6, 3]] as Shape4[])
-  for (const f of [[3, 3, 3, 4], [1, 1, 3, 4]] as Shape4[])
-    for (const stride of [1, 2])
-      for (const pad of ['same', 'valid'] as ConvPadding[]) cases.push({ x, f, stride, pad });
+for (const x of [
+  [2, 5, 5, 3],
+  [2, 6, 6, 3],
+] as Shape4[])
+  for (const f of [
+    [3, 3, 3, 4],
+    [1, 1, 3, 4],
+  ] as Shape4[])
+    for (const stride of [1, 2]) for (const pad of ['same', 'valid'] as ConvPadding[]) cases.push({ x, f, stride, pad });
 // Non-square inputs and an even kernel catch row/column mix-ups and asymmetric 'same' padding.
 cases.push({ x: [1, 7, 4, 2], f: [3, 3, 2, 3], stride: 2, pad: 'same' });
 cases.push({ x: [2, 6, 5, 3], f: [2, 2, 3, 2], stride: 2, pad: 'same' });
@@ -126,9 +131,18 @@ before(async () => {
 describe('conv2d gradients', () => {
   cases.forEach((c, n) => {
     test(`x=${c.x} f=${c.f} stride=${c.stride} ${c.pad}`, async () => {
-      const x = randomValues(c.x.reduce((a, b) => a * b), 3 * n + 1);
-      const f = randomValues(c.f.reduce((a, b) => a * b), 3 * n + 2);
-      const dy = randomValues(outShape(c).reduce((a, b) => a * b), 3 * n + 3);
+      const x = randomValues(
+        c.x.reduce((a, b) => a * b),
+        3 * n + 1,
+      );
+      const f = randomValues(
+        c.f.reduce((a, b) => a * b),
+        3 * n + 2,
+      );
+      const dy = randomValues(
+        outShape(c).reduce((a, b) => a * b),
+        3 * n + 3,
+      );
       const ref = reference(c, x, f, dy);
       const wasm = await runOn('wasm', c, x, f, dy);
       const cpu = await runOn('cpu', c, x, f, dy);

@@ -29,8 +29,8 @@ import {
   subsetClasses,
   svhnMatToRecords,
   type Split,
-} from '../../packages/core/src/data/index';
-import { describeInput } from '../../packages/core/src/artifacts/artifact';
+} from '../../packages/core/src/data/index.js';
+import { describeInput } from '../../packages/core/src/artifacts/artifact.js';
 
 const tempRoot = mkdtempSync(join(tmpdir(), 'mwt-datasets-'));
 after(() => rmSync(tempRoot, { recursive: true, force: true }));
@@ -81,7 +81,10 @@ describe('MNIST', () => {
     const { pixels, labels } = await loadMnistPixels();
     const offset = pkg[0].length + pkg[1].length + pkg[2].length; // first "3"
     assert.equal(labels[offset + 5], 3);
-    assert.deepEqual(Array.from(pixels.subarray((offset + 5) * 784, (offset + 6) * 784)), pkg[3].get(5).map((v) => Math.round(v * 255)));
+    assert.deepEqual(
+      Array.from(pixels.subarray((offset + 5) * 784, (offset + 6) * 784)),
+      pkg[3].get(5).map((v) => Math.round(v * 255)),
+    );
     const table = pixelLookup(MNIST_PREPROCESSING);
     const expected = pixels.reduce((acc, p) => acc + table[p], 0);
     assert.ok(Math.abs(sum(mnist.train.images) + sum(mnist.test.images) - expected) < 1e-3 * Math.abs(expected));
@@ -141,7 +144,10 @@ describe('CIFAR-10', () => {
     assert.deepEqual(Array.from(cifar.train.labels), [1, 8, 2, 7, 3, 6, 4, 5, 5, 4]);
     assert.deepEqual(Array.from(cifar.test.labels), [7]);
     const table = pixelLookup(CIFAR10_PREPROCESSING);
-    for (const [n, source] of [[0, 2], [9, 11]]) {
+    for (const [n, source] of [
+      [0, 2],
+      [9, 11],
+    ]) {
       for (const p of [0, 1, 33, 1023]) {
         for (let c = 0; c < 3; c++) assert.equal(cifar.train.images[n * 3072 + p * 3 + c], table[c * 256 + knownPixel(source, p, c)]);
       }
@@ -248,7 +254,12 @@ describe('SVHN / MAT-file v5', () => {
     for (const bytes of [plain, zipped]) {
       const split = decodeSvhnMat(bytes, 'fixture');
       assert.deepEqual(Array.from(split.labels), [0, 1, 7]);
-      for (const [row, col, n] of [[0, 0, 0], [0, 1, 1], [5, 17, 2], [31, 31, 2]]) {
+      for (const [row, col, n] of [
+        [0, 0, 0],
+        [0, 1, 1],
+        [5, 17, 2],
+        [31, 31, 2],
+      ]) {
         for (let ch = 0; ch < 3; ch++) {
           assert.equal(split.images[n * 3072 + (row * 32 + col) * 3 + ch], table[ch * 256 + xValue(row, col, ch, n)]);
         }
@@ -298,7 +309,10 @@ describe('split utilities', () => {
     assert.deepEqual(order, batchOrder(1000, 42, 3));
     assert.notDeepEqual(order, batchOrder(1000, 42, 4));
     assert.notDeepEqual(order, batchOrder(1000, 43, 3));
-    assert.deepEqual(Array.from(order).sort((a, b) => a - b), Array.from({ length: 1000 }, (_, i) => i));
+    assert.deepEqual(
+      Array.from(order).sort((a, b) => a - b),
+      Array.from({ length: 1000 }, (_, i) => i),
+    );
     const rng = createRng(7);
     const draws = Array.from({ length: 1000 }, rng);
     assert.ok(draws.every((v) => v >= 0 && v < 1));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { batchMaskMetrics, mwtLosses, pairWeights } from '@mwt/core';
-import { setupBackend } from '../support/tf';
+import { setupBackend } from '../support/tf.js';
 
 before(setupBackend);
 
@@ -46,10 +46,18 @@ describe('MwT losses', () => {
 
   it('stay finite, with finite gradients, when a batch has no same-label or no different-label pair', () => {
     const before = tf.memory().numTensors;
-    for (const batchLabels of [[0, 1, 2, 3], [5, 5, 5, 5]]) {
+    for (const batchLabels of [
+      [0, 1, 2, 3],
+      [5, 5, 5, 5],
+    ]) {
       const pairs = pairWeights(batchLabels);
       // An all-zero row (every kernel off) must not produce 0/0 either.
-      const raw = tf.tensor2d([[0, 0, 0], [1, 0.5, 0], [0, 1, 1], [0.3, 0.3, 0.3]]);
+      const raw = tf.tensor2d([
+        [0, 0, 0],
+        [1, 0.5, 0],
+        [0, 1, 1],
+        [0.3, 0.3, 0.3],
+      ]);
       const grad = tf.grad((m: tf.Tensor) => {
         const { cohesion, coupling } = mwtLosses([m as tf.Tensor2D], pairs);
         return tf.add(cohesion, coupling);

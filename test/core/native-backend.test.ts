@@ -7,10 +7,10 @@ import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { addonPath, NATIVE_BACKEND, nativeKernels, registerNativeBackend } from '@mwt/native';
 import { buildArchitecture, createModel, disposeModel, gatherBatch, loadDataset, pairWeights, Sgd, trainStep } from '@mwt/core';
-import { initBackend } from '../../packages/core/src/backend/select';
-import { globalAvgPool } from '../../packages/core/src/ops/global-avg-pool';
-import { maskGate } from '../../packages/core/src/ops/mask-gate';
-import { maskJaccardMetrics, pairSimilaritySums } from '../../packages/core/src/ops/mask-pairs';
+import { initBackend } from '../../packages/core/src/backend/select.js';
+import { globalAvgPool } from '../../packages/core/src/ops/global-avg-pool.js';
+import { maskGate } from '../../packages/core/src/ops/mask-gate.js';
+import { maskJaccardMetrics, pairSimilaritySums } from '../../packages/core/src/ops/mask-pairs.js';
 
 const built = existsSync(addonPath);
 const skip = built ? false : `native kernels not built (${addonPath}); run npm run build:native`;
@@ -93,7 +93,12 @@ describe('native backend', { skip }, () => {
   }
 
   test('matMul: transposes, batches, batch broadcasting, fused bias and ReLU', async () => {
-    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ]) {
       await assertSame(`matMul ${ta} ${tb}`, () => tf.matMul(normal(ta ? [7, 5] : [5, 7], 1), normal(tb ? [70, 7] : [7, 70], 2), ta, tb));
     }
     await assertSame('batched', () => tf.matMul(normal([3, 5, 7], 1), normal([3, 7, 33], 2)));
@@ -102,7 +107,26 @@ describe('native backend', { skip }, () => {
   });
 
   test('elementwise ops with broadcasting, NaN included', async () => {
-    const pairs: [number[], number[]][] = [[[4, 5], [4, 5]], [[4, 5], []], [[], [3, 2]], [[4, 1, 1, 3], [4, 5, 6, 3]], [[1, 3], [4, 1]], [[2, 1, 3, 1, 2], [2, 4, 1, 5, 2]]];
+    const pairs: [number[], number[]][] = [
+      [
+        [4, 5],
+        [4, 5],
+      ],
+      [[4, 5], []],
+      [[], [3, 2]],
+      [
+        [4, 1, 1, 3],
+        [4, 5, 6, 3],
+      ],
+      [
+        [1, 3],
+        [4, 1],
+      ],
+      [
+        [2, 1, 3, 1, 2],
+        [2, 4, 1, 5, 2],
+      ],
+    ];
     for (const [aShape, bShape] of pairs) {
       await assertSame(`binary ${aShape} ${bShape}`, () => {
         const a = normal(aShape, 1);
@@ -129,7 +153,11 @@ describe('native backend', { skip }, () => {
   });
 
   test('max pooling and its gradient, overlapping windows and ties included', async () => {
-    for (const [size, stride, pad] of [[2, 2, 'valid'], [3, 1, 'same'], [3, 2, 'same']] as const) {
+    for (const [size, stride, pad] of [
+      [2, 2, 'valid'],
+      [3, 1, 'same'],
+      [3, 2, 'same'],
+    ] as const) {
       await assertSame(`maxPool ${size} ${stride} ${pad}`, () => {
         // ReLU makes many ties at 0, where the first maximum must win as in tfjs.
         const x = tf.relu(normal([2, 7, 6, 5], 1)) as tf.Tensor4D;
@@ -147,7 +175,11 @@ describe('native backend', { skip }, () => {
       const variance = tf.abs(normal([19], 3));
       const offset = normal([19], 4) as tf.Tensor1D;
       const scale = normal([19], 5) as tf.Tensor1D;
-      return [tf.batchNorm(x, mean, variance, offset, scale, 1e-5), tf.batchNorm(x, mean, variance, undefined, undefined, 1e-3), tf.batchNorm(normal([7, 19], 6), mean, variance, offset, scale)];
+      return [
+        tf.batchNorm(x, mean, variance, offset, scale, 1e-5),
+        tf.batchNorm(x, mean, variance, undefined, undefined, 1e-3),
+        tf.batchNorm(normal([7, 19], 6), mean, variance, offset, scale),
+      ];
     });
   });
 
@@ -188,10 +220,16 @@ describe('native backend', { skip }, () => {
     await assertSame('mask gate', () => {
       const pooled = normal([13, 10], 1) as tf.Tensor2D;
       // b2 from -2 to 2: some kernels' logits stay negative (mask 0, no gradient), some saturate.
-      const weights = { w1: normal([10, 7], 2) as tf.Tensor2D, w2: normal([7, 20], 3) as tf.Tensor2D, b2: tf.linspace(-2, 2, 20) as tf.Tensor1D };
+      const weights = { w1: normal([10, 7], 2) as tf.Tensor2D, w2: normal([7, 20], 3) as tf.Tensor2D, b2: tf.linspace(-2, 2, 20) };
       const upstream = normal([13, 20], 4);
-      const gate = (p: tf.Tensor, w1: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor) => maskGate(p as tf.Tensor2D, { w1: w1 as tf.Tensor2D, w2: w2 as tf.Tensor2D, b2: b2 as tf.Tensor1D });
-      const grads = tf.grads((p: tf.Tensor, w1: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor) => tf.sum(tf.mul(gate(p, w1, w2, b2), upstream)))([pooled, weights.w1, weights.w2, weights.b2]);
+      const gate = (p: tf.Tensor, w1: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor) =>
+        maskGate(p as tf.Tensor2D, { w1: w1 as tf.Tensor2D, w2: w2 as tf.Tensor2D, b2: b2 as tf.Tensor1D });
+      const grads = tf.grads((p: tf.Tensor, w1: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor) => tf.sum(tf.mul(gate(p, w1, w2, b2), upstream)))([
+        pooled,
+        weights.w1,
+        weights.w2,
+        weights.b2,
+      ]);
       return [maskGate(pooled, weights), ...grads];
     });
   });
@@ -203,7 +241,11 @@ describe('native backend', { skip }, () => {
     // through it: conv2's beta update 6.5e-3 off); the portable BatchNorm's two-pass mean agrees with
     // the native kernel's double sums.
     const arch = buildArchitecture('simcnn-small', dataset.inputShape, dataset.numClasses, { modular: true });
-    const { images, labels } = gatherBatch(dataset.train, Array.from({ length: 32 }, (_, i) => i), arch.inputShape);
+    const { images, labels } = gatherBatch(
+      dataset.train,
+      Array.from({ length: 32 }, (_, i) => i),
+      arch.inputShape,
+    );
     const run = async (backend: string) => {
       assert.ok(await tf.setBackend(backend));
       const model = createModel(arch, 3);
@@ -235,7 +277,11 @@ describe('native backend', { skip }, () => {
     assert.ok(await tf.setBackend(NATIVE_BACKEND));
     const dataset = await loadDataset('mnist', { seed: 0, trainLimit: 128, testLimit: 10 });
     const arch = buildArchitecture('simcnn-small', dataset.inputShape, dataset.numClasses, { modular: true });
-    const { images, labels } = gatherBatch(dataset.train, Array.from({ length: 128 }, (_, i) => i), arch.inputShape);
+    const { images, labels } = gatherBatch(
+      dataset.train,
+      Array.from({ length: 128 }, (_, i) => i),
+      arch.inputShape,
+    );
     const run = () => {
       const model = createModel(arch, 5);
       const optimizer = new Sgd(model.params, { momentum: 0.9, nesterov: true, weightDecay: 0 });
@@ -260,7 +306,10 @@ describe('native backend', { skip }, () => {
     wrapped.dispose();
     // Outputs of the same length, over and over: a recycled array would be one of the two above.
     for (let i = 0; i < 20; i++) tf.tidy(() => tf.mul(tf.neg(tf.fill([4096], i)), 3).dataSync());
-    assert.deepEqual(own, Float32Array.from({ length: 4096 }, (_, i) => i));
+    assert.deepEqual(
+      own,
+      Float32Array.from({ length: 4096 }, (_, i) => i),
+    );
     assert.deepEqual(read, expected);
   });
 
@@ -269,6 +318,9 @@ describe('native backend', { skip }, () => {
     const geometry = Int32Array.from([1, 4, 4, 2, 4, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1]);
     assert.throws(() => kernels.conv2d(new Float32Array(31), new Float32Array(54), new Float32Array(48), geometry), /x has 31 elements, expected 32/);
     assert.throws(() => kernels.matMul(new Float32Array(6), new Float32Array(6), null, new Float32Array(3), Int32Array.from([1, 1, 1, 2, 3, 2, 0, 0]), 0), /c has 3 elements/);
-    assert.throws(() => kernels.binary(0, new Float32Array(2), Int32Array.from([2]), new Float32Array(3), Int32Array.from([3]), new Float32Array(3), Int32Array.from([3])), /broadcast/);
+    assert.throws(
+      () => kernels.binary(0, new Float32Array(2), Int32Array.from([2]), new Float32Array(3), Int32Array.from([3]), new Float32Array(3), Int32Array.from([3])),
+      /broadcast/,
+    );
   });
 });

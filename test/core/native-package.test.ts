@@ -7,9 +7,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as native from '@mwt/native';
-import { asNativeBackendModule } from '../../packages/core/src/backend/native-module';
-import { hasAttrs, isBoolean, isNumber, isNumberArray, nullable, requireAttrs } from '../../packages/core/src/kernel-attrs';
-import { MWT_KERNEL_ATTRS, MWT_SGD_UPDATE } from '../../packages/core/src/kernel-names';
+import { asNativeBackendModule } from '../../packages/core/src/backend/native-module.js';
+import { hasAttrs, isBoolean, isNumber, isNumberArray, nullable, requireAttrs } from '../../packages/core/src/kernel-attrs.js';
+import { MWT_KERNEL_ATTRS, MWT_SGD_UPDATE } from '../../packages/core/src/kernel-names.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -39,9 +39,7 @@ describe('the package graph', () => {
   });
 
   test('@mwt/native depends on core only for the kernel contract (kernel-names, kernel-attrs)', () => {
-    const specifiers = sources(join(root, 'packages/native/src')).flatMap((file) =>
-      [...readFileSync(file, 'utf8').matchAll(/from '(@mwt\/[^']+)'/g)].map((match) => match[1]),
-    );
+    const specifiers = sources(join(root, 'packages/native/src')).flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/from '(@mwt\/[^']+)'/g)].map((match) => match[1]));
     assert.deepEqual([...new Set(specifiers)].sort(), ['@mwt/core/kernel-attrs', '@mwt/core/kernel-names']);
   });
 

@@ -14,7 +14,7 @@ import {
   type Model,
   type ModelName,
 } from '@mwt/core';
-import { maxAbsDiff, randomImages, setupBackend } from '../support/tf';
+import { maxAbsDiff, randomImages, setupBackend } from '../support/tf.js';
 
 before(setupBackend);
 
@@ -40,7 +40,7 @@ function randomMask(model: Model, seed: number): { layers: MaskedLayer[]; mask: 
   });
   const mask = new Uint8Array(offset);
   let state = seed;
-  const next = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const next = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
   for (const { kernels, offset: start } of layers) {
     for (let k = 0; k < kernels; k++) mask[start + k] = next() < 0.4 ? 1 : 0;
     mask[start + Math.floor(next() * kernels)] = 1;

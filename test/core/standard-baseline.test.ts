@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { disposeModel, loadDataset, paramSpecs, buildArchitecture, standardBaselineLr, trainModel, visibleTaps, type Dataset } from '@mwt/core';
-import { setupBackend } from '../support/tf';
+import { setupBackend } from '../support/tf.js';
 
 let data: Dataset;
 before(async () => {

@@ -1,19 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import {
-  buildArchitecture,
-  checkpointPosition,
-  createModel,
-  disposeModel,
-  loadDataset,
-  Trainer,
-  TrainingPaused,
-  TrainingStopped,
-  type Dataset,
-  type TrainConfig,
-} from '@mwt/core';
-import { setupBackend } from '../support/tf';
+import { buildArchitecture, checkpointPosition, createModel, disposeModel, loadDataset, Trainer, TrainingPaused, TrainingStopped, type Dataset, type TrainConfig } from '@mwt/core';
+import { setupBackend } from '../support/tf.js';
 
 let data: Dataset;
 before(async () => {
@@ -39,7 +28,10 @@ describe('trainer', () => {
       assert.ok(Math.abs(m.loss - (m.ceLoss + 0.5 * (m.cohesionLoss ?? 0) + 1.5 * (m.couplingLoss ?? 0))) < 1e-4);
     }
     // Cosine annealing over 2 epochs: lr, then lr/2.
-    assert.deepEqual(history.map((m) => m.lr), [0.05, 0.025]);
+    assert.deepEqual(
+      history.map((m) => m.lr),
+      [0.05, 0.025],
+    );
     trainer.dispose();
     disposeModel(model);
   });

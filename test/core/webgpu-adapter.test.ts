@@ -3,7 +3,7 @@
 // (a real NVIDIA adapter's info is what scripts/gpu-check.sh prints).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeAdapter, formatAdapter } from '../../packages/core/src/backend/webgpu/adapter';
+import { describeAdapter, formatAdapter } from '../../packages/core/src/backend/webgpu/adapter.js';
 
 type Info = Pick<GPUAdapterInfo, 'vendor' | 'architecture' | 'device' | 'description'>;
 

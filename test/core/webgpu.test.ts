@@ -8,20 +8,20 @@ import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { addonPath, NATIVE_BACKEND, registerNativeBackend } from '@mwt/native';
 import { createModel, disposeModel, pairWeights, Sgd, trainStepAsync, type Architecture } from '@mwt/core';
-import { registerWebgpuBackend, WEBGPU_BACKEND } from '../../packages/core/src/backend/webgpu/backend';
-import { formatAdapter } from '../../packages/core/src/backend/webgpu/adapter';
-import { batchNormTrain } from '../../packages/core/src/ops/batch-norm';
-import { MWT_BATCH_NORM_TRAIN, MWT_MASK_GATE, MWT_MASK_GATE_GRAD, MWT_MASK_JACCARD, MWT_PAIR_SIMILARITY, MWT_PAIR_SIMILARITY_GRAD } from '../../packages/core/src/kernel-names';
-import { conv2d } from '../../packages/core/src/ops/conv2d';
-import { globalAvgPool } from '../../packages/core/src/ops/global-avg-pool';
-import { maskGate } from '../../packages/core/src/ops/mask-gate';
-import { MWT_GLOBAL_AVG_POOL_GRAD } from '../../packages/core/src/kernel-names';
-import { maskJaccardMetrics, pairSimilaritySums } from '../../packages/core/src/ops/mask-pairs';
+import { registerWebgpuBackend, WEBGPU_BACKEND } from '../../packages/core/src/backend/webgpu/backend.js';
+import { formatAdapter } from '../../packages/core/src/backend/webgpu/adapter.js';
+import { batchNormTrain } from '../../packages/core/src/ops/batch-norm.js';
+import { MWT_BATCH_NORM_TRAIN, MWT_MASK_GATE, MWT_MASK_GATE_GRAD, MWT_MASK_JACCARD, MWT_PAIR_SIMILARITY, MWT_PAIR_SIMILARITY_GRAD } from '../../packages/core/src/kernel-names.js';
+import { conv2d } from '../../packages/core/src/ops/conv2d.js';
+import { globalAvgPool } from '../../packages/core/src/ops/global-avg-pool.js';
+import { maskGate } from '../../packages/core/src/ops/mask-gate.js';
+import { MWT_GLOBAL_AVG_POOL_GRAD } from '../../packages/core/src/kernel-names.js';
+import { maskJaccardMetrics, pairSimilaritySums } from '../../packages/core/src/ops/mask-pairs.js';
 
 process.env.MWT_QUIET ??= '1';
 const adapter = await registerWebgpuBackend(true).then(
   (info) => info.adapter,
-  (err: unknown) => err instanceof Error ? err.message : String(err),
+  (err: unknown) => (err instanceof Error ? err.message : String(err)),
 );
 const skip = typeof adapter === 'string' ? `no WebGPU adapter (${adapter}); scripts/ensure-lavapipe.sh installs Mesa's lavapipe` : false;
 const nativeBuilt = existsSync(addonPath);
@@ -43,7 +43,14 @@ function values(n: number, seed: number): Float32Array {
     return state / 2 ** 31 - 1;
   });
 }
-const input = (shape: number[], seed: number) => tf.tensor(values(shape.reduce((a, b) => a * b, 1), seed), shape);
+const input = (shape: number[], seed: number) =>
+  tf.tensor(
+    values(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ),
+    shape,
+  );
 
 /** Runs `compute` on one backend; reads its outputs asynchronously (webgpu has no synchronous read in Node). */
 async function on(backend: string, compute: () => tf.Tensor[]): Promise<Float32Array[]> {
@@ -73,7 +80,11 @@ async function assertMatchesCpu(what: string, compute: () => tf.Tensor[], tolera
 }
 
 describe('webgpu backend', { skip }, () => {
-  for (const [x, f, stride] of [[[2, 7, 7, 3], [3, 3, 3, 8], 1], [[2, 8, 8, 4], [3, 3, 4, 6], 2], [[2, 6, 6, 8], [1, 1, 8, 16], 2]] as const) {
+  for (const [x, f, stride] of [
+    [[2, 7, 7, 3], [3, 3, 3, 8], 1],
+    [[2, 8, 8, 4], [3, 3, 4, 6], 2],
+    [[2, 6, 6, 8], [1, 1, 8, 16], 2],
+  ] as const) {
     test(`conv2d and both gradients: x=${x} f=${f} stride ${stride}`, async () => {
       await assertMatchesCpu('conv2d', () => {
         const [xs, fs, upstream] = [input([...x], 1), input([...f], 2), input([x[0], Math.ceil(x[1] / stride), Math.ceil(x[2] / stride), f[3]], 3)];
@@ -96,7 +107,17 @@ describe('webgpu backend', { skip }, () => {
     [[2, 7, 7, 64], [1, 1, 64, 128], 2, 'same'],
     [[3, 4, 4, 96], [1, 1, 96, 32], 1, 'valid'],
     [[2, 9, 9, 5], [3, 3, 5, 7], 2, 'valid'],
-    [[2, 6, 5, 4], [3, 2, 4, 6], 1, [[0, 0], [2, 0], [1, 1], [0, 0]]],
+    [
+      [2, 6, 5, 4],
+      [3, 2, 4, 6],
+      1,
+      [
+        [0, 0],
+        [2, 0],
+        [1, 1],
+        [0, 0],
+      ],
+    ],
     [[2, 16, 16, 3], [7, 7, 3, 16], 2, 'same'],
     // Few output tiles against >= 1024 rows of N: the GEMM is split along the batch (3 and 4 slices).
     [[6, 16, 16, 4], [3, 3, 4, 8], 1, 'same'],
@@ -114,19 +135,30 @@ describe('webgpu backend', { skip }, () => {
   }
 
   // The last case spans several rows per reduction slice of the fused kernels (batch-norm-programs.ts).
-  for (const [[batch, height, width, channels], masked] of [[[3, 5, 5, 6], true], [[3, 5, 5, 6], false], [[2, 20, 20, 64], true]] as const) {
+  for (const [[batch, height, width, channels], masked] of [
+    [[3, 5, 5, 6], true],
+    [[3, 5, 5, 6], false],
+    [[2, 20, 20, 64], true],
+  ] as const) {
     test(`BatchNorm in training mode${masked ? ' with the MwT mask' : ''} and ReLU, z=${[batch, height, width, channels]}: output, statistics and every gradient`, async () => {
-      await assertMatchesCpu('batchNormTrain', () => {
-        const z = tf.mul(tf.add(input([batch, height, width, channels], 1), 0.3), 2) as tf.Tensor4D;
-        const gamma = tf.add(input([channels], 2), 1) as tf.Tensor1D;
-        const beta = input([channels], 3) as tf.Tensor1D;
-        // Mask values in [0, 1] with some kernels switched off, as the gate produces them.
-        const mask = tf.relu(input([batch, channels], 4)) as tf.Tensor2D;
-        const upstream = input([batch, height, width, channels], 5);
-        const loss = (...args: tf.Tensor[]) => tf.sum(tf.mul(batchNormTrain(args[0] as tf.Tensor4D, args[1] as tf.Tensor1D, args[2] as tf.Tensor1D, masked ? (args[3] as tf.Tensor2D) : undefined, true).out, upstream));
-        const { out, mean, variance } = batchNormTrain(z, gamma, beta, masked ? mask : undefined, true);
-        return [out, mean, variance, ...tf.grads(loss)(masked ? [z, gamma, beta, mask] : [z, gamma, beta])];
-      }, 2e-4);
+      await assertMatchesCpu(
+        'batchNormTrain',
+        () => {
+          const z = tf.mul(tf.add(input([batch, height, width, channels], 1), 0.3), 2) as tf.Tensor4D;
+          const gamma = tf.add(input([channels], 2), 1) as tf.Tensor1D;
+          const beta = input([channels], 3) as tf.Tensor1D;
+          // Mask values in [0, 1] with some kernels switched off, as the gate produces them.
+          const mask = tf.relu(input([batch, channels], 4)) as tf.Tensor2D;
+          const upstream = input([batch, height, width, channels], 5);
+          const loss = (...args: tf.Tensor[]) =>
+            tf.sum(
+              tf.mul(batchNormTrain(args[0] as tf.Tensor4D, args[1] as tf.Tensor1D, args[2] as tf.Tensor1D, masked ? (args[3] as tf.Tensor2D) : undefined, true).out, upstream),
+            );
+          const { out, mean, variance } = batchNormTrain(z, gamma, beta, masked ? mask : undefined, true);
+          return [out, mean, variance, ...tf.grads(loss)(masked ? [z, gamma, beta, mask] : [z, gamma, beta])];
+        },
+        2e-4,
+      );
     });
   }
 
@@ -138,13 +170,19 @@ describe('webgpu backend', { skip }, () => {
     }
   });
 
-  for (const [batch, inputs, hidden, kernels] of [[9, 10, 7, 20], [16, 64, 16, 128]]) {
+  for (const [batch, inputs, hidden, kernels] of [
+    [9, 10, 7, 20],
+    [16, 64, 16, 128],
+  ]) {
     test(`the MwT mask gate and its gradients, kernels switched off included: batch ${batch}, ${inputs} -> ${hidden} -> ${kernels}`, async () => {
       await assertMatchesCpu('maskGate', () => {
         const [pooled, w1, w2, upstream] = [input([batch, inputs], 1), input([inputs, hidden], 2), input([hidden, kernels], 3), input([batch, kernels], 4)];
         const b2 = tf.linspace(-1.5, 1.5, kernels);
         const gate = (p: tf.Tensor, a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => maskGate(p as tf.Tensor2D, { w1: a as tf.Tensor2D, w2: b as tf.Tensor2D, b2: c as tf.Tensor1D });
-        return [gate(pooled, w1, w2, b2), ...tf.grads((p: tf.Tensor, a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(gate(p, a, b, c), upstream)))([pooled, w1, w2, b2])];
+        return [
+          gate(pooled, w1, w2, b2),
+          ...tf.grads((p: tf.Tensor, a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(gate(p, a, b, c), upstream)))([pooled, w1, w2, b2]),
+        ];
       });
     });
   }
@@ -169,7 +207,10 @@ describe('webgpu backend', { skip }, () => {
         // Rows with kernels on (a diagonal of 0.5), except in the second case rows 3 and 12, all off:
         // their similarity gradient is finite through epsilon, and two empty rows count as identical.
         const on = tf.add(tf.relu(input([batch, kernels], 1)), tf.mul(tf.oneHot(tf.range(0, batch, 1, 'int32'), kernels), 0.5));
-        const rowsOff = tf.tensor2d(Array.from({ length: batch }, (_, i) => (batch > 8 && (i === 3 || i === 12) ? 0 : 1)), [batch, 1]);
+        const rowsOff = tf.tensor2d(
+          Array.from({ length: batch }, (_, i) => (batch > 8 && (i === 3 || i === 12) ? 0 : 1)),
+          [batch, 1],
+        );
         const mask = tf.mul(on, rowsOff) as tf.Tensor2D;
         const positive = tf.tensor2d(pairs.positive, [pairs.size, pairs.size]);
         const negative = tf.tensor2d(pairs.negative, [pairs.size, pairs.size]);
@@ -183,9 +224,16 @@ describe('webgpu backend', { skip }, () => {
   for (const nesterov of [true, false]) {
     test(`the SGD update (momentum${nesterov ? ', Nesterov' : ''}, weight decay): parameters and velocities`, async () => {
       await assertMatchesCpu('sgd', () => {
-        const params = new Map([['w', tf.variable(input([7, 5], 1))], ['b', tf.variable(input([5], 2))]]);
+        const params = new Map([
+          ['w', tf.variable(input([7, 5], 1))],
+          ['b', tf.variable(input([5], 2))],
+        ]);
         const sgd = new Sgd(params, { momentum: 0.9, nesterov, weightDecay: 5e-4 });
-        const grads = (seed: number) => new Map([['w', input([7, 5], seed)], ['b', input([5], seed + 1)]]);
+        const grads = (seed: number) =>
+          new Map([
+            ['w', input([7, 5], seed)],
+            ['b', input([5], seed + 1)],
+          ]);
         sgd.step(grads(3), 0.05);
         sgd.step(grads(5), 0.05);
         const out = [...params.values(), ...sgd.velocities.values()].map((v) => tf.clone(v));

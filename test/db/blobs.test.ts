@@ -27,7 +27,7 @@ function upload(bytes: Buffer, id: string = randomUUID()): ArtifactUpload {
 /** Resolves once no connection of `database`'s pool is lent out or waited for: every query sent so far has ended. */
 async function poolIdle(database: Database = db): Promise<void> {
   const { pool } = database;
-  for (const started = Date.now(); pool.totalCount !== pool.idleCount || pool.waitingCount > 0; ) {
+  for (const started = Date.now(); pool.totalCount !== pool.idleCount || pool.waitingCount > 0;) {
     if (Date.now() - started > 60_000) throw new Error('the pool stayed busy for a minute');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -211,8 +211,8 @@ describe('checkpoints', () => {
     // One row per run, as Prisma sees it, with @updatedAt set.
     const rows = await prisma.checkpoint.findMany({ where: { runId }, select: { epoch: true, updatedAt: true } });
     assert.equal(rows.length, 1);
-    assert.equal(rows[0]!.epoch, 2);
-    assert.ok(Date.now() - rows[0]!.updatedAt.getTime() < 60_000);
+    assert.equal(rows[0].epoch, 2);
+    assert.ok(Date.now() - rows[0].updatedAt.getTime() < 60_000);
   });
 
   test('an empty state reads back empty', async () => {

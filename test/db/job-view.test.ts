@@ -46,7 +46,7 @@ before(async () => {
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
   const modularization = await prisma.modularization.create({
-    data: { jobId, runId: runs[0]!.id, threshold: 0.9, krr: 0.4, cohesion: 0.9, coupling: 0.1, layers: [], wallMs: 1 },
+    data: { jobId, runId: runs[0].id, threshold: 0.9, krr: 0.4, cohesion: 0.9, coupling: 0.1, layers: [], wallMs: 1 },
   });
   for (const c of [3, 1, 2]) {
     await prisma.module.create({
@@ -68,10 +68,7 @@ test('the same row and child ids as Prisma with include, in creation order', asy
     assert.deepEqual(await findJobWithChildIds(pool, id, { any: true }), expected);
   }
   const job = await findJobWithChildIds(pool, jobId, { any: true });
-  assert.deepEqual(
-    [job?.runs.length, job?.modularizations.length, job?.modules.length],
-    [3, 1, 3],
-  );
+  assert.deepEqual([job?.runs.length, job?.modularizations.length, job?.modules.length], [3, 1, 3]);
 });
 
 test('a key sees its own jobs only; jobs of no key only an admin or a lookup for no key', async () => {

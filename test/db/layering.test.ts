@@ -51,9 +51,15 @@ test('nothing outside packages/db makes a Prisma call', () => {
 
 test('the owner filter is built only inside the repositories', () => {
   const home = (file: string) => file.startsWith('packages/db/src/repositories/') || file === 'packages/db/src/owner-filter.ts';
-  assert.deepEqual(matches(/\b(visibleJobs|ownedThroughJob|jobOwner)\b|from\s+['"][^'"]*owner-filter/, (file) => !home(file)), []);
+  assert.deepEqual(
+    matches(/\b(visibleJobs|ownedThroughJob|jobOwner)\b|from\s+['"][^'"]*owner-filter/, (file) => !home(file)),
+    [],
+  );
 });
 
 test('worker phases share code through their own modules, not through each other: reuse imports nothing of modularize', () => {
-  assert.deepEqual(matches(/from\s+['"]\.\/modularize['"]/, (file) => file.startsWith('apps/worker/src/phases/')), []);
+  assert.deepEqual(
+    matches(/from\s+['"]\.\/modularize['"]/, (file) => file.startsWith('apps/worker/src/phases/')),
+    [],
+  );
 });

@@ -26,7 +26,9 @@ async function key(name: string, scopes: ('read' | 'admin')[]): Promise<Principa
 
 before(async () => {
   [owner, other, admin] = [await key('owner', ['read']), await key('other', ['read']), await key('admin', ['admin'])];
-  const job = await prisma.job.create({ data: { type: 'pipeline', state: 'completed', payload: {}, ownerKeyId: owner.keyId, idempotencyKey: `${owner.keyId}:${randomUUID()}`, requestHash: 'h' } });
+  const job = await prisma.job.create({
+    data: { type: 'pipeline', state: 'completed', payload: {}, ownerKeyId: owner.keyId, idempotencyKey: `${owner.keyId}:${randomUUID()}`, requestHash: 'h' },
+  });
   jobIds.push(job.id);
   const artifact = randomUUID();
   await db.blobs.writeArtifact({ id: artifact, jobId: job.id, kind: 'module', fileName: 'm.tar', contentType: 'application/x-tar', sha256: 'x', bytes: new Uint8Array([1]) });
@@ -34,7 +36,17 @@ before(async () => {
   await prisma.epochMetric.create({ data: { runId: run.id, epoch: 1, lr: 0.1, trainAccuracy: 0.5, testAccuracy: 0.5, loss: 1, ceLoss: 1, durationMs: 1 } });
   const modz = await prisma.modularization.create({ data: { jobId: job.id, runId: run.id, threshold: 0.9, krr: 0.4, cohesion: 0.9, coupling: 0.1, layers: [], wallMs: 1 } });
   const module = await prisma.module.create({
-    data: { jobId: job.id, modularizationId: modz.id, kind: 'class', classes: [0], keptKernels: 1, totalKernels: 2, kernelRetention: 0.5, mask: new Uint8Array([1]), artifactId: artifact },
+    data: {
+      jobId: job.id,
+      modularizationId: modz.id,
+      kind: 'class',
+      classes: [0],
+      keptKernels: 1,
+      totalKernels: 2,
+      kernelRetention: 0.5,
+      mask: new Uint8Array([1]),
+      artifactId: artifact,
+    },
   });
   ids = { job: job.id, run: run.id, modularization: modz.id, module: module.id, artifact };
 });

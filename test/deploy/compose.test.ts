@@ -32,7 +32,10 @@ describe('docker-compose.yml and Dockerfile.gpu', () => {
   it('has postgres, redis, migrations, api and a GPU worker', () => {
     for (const name of ['postgres', 'redis', 'migrate', 'api', 'worker']) assert.ok(services[name], name);
     const devices = services.worker.deploy?.resources.reservations.devices ?? [];
-    assert.ok(devices.some((d) => d.driver === 'nvidia' && d.capabilities.includes('gpu')), 'worker reserves an NVIDIA GPU');
+    assert.ok(
+      devices.some((d) => d.driver === 'nvidia' && d.capabilities.includes('gpu')),
+      'worker reserves an NVIDIA GPU',
+    );
     // The code's own parser accepts the worker's backend choice.
     assert.equal(readPreference({ MWT_BACKEND: services.worker.environment?.MWT_BACKEND }), 'tensorflow-gpu');
   });
@@ -46,10 +49,10 @@ describe('docker-compose.yml and Dockerfile.gpu', () => {
         assert.equal(`${npm} ${run}`, 'npm run', name);
         assert.ok(rootPackage.scripts[script], `${name} runs npm script ${script}, which package.json lacks`);
       } else {
-        // The long-running services are node itself: npm would not pass `docker stop`'s SIGTERM on.
-        assert.deepEqual(command.slice(0, 3), ['node', '--import', 'tsx'], `${name} runs node directly`);
-        assert.equal(command[3], `apps/${name}/src/main.ts`);
-        assert.ok(existsSync(command[3]), `${name}'s entry ${command[3]} exists`);
+        // The long-running services are node itself (npm would not pass `docker stop`'s SIGTERM on),
+        // on the compiled entry, whose workspace packages resolve to their dist/ too.
+        assert.deepEqual(command, ['node', '--conditions=production', `apps/${name}/dist/main.js`], `${name} runs node directly on its dist/`);
+        assert.ok(existsSync(`apps/${name}/src/main.ts`), `${name}'s entry's source apps/${name}/src/main.ts exists`);
       }
       for (const variable of Object.keys(service.environment ?? {})) assert.ok(knownVars.has(variable), `${name} sets ${variable}, which no code reads`);
       // The code's own parser accepts every value.
@@ -57,10 +60,15 @@ describe('docker-compose.yml and Dockerfile.gpu', () => {
     }
   });
 
-  it('runs node as the image\'s command in exec form, under an init that forwards signals', () => {
+  it("runs node as the image's command in exec form, under an init that forwards signals", () => {
     const cmd = /^CMD (.*)$/m.exec(dockerfile)?.[1];
     assert.ok(cmd?.startsWith('['), `exec-form CMD (a JSON array), not a shell: ${cmd}`);
-    assert.deepEqual(JSON.parse(cmd ?? '') as string[], ['node', '--import', 'tsx', 'apps/api/src/main.ts']);
+    assert.deepEqual(JSON.parse(cmd ?? '') as string[], ['node', '--conditions=production', 'apps/api/dist/main.js']);
+    // The image compiles what CMD runs, after the sources and the Prisma client are in, and brings no
+    // host build over it.
+    const build = dockerfile.indexOf('npm run build');
+    assert.ok(build > dockerfile.indexOf('COPY . .') && build > dockerfile.indexOf('npx prisma generate'), 'the image runs npm run build after COPY . . and prisma generate');
+    assert.ok(readFileSync('.dockerignore', 'utf8').split('\n').includes('**/dist'), '.dockerignore lists **/dist');
     for (const name of ['migrate', 'api', 'worker']) assert.equal(services[name].init, true, `${name} has init: true`);
   });
 
@@ -77,7 +85,10 @@ describe('docker-compose.yml and Dockerfile.gpu', () => {
     // A published API requires API keys.
     assert.equal(readConfig(services.api.environment ?? {}).auth, 'enabled');
     const apiPort = readConfig(services.api.environment ?? {}).port;
-    assert.ok(services.api.ports?.some((p) => p.endsWith(`:${apiPort}`)), 'api publishes its PORT');
+    assert.ok(
+      services.api.ports?.some((p) => p.endsWith(`:${apiPort}`)),
+      'api publishes its PORT',
+    );
     assert.match(dockerfile, new RegExp(`^EXPOSE ${apiPort}$`, 'm'));
   });
 
@@ -90,13 +101,15 @@ describe('docker-compose.yml and Dockerfile.gpu', () => {
     assert.ok(Number(base[1]) >= 2, `CUDA 11.${base[1]} is older than libtensorflow's 11.2`);
     assert.ok(Number(base[2]) >= 22.04, `Ubuntu ${base[2]}'s glibc is older than dawn.node's 2.34`);
     assert.match(dockerfile, /^FROM node:22/m);
+    // cookie 2 (fastify -> light-my-request) requires Node 22, and so does the service.
+    assert.equal((JSON.parse(readFileSync('package.json', 'utf8')) as { engines: { node: string } }).engines.node, '>=22');
     const gpuVersion = corePackage.optionalDependencies['@tensorflow/tfjs-node-gpu'];
     assert.equal(gpuVersion, '4.22.0');
     assert.ok(dockerfile.includes(`@tensorflow/tfjs-node-gpu@${gpuVersion}`), 'the image checks the tfjs-node-gpu version the code declares');
     assert.match(dockerfile, /npx prisma generate/);
   });
 
-  it('carries the Vulkan loader and NVIDIA\'s Vulkan driver entry, so that MWT_BACKEND=webgpu reaches the GPU too', () => {
+  it("carries the Vulkan loader and NVIDIA's Vulkan driver entry, so that MWT_BACKEND=webgpu reaches the GPU too", () => {
     assert.equal(readPreference({ MWT_BACKEND: 'webgpu' }), 'webgpu');
     const apt = dockerfile.split('\n').find((line) => line.includes('apt-get install'));
     assert.ok(apt?.split(/\s+/).includes('libvulkan1'), 'the image installs the Vulkan loader (libvulkan1)');
@@ -113,7 +126,7 @@ describe('docker-compose.yml and Dockerfile.gpu', () => {
     for (const name of ['webgpu', '@tensorflow/tfjs-backend-webgpu']) assert.ok(deps[name], `@mwt/core depends on ${name}`);
   });
 
-  it('copies every workspace package (and the native kernels\' sources) before npm ci installs them', () => {
+  it("copies every workspace package (and the native kernels' sources) before npm ci installs them", () => {
     const install = dockerfile.indexOf('RUN npm ci');
     assert.ok(install > 0, 'the image runs npm ci');
     // Every workspace there is: npm ci refuses a lock file that names one the image lacks.
@@ -125,7 +138,9 @@ describe('docker-compose.yml and Dockerfile.gpu', () => {
     }
     assert.ok(dockerfile.indexOf('COPY packages/native/ packages/native/') < install, 'the native sources are there when their install script builds them');
     // `COPY . .` comes after the install: it must not bring the host's modules or builds over the image's.
-    const ignored = readFileSync('.dockerignore', 'utf8').split('\n').map((line) => line.trim());
+    const ignored = readFileSync('.dockerignore', 'utf8')
+      .split('\n')
+      .map((line) => line.trim());
     for (const path of ['node_modules', 'packages/native/build']) assert.ok(ignored.includes(path), `.dockerignore lists ${path}`);
   });
 });

@@ -8,8 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { createPrisma, type PrismaClient } from '@mwt/db';
 import { cancelChannel, createJobQueue, readConfig, type Config, type JobQueue } from '@mwt/shared';
-import { AUTH_ENV, apiClient, type Call, type JobView } from '../support/api-client';
-import { freePort, GaveUp, removeServiceKeys, serviceEnv, startProcess, startWorker, waitFor, type ServiceProcess } from '../support/processes';
+import { AUTH_ENV, apiClient, type Call, type JobView } from '../support/api-client.js';
+import { freePort, GaveUp, removeServiceKeys, serviceEnv, startProcess, startWorker, waitFor, type ServiceProcess } from '../support/processes.js';
 
 /** A 4 s lock: the worker beats every second. */
 const LOCK_MS = 4_000;
@@ -47,24 +47,36 @@ after(async () => {
 
 /** A training long enough (thousands of batches) to be still running when the test cancels it. */
 async function startLongJob(): Promise<string> {
-  const created = await http<{ id: string }>('POST', '/jobs', { type: 'train-standard', params: { model: 'simcnn-small', epochs: 20, batchSize: 16, trainLimit: 2000, testLimit: 50, seed: 5 } });
+  const created = await http<{ id: string }>('POST', '/jobs', {
+    type: 'train-standard',
+    params: { model: 'simcnn-small', epochs: 20, batchSize: 16, trainLimit: 2000, testLimit: 50, seed: 5 },
+  });
   assert.equal(created.status, 201);
   jobIds.push(created.body.id);
-  await waitFor('the job to train', async () => {
-    const { body } = await http<JobView>('GET', `/jobs/${created.body.id}`);
-    if (body.state !== 'queued' && body.state !== 'running') throw new GaveUp(`job is ${body.state}: ${body.error}`);
-    return body.state === 'running' && body.progress > 0 ? true : undefined;
-  }, 120_000);
+  await waitFor(
+    'the job to train',
+    async () => {
+      const { body } = await http<JobView>('GET', `/jobs/${created.body.id}`);
+      if (body.state !== 'queued' && body.state !== 'running') throw new GaveUp(`job is ${body.state}: ${body.error}`);
+      return body.state === 'running' && body.progress > 0 ? true : undefined;
+    },
+    120_000,
+  );
   return created.body.id;
 }
 
 /** Waits for the job to end; returns its final view and how long that took. */
 async function ending(jobId: string): Promise<{ job: JobView; ms: number }> {
   const since = Date.now();
-  const job = await waitFor('the job to end', async () => {
-    const { body } = await http<JobView>('GET', `/jobs/${jobId}`);
-    return ['cancelled', 'completed', 'failed'].includes(body.state) ? body : undefined;
-  }, 300_000, 100);
+  const job = await waitFor(
+    'the job to end',
+    async () => {
+      const { body } = await http<JobView>('GET', `/jobs/${jobId}`);
+      return ['cancelled', 'completed', 'failed'].includes(body.state) ? body : undefined;
+    },
+    300_000,
+    100,
+  );
   return { job, ms: Date.now() - since };
 }
 
@@ -87,8 +99,9 @@ describe('cancelling a running job', () => {
     // Two beats, plus the batch in flight and the final writes on a loaded machine.
     assert.ok(ms < 2 * HEARTBEAT_MS + 10_000, `took ${ms} ms`);
     // The row moves first; the worker logs once BullMQ has the processor's result.
-    await waitFor('the worker to log the cancel', async () => (worker.output().includes(`job ${jobId} cancelled`) ? true : undefined), 10_000)
-      .catch((error: Error) => assert.fail(`${error.message}\n${worker.output()}`));
+    await waitFor('the worker to log the cancel', async () => (worker.output().includes(`job ${jobId} cancelled`) ? true : undefined), 10_000).catch((error: Error) =>
+      assert.fail(`${error.message}\n${worker.output()}`),
+    );
     assert.doesNotMatch(worker.output(), new RegExp(`job ${jobId} finished`));
   });
 });

@@ -14,9 +14,9 @@ import type { Queue } from 'bullmq';
 import { checkpointPosition } from '@mwt/core';
 import type { PrismaClient } from '@mwt/db';
 import type { QueuedJob } from '@mwt/shared';
-import type { Call, JobView } from '../support/api-client';
-import { FAST_RECOVERY_ENV, GaveUp, removeServiceKeys, startWorker, waitFor, type ServiceProcess } from '../support/processes';
-import { startTestApi } from '../support/test-api';
+import type { Call, JobView } from '../support/api-client.js';
+import { FAST_RECOVERY_ENV, GaveUp, removeServiceKeys, startWorker, waitFor, type ServiceProcess } from '../support/processes.js';
+import { startTestApi } from '../support/test-api.js';
 
 let env: Record<string, string>;
 /** An empty MWT_DATA_DIR: MNIST is bundled, CIFAR-10 and SVHN files are missing. */
@@ -141,10 +141,15 @@ describe('a worker stopped with SIGTERM in the middle of an epoch', () => {
     const first = await worker();
     // At least two batches into epoch 2, at least two before its end.
     const batchShare = 100 / params.epochs / Math.ceil(params.trainLimit / params.batchSize);
-    await waitFor('the middle of epoch 2', async () => {
-      const { body } = await http<JobView>('GET', `/jobs/${jobId}`);
-      return body.progress > 100 / params.epochs + 2 * batchShare && body.progress < 200 / params.epochs - 2 * batchShare ? true : undefined;
-    }, 300_000, 100);
+    await waitFor(
+      'the middle of epoch 2',
+      async () => {
+        const { body } = await http<JobView>('GET', `/jobs/${jobId}`);
+        return body.progress > 100 / params.epochs + 2 * batchShare && body.progress < 200 / params.epochs - 2 * batchShare ? true : undefined;
+      },
+      300_000,
+      100,
+    );
     const signalled = Date.now();
     const code = await first.stop('SIGTERM');
     const exitMs = Date.now() - signalled;
@@ -186,14 +191,22 @@ describe('a worker stopped with SIGTERM mid-epoch, again and again', () => {
     let progress = 0;
     for (let round = 1; round <= 5; round++) {
       const w = await worker();
-      progress = await waitFor(`round ${round}: the job training past ${progress}%`, async () => {
-        const { body } = await http<JobView>('GET', `/jobs/${jobId}`);
-        if (body.state === 'completed' || body.state === 'failed') throw new GaveUp(`job is ${body.state}: ${body.error}`);
-        return body.state === 'running' && body.progress > progress ? body.progress : undefined;
-      }, 120_000, 100).catch((error: Error) => assert.fail(`${error.message}\n${w.output()}`));
+      progress = await waitFor(
+        `round ${round}: the job training past ${progress}%`,
+        async () => {
+          const { body } = await http<JobView>('GET', `/jobs/${jobId}`);
+          if (body.state === 'completed' || body.state === 'failed') throw new GaveUp(`job is ${body.state}: ${body.error}`);
+          return body.state === 'running' && body.progress > progress ? body.progress : undefined;
+        },
+        120_000,
+        100,
+      ).catch((error: Error) => assert.fail(`${error.message}\n${w.output()}`));
       const signalled = Date.now();
       w.child.kill('SIGTERM');
-      const code = await Promise.race([new Promise<number | null>((resolve) => w.child.once('exit', resolve)), new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), boundMs))]);
+      const code = await Promise.race([
+        new Promise<number | null>((resolve) => w.child.once('exit', resolve)),
+        new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), boundMs)),
+      ]);
       const exitMs = Date.now() - signalled;
       console.log(`[crash] round ${round}: SIGTERM at ${progress.toFixed(1)}%, the worker exited ${code} after ${exitMs} ms`);
       assert.equal(code, 0, `round ${round}: ${code === 'hung' ? `still running ${boundMs} ms after SIGTERM` : `exited ${code}`}\n${w.output()}`);
@@ -208,10 +221,14 @@ describe('a job whose dataset files are missing', () => {
   it('fails once, naming the files and where they were looked for, without retries', async () => {
     const jobId = await submit('train-standard', { dataset: 'cifar10', model: 'simcnn-small', epochs: 1 });
     const started = await worker();
-    const job = await waitFor('the job to fail', async () => {
-      const { body } = await http<JobView>('GET', `/jobs/${jobId}`);
-      return body.state === 'failed' ? body : undefined;
-    }, 60_000).catch((error: Error) => assert.fail(`${error.message}\n${started.output()}`));
+    const job = await waitFor(
+      'the job to fail',
+      async () => {
+        const { body } = await http<JobView>('GET', `/jobs/${jobId}`);
+        return body.state === 'failed' ? body : undefined;
+      },
+      60_000,
+    ).catch((error: Error) => assert.fail(`${error.message}\n${started.output()}`));
     assert.match(job.error ?? '', /^CIFAR-10 files not found in .*no-data.*data_batch_1\.bin/);
     assert.equal(job.attempts, 1);
     const bull = await queue.getJob(jobId);

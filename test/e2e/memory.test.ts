@@ -12,9 +12,9 @@ import { after, before, describe, it } from 'node:test';
 import type { Queue } from 'bullmq';
 import type { PrismaClient } from '@mwt/db';
 import type { QueuedJob } from '@mwt/shared';
-import type { Call, JobView } from '../support/api-client';
-import { startWorker, waitFor, type ServiceProcess } from '../support/processes';
-import { startTestApi } from '../support/test-api';
+import type { Call, JobView } from '../support/api-client.js';
+import { startWorker, waitFor, type ServiceProcess } from '../support/processes.js';
+import { startTestApi } from '../support/test-api.js';
 
 let env: Record<string, string>;
 let api: ServiceProcess;
@@ -37,24 +37,35 @@ after(async () => {
 
 describe('a worker that goes over its memory budget', () => {
   it('fails the job once, naming the budget, without retries', async () => {
-    const created = await http<{ id: string }>('POST', '/jobs', { type: 'train-modular', params: { dataset: 'mnist', model: 'simcnn-small', epochs: 1, trainLimit: 64, testLimit: 20, batchSize: 32 } });
+    const created = await http<{ id: string }>('POST', '/jobs', {
+      type: 'train-modular',
+      params: { dataset: 'mnist', model: 'simcnn-small', epochs: 1, trainLimit: 64, testLimit: 20, batchSize: 32 },
+    });
     assert.equal(created.status, 201);
     const jobId = created.body.id;
     jobIds.push(jobId);
     // 64 MB (the smallest budget allowed): node with tfjs loaded is well above it after one batch.
     const worker = await startWorker({ ...env, MWT_WORKER_MEMORY_MB: '64' });
     try {
-      const job = await waitFor('the job to fail', async () => {
-        const { body } = await http<JobView>('GET', `/jobs/${jobId}`);
-        return body.state === 'failed' ? body : undefined;
-      }, 120_000).catch((error: Error) => assert.fail(`${error.message}\n${worker.output()}`));
+      const job = await waitFor(
+        'the job to fail',
+        async () => {
+          const { body } = await http<JobView>('GET', `/jobs/${jobId}`);
+          return body.state === 'failed' ? body : undefined;
+        },
+        120_000,
+      ).catch((error: Error) => assert.fail(`${error.message}\n${worker.output()}`));
       assert.match(job.error ?? '', /^the worker's memory reached \d+ MB after batch 1 of epoch 1, above its budget of 64 MB \(MWT_WORKER_MEMORY_MB\); not retried/);
       assert.equal(job.attempts, 1);
       // The worker writes the row before BullMQ moves the job to its failed set.
-      const bull = await waitFor('BullMQ to record the failure', async () => {
-        const found = await queue.getJob(jobId);
-        return (await found?.getState()) === 'failed' ? found : undefined;
-      }, 10_000);
+      const bull = await waitFor(
+        'BullMQ to record the failure',
+        async () => {
+          const found = await queue.getJob(jobId);
+          return (await found?.getState()) === 'failed' ? found : undefined;
+        },
+        10_000,
+      );
       assert.equal(bull.attemptsMade, 1, 'BullMQ did not retry it');
     } finally {
       await worker.stop();
@@ -73,7 +84,7 @@ const LOAD_MARGIN_MS = 1_000;
  * test still tells the two apart.
  */
 function cpuSlowdown(): number {
-  return Math.max(1, loadavg()[0]! / availableParallelism());
+  return Math.max(1, loadavg()[0] / availableParallelism());
 }
 
 describe('cancelling a job in the middle of a long training step', () => {
@@ -87,20 +98,30 @@ describe('cancelling a job in the middle of a long training step', () => {
     const worker = await startWorker(env);
     try {
       // 'training' is reported just before the first step; the first batch takes seconds more.
-      await waitFor('the first step', async () => {
-        const { body } = await http<JobView>('GET', `/jobs/${jobId}`);
-        return body.state === 'running' && body.message === 'training' ? true : undefined;
-      }, 120_000, 50).catch((error: Error) => assert.fail(`${error.message}\n${worker.output()}`));
+      await waitFor(
+        'the first step',
+        async () => {
+          const { body } = await http<JobView>('GET', `/jobs/${jobId}`);
+          return body.state === 'running' && body.message === 'training' ? true : undefined;
+        },
+        120_000,
+        50,
+      ).catch((error: Error) => assert.fail(`${error.message}\n${worker.output()}`));
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       const before = await http<JobView>('GET', `/jobs/${jobId}`);
       assert.equal(before.body.message, 'training', 'still in the first step when DELETE is sent');
       const sent = performance.now();
       const deleted = await http('DELETE', `/jobs/${jobId}`);
       assert.ok(deleted.status === 202 || deleted.status === 200 || deleted.status === 204, `DELETE answered ${deleted.status}`);
-      await waitFor('the job to be cancelled', async () => {
-        const { body } = await http<JobView>('GET', `/jobs/${jobId}`);
-        return body.state === 'cancelled' ? true : undefined;
-      }, 60_000, 25);
+      await waitFor(
+        'the job to be cancelled',
+        async () => {
+          const { body } = await http<JobView>('GET', `/jobs/${jobId}`);
+          return body.state === 'cancelled' ? true : undefined;
+        },
+        60_000,
+        25,
+      );
       const latencyMs = Math.round(performance.now() - sent);
       const slowdown = cpuSlowdown();
       const boundMs = Math.round((CANCEL_TARGET_MS + LOAD_MARGIN_MS) * slowdown);

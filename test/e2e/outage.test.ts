@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createPrisma, type PrismaClient } from '@mwt/db';
 import { createJobQueue, readConfig } from '@mwt/shared';
-import { AUTH_ENV, apiClient, type Call, type ErrorBody, type JobView } from '../support/api-client';
-import { FAST_RECOVERY_ENV, freePort, GaveUp, serviceEnv, startProcess, startWorker, waitFor, type ServiceProcess } from '../support/processes';
-import { RedisServer } from '../support/redis-server';
-import { TcpProxy } from '../support/tcp-proxy';
+import { AUTH_ENV, apiClient, type Call, type ErrorBody, type JobView } from '../support/api-client.js';
+import { FAST_RECOVERY_ENV, freePort, GaveUp, serviceEnv, startProcess, startWorker, waitFor, type ServiceProcess } from '../support/processes.js';
+import { RedisServer } from '../support/redis-server.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 
 const databaseUrl = readConfig().databaseUrl;
 const prisma: PrismaClient = createPrisma(databaseUrl);
@@ -70,9 +70,7 @@ type Service = Awaited<ReturnType<typeof startService>>;
 async function assertDatabaseUnavailable({ http, api }: Service, jobId: string, maxMs: number): Promise<string[]> {
   const timings: string[] = [];
   for (const [method, path, body] of databaseRoutes(jobId)) {
-    const reply = await http<ErrorBody>(method, path, body).catch((error: Error) =>
-      assert.fail(`${method} ${path}: no answer (${error.name}); the API hangs on PostgreSQL`),
-    );
+    const reply = await http<ErrorBody>(method, path, body).catch((error: Error) => assert.fail(`${method} ${path}: no answer (${error.name}); the API hangs on PostgreSQL`));
     timings.push(`${method} ${path} ${reply.ms} ms`);
     assert.equal(reply.status, 503, `${method} ${path}: ${JSON.stringify(reply.body)}`);
     assert.equal(reply.body.message, 'PostgreSQL is unavailable; retry later', `${method} ${path}`);
@@ -139,7 +137,12 @@ describe('Redis killed and restarted empty under a stream of submissions', () =>
     const counts = { faults: 0, submissions: 0, acknowledged: 0, unavailable: 0, completed: 0, requeuedByReconciler: 0 };
     const acknowledged: string[] = [];
     // Redis goes down before submission 4 and 10, and comes back (empty) before 7 and 13.
-    const outages = new Map([[4, 'kill'], [7, 'restart'], [10, 'kill'], [13, 'restart']]);
+    const outages = new Map([
+      [4, 'kill'],
+      [7, 'restart'],
+      [10, 'kill'],
+      [13, 'restart'],
+    ]);
     // The two submissions before a kill go back to back: the worker (concurrency 1) takes the first,
     // so the second is still waiting in Redis when it dies, and only the reconciler can bring it
     // back. With a pause between them, a fast backend could finish every job before the kill.
@@ -218,7 +221,10 @@ describe('PostgreSQL cut off from the API and a worker', () => {
       await waitCompleted(http, [jobId], worker, 120_000);
       const job = await prisma.job.findUniqueOrThrow({ where: { id: jobId }, include: { runs: { include: { metrics: { orderBy: { epoch: 'asc' } } } } } });
       assert.ok(job.attempts >= 2, `started ${job.attempts} time(s): the outage interrupted it`);
-      assert.deepEqual(job.runs[0].metrics.map((m) => m.epoch), [1, 2, 3]);
+      assert.deepEqual(
+        job.runs[0].metrics.map((m) => m.epoch),
+        [1, 2, 3],
+      );
       const bull = await service.queue.getJob(jobId);
       assert.equal(bull?.attemptsMade, 1, 'waiting for PostgreSQL spent no attempt');
       assert.match(worker.output(), /waits for PostgreSQL/);

@@ -4,9 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { loadDataset, loadLayersModel, readJsonFile, subsetClasses, type ArtifactMetadata } from '@mwt/core';
 import { unpackTar } from '@mwt/shared';
-import { AUTH_ENV, testApiKey } from '../support/api-client';
-import { setupBackend } from '../support/tf';
-import { freePort, GaveUp, removeServiceKeys, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes';
+import { AUTH_ENV, testApiKey } from '../support/api-client.js';
+import { setupBackend } from '../support/tf.js';
+import { freePort, GaveUp, removeServiceKeys, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes.js';
 
 interface JobView {
   id: string;
@@ -74,7 +74,10 @@ describe('a pipeline job end to end: HTTP -> Redis -> worker -> Postgres -> HTTP
       `/runs/${job.result?.modularRunId}/metrics`,
     );
     const rows = body.metrics;
-    assert.deepEqual(rows.map((r) => r.epoch), [1, 2]);
+    assert.deepEqual(
+      rows.map((r) => r.epoch),
+      [1, 2],
+    );
     // The modular model at the paper's lr, the BN-free standard SimCNN at CNNSplitter's (standardLr).
     assert.equal(rows[0].lr, 0.05);
     const standard = await json<{ metrics: { lr: number }[] }>(`/runs/${job.result?.standardRunId}/metrics`);
@@ -125,16 +128,24 @@ describe('cancellation of a running job', () => {
       body: JSON.stringify({ type: 'train-modular', params: { epochs: 50, trainLimit: 2000, testLimit: 100, batchSize: 16 } }),
     });
     assert.equal(created.status, 201);
-    await waitFor('the job to train', async () => {
-      const { body } = await json<JobView>(`/jobs/${created.body.id}`);
-      return body.state === 'running' && body.progress > 0 ? true : undefined;
-    }, 120_000);
+    await waitFor(
+      'the job to train',
+      async () => {
+        const { body } = await json<JobView>(`/jobs/${created.body.id}`);
+        return body.state === 'running' && body.progress > 0 ? true : undefined;
+      },
+      120_000,
+    );
     const cancel = await fetch(`${base}/jobs/${created.body.id}`, { method: 'DELETE', headers: auth });
     assert.equal(cancel.status, 202);
-    const cancelled = await waitFor('the job to be cancelled', async () => {
-      const { body } = await json<JobView>(`/jobs/${created.body.id}`);
-      return body.state === 'cancelled' ? body : undefined;
-    }, 60_000);
+    const cancelled = await waitFor(
+      'the job to be cancelled',
+      async () => {
+        const { body } = await json<JobView>(`/jobs/${created.body.id}`);
+        return body.state === 'cancelled' ? body : undefined;
+      },
+      60_000,
+    );
     assert.ok(cancelled.progress < 100);
     const again = await fetch(`${base}/jobs/${created.body.id}`, { method: 'DELETE', headers: auth });
     assert.equal(again.status, 409);

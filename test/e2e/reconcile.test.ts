@@ -8,8 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { createDatabase, type Database, type JobState, type PrismaClient } from '@mwt/db';
 import { createJobQueue, readConfig, type JobQueue, type QueuedJob } from '@mwt/shared';
-import { reconcile } from '../../apps/worker/src/reconciler';
-import { waitFor } from '../support/processes';
+import { reconcile } from '../../apps/worker/src/reconciler.js';
+import { waitFor } from '../support/processes.js';
 
 const config = readConfig();
 const STALE_MS = 10_000;
@@ -79,7 +79,11 @@ describe('reconcile', () => {
       await giveUp.close();
     }
     const results = await Promise.all([1, 2].map(() => reconcile(db, queue, STALE_MS)));
-    assert.equal(results.reduce((n, r) => n + r.failed, 0), 1, 'recorded once');
+    assert.equal(
+      results.reduce((n, r) => n + r.failed, 0),
+      1,
+      'recorded once',
+    );
     const failed = await prisma.job.findUniqueOrThrow({ where: { id } });
     assert.equal(failed.state, 'failed');
     assert.equal(failed.error, 'the queue gave up on it: job stalled more than allowable limit');

@@ -14,8 +14,8 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createPrisma, type PrismaClient } from '@mwt/db';
 import { createJobQueue, readConfig, unpackTar, type JobQueue } from '@mwt/shared';
-import { AUTH_ENV, apiClient, type Call } from '../support/api-client';
-import { FAST_RECOVERY_ENV, freePort, GaveUp, serviceEnv, startProcess, startWorker, waitFor, type ServiceProcess } from '../support/processes';
+import { AUTH_ENV, apiClient, type Call } from '../support/api-client.js';
+import { FAST_RECOVERY_ENV, freePort, GaveUp, serviceEnv, startProcess, startWorker, waitFor, type ServiceProcess } from '../support/processes.js';
 
 const PARAMS = { model: 'simcnn-small', epochs: 2, batchSize: 16, trainLimit: 240, testLimit: 48, seed: 21, targetClasses: [0, 1], reuseEpochs: 2 };
 const PHASES = ['train-standard', 'train-modular', 'modularize', 'reuse'] as const;
@@ -65,10 +65,15 @@ async function submit(): Promise<string> {
 }
 
 async function completed(jobId: string, output: () => string): Promise<void> {
-  const job = await waitFor(`job ${jobId} to finish`, async () => {
-    const row = await prisma.job.findUniqueOrThrow({ where: { id: jobId }, select: { state: true, error: true } });
-    return ['completed', 'failed', 'cancelled'].includes(row.state) ? row : undefined;
-  }, 240_000, 100);
+  const job = await waitFor(
+    `job ${jobId} to finish`,
+    async () => {
+      const row = await prisma.job.findUniqueOrThrow({ where: { id: jobId }, select: { state: true, error: true } });
+      return ['completed', 'failed', 'cancelled'].includes(row.state) ? row : undefined;
+    },
+    240_000,
+    100,
+  );
   assert.equal(job.state, 'completed', `${job.error}\n--- workers ---\n${output()}`);
 }
 
@@ -101,11 +106,16 @@ async function phaseDone(jobId: string, phase: Phase): Promise<boolean> {
 async function interrupt(jobId: string, holder: ServiceProcess, phase: Phase, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
   const pid = holder.child.pid!;
   await waitFor('the first worker to take the job', async () => (holder.output().includes(`job ${jobId} started`) ? true : undefined), 60_000);
-  await waitFor(`phase ${phase}`, async () => {
-    const row = await prisma.job.findUniqueOrThrow({ where: { id: jobId }, select: { phase: true, state: true } });
-    if (row.state !== 'running' && row.state !== 'queued') throw new GaveUp(`the job is ${row.state} before its ${phase} phase was seen`);
-    return row.phase === phase ? true : undefined;
-  }, 240_000, 10);
+  await waitFor(
+    `phase ${phase}`,
+    async () => {
+      const row = await prisma.job.findUniqueOrThrow({ where: { id: jobId }, select: { phase: true, state: true } });
+      if (row.state !== 'running' && row.state !== 'queued') throw new GaveUp(`the job is ${row.state} before its ${phase} phase was seen`);
+      return row.phase === phase ? true : undefined;
+    },
+    240_000,
+    10,
+  );
   process.kill(pid, 'SIGSTOP');
   const missed = await phaseDone(jobId, phase);
   if (missed) process.kill(pid, 'SIGCONT');

@@ -3,9 +3,11 @@
  * Dockerfile.gpu start (their exec-form commands, as Docker runs them: no shell), reaches the
  * service: the API stops, a worker checkpoints and requeues its running job and exits 0, and no
  * process of theirs is left behind (npm, the old start command, exited and left node running).
+ * Production runs the compiled dist/: the file compiles it first (tsc -b, incremental), so that it
+ * never runs a stale build.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -13,16 +15,19 @@ import type { Queue } from 'bullmq';
 import { parse } from 'yaml';
 import type { PrismaClient } from '@mwt/db';
 import type { QueuedJob } from '@mwt/shared';
-import { apiClient, type Call, type JobView } from '../support/api-client';
-import { freePort, GaveUp, removeServiceKeys, waitFor, type ServiceProcess } from '../support/processes';
-import { startTestApi } from '../support/test-api';
+import { apiClient, type Call, type JobView } from '../support/api-client.js';
+import { freePort, GaveUp, removeServiceKeys, waitFor, type ServiceProcess } from '../support/processes.js';
+import { startTestApi } from '../support/test-api.js';
 
 type Role = 'api' | 'worker';
 
-/** The README's start commands: lines of its shell blocks that run an entry point. */
+/** The README's start commands: lines of its shell blocks that run an entry point, from sources (tsx) or compiled (dist/). */
 function readmeCommands(role: Role): string[][] {
-  const lines = readFileSync('README.md', 'utf8').split('\n').map((line) => line.replace(/#.*$/, '').trim());
-  return lines.filter((line) => line.endsWith(`apps/${role}/src/main.ts`) && !line.includes('=')).map((line) => line.split(/\s+/));
+  const lines = readFileSync('README.md', 'utf8')
+    .split('\n')
+    .map((line) => line.replace(/#.*$/, '').trim());
+  const entries = [`apps/${role}/src/main.ts`, `apps/${role}/dist/main.js`];
+  return lines.filter((line) => entries.some((entry) => line.endsWith(entry)) && !line.includes('=')).map((line) => line.split(/\s+/));
 }
 
 function startCommands(role: Role): string[][] {
@@ -35,13 +40,16 @@ function startCommands(role: Role): string[][] {
 
 /** Processes whose environment carries `marker`: what a start command left running. */
 function processesWith(marker: string): number[] {
-  return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(marker);
-    } catch {
-      return false; // gone meanwhile, or not ours to read
-    }
-  }).map(Number);
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(marker);
+      } catch {
+        return false; // gone meanwhile, or not ours to read
+      }
+    })
+    .map(Number);
 }
 
 /** Spawns a start command as Docker's exec form or a shell would (argv, no shell in between), tagged with a marker. */
@@ -79,6 +87,7 @@ let queue: Queue<QueuedJob>;
 const jobIds: string[] = [];
 
 before(async () => {
+  execFileSync('npx', ['tsc', '-b', 'tsconfig.build.json'], { stdio: 'inherit' });
   ({ env, api, http, prisma, queue } = await startTestApi());
 });
 
@@ -93,6 +102,11 @@ after(async () => {
 describe('SIGTERM to the documented start commands', () => {
   it('the README, compose and the image start node itself', () => {
     assert.ok(readmeCommands('api').length > 0 && readmeCommands('worker').length > 0, 'the README shows how to start the API and a worker');
+    for (const role of ['api', 'worker'] as const) {
+      const commands = startCommands(role).map((argv) => argv.join(' '));
+      assert.ok(commands.includes(`node --import tsx apps/${role}/src/main.ts`), `development runs the ${role} from sources: ${commands.join(', ')}`);
+      assert.ok(commands.includes(`node --conditions=production apps/${role}/dist/main.js`), `production runs the compiled ${role}: ${commands.join(', ')}`);
+    }
     for (const role of ['api', 'worker'] as const) for (const argv of startCommands(role)) assert.equal(argv[0], 'node', argv.join(' '));
   });
 
@@ -110,16 +124,23 @@ describe('SIGTERM to the documented start commands', () => {
 
   for (const argv of startCommands('worker')) {
     it(`makes a worker requeue its running job and exit: ${argv.join(' ')}`, async () => {
-      const created = await http<{ id: string }>('POST', '/jobs', { type: 'train-standard', params: { model: 'simcnn-small', epochs: 20, batchSize: 16, trainLimit: 2000, testLimit: 50, seed: 6 } });
+      const created = await http<{ id: string }>('POST', '/jobs', {
+        type: 'train-standard',
+        params: { model: 'simcnn-small', epochs: 20, batchSize: 16, trainLimit: 2000, testLimit: 50, seed: 6 },
+      });
       assert.equal(created.status, 201);
       const jobId = created.body.id;
       jobIds.push(jobId);
       const started = launch(argv, env);
-      await waitFor('the job to train', async () => {
-        const { body } = await http<JobView>('GET', `/jobs/${jobId}`);
-        if (body.state !== 'queued' && body.state !== 'running') throw new GaveUp(`job is ${body.state}: ${body.error}`);
-        return body.state === 'running' && body.progress > 0 ? true : undefined;
-      }, 120_000).catch((error: Error) => assert.fail(`${error.message}\n${started.output()}`));
+      await waitFor(
+        'the job to train',
+        async () => {
+          const { body } = await http<JobView>('GET', `/jobs/${jobId}`);
+          if (body.state !== 'queued' && body.state !== 'running') throw new GaveUp(`job is ${body.state}: ${body.error}`);
+          return body.state === 'running' && body.progress > 0 ? true : undefined;
+        },
+        120_000,
+      ).catch((error: Error) => assert.fail(`${error.message}\n${started.output()}`));
       const { code, left } = await started.terminate(STOP_BOUND_MS);
       assert.equal(code, 0, started.output());
       assert.deepEqual(left, [], 'no process of the worker is left running');

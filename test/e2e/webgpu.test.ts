@@ -3,9 +3,9 @@
 // (software Vulkan, slow: the job is tiny); where Dawn finds no adapter the test says so and skips.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AUTH_ENV, testApiKey } from '../support/api-client';
-import { freePort, GaveUp, removeServiceKeys, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes';
-import { openAdapter } from '../../packages/core/src/backend/webgpu/adapter';
+import { AUTH_ENV, testApiKey } from '../support/api-client.js';
+import { freePort, GaveUp, removeServiceKeys, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes.js';
+import { openAdapter } from '../../packages/core/src/backend/webgpu/adapter.js';
 
 interface JobView {
   id: string;

@@ -15,8 +15,8 @@ import { pino } from 'pino';
 import { checkpointPosition, initBackend } from '@mwt/core';
 import { createDatabase, type Database, type PrismaClient } from '@mwt/db';
 import { createJobQueue, queueEntry, readConfig, type JobQueue } from '@mwt/shared';
-import { startWorker } from '../../apps/worker/src/worker';
-import { waitFor } from '../support/processes';
+import { startWorker } from '../../apps/worker/src/worker.js';
+import { waitFor } from '../support/processes.js';
 
 const config = readConfig({ ...process.env, MWT_QUEUE_PREFIX: `mwt-test-worker-${randomUUID().slice(0, 8)}` });
 let db: Database;
@@ -90,10 +90,15 @@ describe('startWorker', () => {
     let connectionsRunning = 0;
     const worker = await startWorker({ config, db, queue, logger, name: workerName, backendName: 'test' });
     try {
-      await waitFor('a few batches of training', async () => {
-        const { progress } = await prisma.job.findUniqueOrThrow({ where: { id: row.id } });
-        return progress > 2 ? true : undefined;
-      }, 120_000, 100);
+      await waitFor(
+        'a few batches of training',
+        async () => {
+          const { progress } = await prisma.job.findUniqueOrThrow({ where: { id: row.id } });
+          return progress > 2 ? true : undefined;
+        },
+        120_000,
+        100,
+      );
       connectionsRunning = redisConnections();
     } finally {
       await worker.close();
@@ -118,9 +123,15 @@ describe('startWorker', () => {
     const messages = lines.map((line) => String(line.msg));
     for (const line of lines) assert.equal(line.worker, workerName, JSON.stringify(line));
     const aboutJob = lines.filter((line) => String(line.msg).includes(row.id));
-    assert.deepEqual(aboutJob.map((line) => String(line.msg).replace(/: .*/, '')), [`job ${row.id} started (train-standard)`, `job ${row.id} back in the queue`]);
+    assert.deepEqual(
+      aboutJob.map((line) => String(line.msg).replace(/: .*/, '')),
+      [`job ${row.id} started (train-standard)`, `job ${row.id} back in the queue`],
+    );
     for (const line of aboutJob) assert.equal(line.jobId, row.id, JSON.stringify(line));
-    assert.ok(messages.some((message) => message.startsWith(`worker ready: ${workerName}`)), messages.join('\n'));
+    assert.ok(
+      messages.some((message) => message.startsWith(`worker ready: ${workerName}`)),
+      messages.join('\n'),
+    );
     assert.ok(messages.includes('closing: pausing the running job at its next batch'), messages.join('\n'));
   });
 });

@@ -5,8 +5,8 @@
  */
 import { createPrisma, type PrismaClient } from '@mwt/db';
 import { createJobQueue, readConfig, type JobQueue } from '@mwt/shared';
-import { AUTH_ENV, apiClient, type Call } from './api-client';
-import { freePort, serviceEnv, startProcess, waitFor, type ServiceProcess } from './processes';
+import { AUTH_ENV, apiClient, type Call } from './api-client.js';
+import { freePort, serviceEnv, startProcess, waitFor, type ServiceProcess } from './processes.js';
 
 export interface TestApi {
   env: Record<string, string>;

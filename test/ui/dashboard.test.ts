@@ -15,10 +15,10 @@ import * as tf from '@tensorflow/tfjs';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { loadLayersModel, loadMnistPixels, normalizeInterleaved, readJsonFile, type ArtifactMetadata } from '@mwt/core';
 import { unpackTar } from '@mwt/shared';
-import { AUTH_ENV, apiClient, testApiKey, type Call } from '../support/api-client';
-import { freePort, GaveUp, removeServiceKeys, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes';
-import { setupBackend } from '../support/tf';
-import { greyPng } from './png';
+import { AUTH_ENV, apiClient, testApiKey, type Call } from '../support/api-client.js';
+import { freePort, GaveUp, removeServiceKeys, serviceEnv, startProcess, waitFor, type ServiceProcess } from '../support/processes.js';
+import { setupBackend } from '../support/tf.js';
+import { greyPng } from './png.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];

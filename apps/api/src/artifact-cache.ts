@@ -45,7 +45,10 @@ export class ArtifactCache {
    * artifact streams at once instead of waiting for a complete read.
    */
   async *fillFrom(sha256: string, size: number, chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-    if (!this.admits(size) || this.filling.has(sha256)) return yield* chunks;
+    if (!this.admits(size) || this.filling.has(sha256)) {
+      yield* chunks;
+      return;
+    }
     this.filling.add(sha256);
     try {
       const whole = Buffer.allocUnsafe(size);

@@ -31,7 +31,7 @@ const UNSATISFIABLE = { kind: 'unsatisfiable' } as const;
 export function parseRange(header: string | undefined, size: number): RangeRequest {
   const specs = /^bytes=(.*)$/i.exec(header?.trim() ?? '')?.[1]?.split(',');
   if (specs?.length !== 1) return WHOLE;
-  const match = /^(\d*)-(\d*)$/.exec(specs[0]!.trim());
+  const match = /^(\d*)-(\d*)$/.exec(specs[0].trim());
   if (!match) return WHOLE;
   const [, first = '', last = ''] = match;
   if (first === '' && last === '') return WHOLE;

@@ -28,13 +28,7 @@ function body(blobs: BlobStore, cache: ArtifactCache, artifact: ArtifactFile, st
 }
 
 /** `artifact`: the row of `artifactId` as the caller may see it (the artifacts repository), or null: 404. */
-export async function sendArtifact(
-  { db, artifactCache }: DownloadDeps,
-  artifactId: string,
-  artifact: ArtifactFile | null,
-  request: FastifyRequest,
-  reply: FastifyReply,
-) {
+export async function sendArtifact({ db, artifactCache }: DownloadDeps, artifactId: string, artifact: ArtifactFile | null, request: FastifyRequest, reply: FastifyReply) {
   if (!artifact) throw notFound('artifact', artifactId);
   const { size } = artifact;
   const etag = `"${artifact.sha256}"`;
@@ -47,9 +41,7 @@ export async function sendArtifact(
   }
   // RFC 6266: an ASCII fallback plus the exact UTF-8 name.
   const ascii = artifact.fileName.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  reply
-    .header('content-type', artifact.contentType)
-    .header('content-disposition', `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(artifact.fileName)}`);
+  reply.header('content-type', artifact.contentType).header('content-disposition', `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(artifact.fileName)}`);
   const [start, end] = range.kind === 'whole' ? [0, size] : [range.start, range.end + 1];
   if (range.kind === 'part') reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`);
   reply.header('content-length', end - start);

@@ -106,5 +106,6 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
   const path = echo(request.raw.url?.split('?')[0] ?? '');
   const status = error.statusCode === 414 ? 414 : 400;
   const message = status === 414 ? `url ${path} has a path segment that is too long` : `url ${path} is not a valid URL`;
-  return reply.status(status).send(errorBody(status, message));
+  // Fastify's frameworkErrors callback returns nothing: the reply is sent here.
+  void reply.status(status).send(errorBody(status, message));
 }

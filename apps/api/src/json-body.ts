@@ -15,7 +15,8 @@ export function nestsDeeperThan(text: string, limit: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {
@@ -30,7 +31,10 @@ export function useBoundedJsonParser(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (nestsDeeperThan(text, MAX_JSON_DEPTH)) return done(new HttpError(400, `body is nested deeper than ${MAX_JSON_DEPTH} levels`), undefined);
-    parse(request, text, done);
+    if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+      done(new HttpError(400, `body is nested deeper than ${MAX_JSON_DEPTH} levels`), undefined);
+      return;
+    }
+    void parse(request, text, done);
   });
 }

@@ -52,7 +52,10 @@ const COMPONENTS = [
 
 /** Headers on every answer: the request id, and @fastify/rate-limit's counters. */
 const COMMON_RESPONSE_HEADERS = {
-  'X-Request-Id': { description: 'The request id: the X-Request-Id sent (visible ASCII, at most 128 characters), or a new UUID. Also in the log lines of the request.', schema: { type: 'string' } },
+  'X-Request-Id': {
+    description: 'The request id: the X-Request-Id sent (visible ASCII, at most 128 characters), or a new UUID. Also in the log lines of the request.',
+    schema: { type: 'string' },
+  },
   'X-RateLimit-Limit': { description: 'Requests allowed per minute (MWT_RATE_LIMIT) to this API key, or to the client IP without one.', schema: { type: 'integer' } },
   'X-RateLimit-Remaining': { description: 'Requests left in the current minute.', schema: { type: 'integer' } },
   'X-RateLimit-Reset': { description: 'Seconds until the counter resets.', schema: { type: 'integer' } },

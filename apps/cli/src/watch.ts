@@ -75,7 +75,7 @@ export async function watchJob(client: ApiClient, jobId: string, out: NodeJS.Wri
     abort.abort();
   };
   process.once('SIGINT', onSigint);
-  const tty = out.isTTY === true;
+  const tty = out.isTTY;
   let shown = '';
   const draw = (line: string) => {
     if (line === shown) return;

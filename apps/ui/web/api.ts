@@ -1,5 +1,5 @@
 /** The dashboard's calls to the API: JSON in and out, the key in the header, errors as ApiError. */
-import { authHeaders } from './session';
+import { authHeaders } from './session.js';
 
 /** A non-2xx answer: the API's `{ statusCode, error, message }`. */
 export class ApiError extends Error {
@@ -19,7 +19,10 @@ export function whenUnauthorized(handler: (message: string) => void): void {
 }
 
 async function request(path: string, init: RequestInit = {}): Promise<Response> {
-  const response = await fetch(path, { ...init, headers: { ...authHeaders(), ...init.headers } });
+  // init.headers may be a Headers or a list of pairs, which an object spread would mangle.
+  const headers = new Headers(authHeaders());
+  new Headers(init.headers).forEach((value, name) => headers.set(name, value));
+  const response = await fetch(path, { ...init, headers });
   if (response.ok) return response;
   const text = await response.text();
   let message = `${response.status} ${response.statusText}`;

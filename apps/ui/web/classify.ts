@@ -5,8 +5,8 @@
  * packages/core/src/data/normalize.ts does. tfjs is loaded only when a module page needs it.
  */
 import type * as Tf from '@tensorflow/tfjs';
-import { readJson, readTar } from './tar';
-import type { ArtifactMetadata } from './types';
+import { readJson, readTar } from './tar.js';
+import type { ArtifactMetadata } from './types.js';
 
 type TfModule = typeof Tf;
 let tfLoaded: Promise<TfModule> | null = null;

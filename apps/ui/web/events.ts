@@ -4,8 +4,8 @@
  * format with eventsource-parser and hands each event on, its data parsed.
  */
 import { EventSourceParserStream } from 'eventsource-parser/stream';
-import { ApiError } from './api';
-import { authHeaders } from './session';
+import { ApiError } from './api.js';
+import { authHeaders } from './session.js';
 
 export type EventHandler = (event: string, data: unknown) => void;
 

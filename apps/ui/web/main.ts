@@ -3,15 +3,15 @@
  * page for the current path under /ui/.
  */
 import { html, render } from 'lit-html';
-import { keyWorks, whenUnauthorized } from './api';
-import type { Page } from './parts/common';
-import { jobPage } from './pages/job';
-import { jobsPage } from './pages/jobs';
-import { modularizationPage } from './pages/modularization';
-import { modulePage } from './pages/module';
-import { signInPage } from './pages/sign-in';
-import { href, parseRoute, startRouter } from './router';
-import { apiKey, signOut } from './session';
+import { keyWorks, whenUnauthorized } from './api.js';
+import type { Page } from './parts/common.js';
+import { jobPage } from './pages/job.js';
+import { jobsPage } from './pages/jobs.js';
+import { modularizationPage } from './pages/modularization.js';
+import { modulePage } from './pages/module.js';
+import { signInPage } from './pages/sign-in.js';
+import { href, parseRoute, startRouter } from './router.js';
+import { apiKey, signOut } from './session.js';
 import './styles.css';
 
 const main = document.getElementById('main') as HTMLElement;
@@ -33,7 +33,17 @@ function show(page: (root: HTMLElement) => Page): void {
 function drawAccount(): void {
   render(
     access === 'key'
-      ? html`<button class="link" @click=${() => { signOut(); access = null; notice = null; void route(); }}>Sign out</button>`
+      ? html`<button
+          class="link"
+          @click=${() => {
+            signOut();
+            access = null;
+            notice = null;
+            void route();
+          }}
+        >
+          Sign out
+        </button>`
       : access === 'open'
         ? html`<span class="badge warn" title="MWT_AUTH=disabled: every request is admin">no authentication</span>`
         : html``,
@@ -50,23 +60,46 @@ async function resolveAccess(): Promise<void> {
 async function route(): Promise<void> {
   await resolveAccess();
   drawAccount();
-  if (!access) return show((root) => signInPage(root, notice, () => { access = 'key'; notice = null; void route(); }));
+  if (!access) {
+    show((root) =>
+      signInPage(root, notice, () => {
+        access = 'key';
+        notice = null;
+        void route();
+      }),
+    );
+    return;
+  }
   const r = parseRoute(location);
   document.title = `${r.page === 'jobs' ? 'Jobs' : r.page === 'not-found' ? 'Not found' : r.page[0].toUpperCase() + r.page.slice(1)} · MwT dashboard`;
   switch (r.page) {
-    case 'jobs':
-      return show((root) => jobsPage(root, r.query));
-    case 'job':
-      return show((root) => jobPage(root, r.id));
-    case 'modularization':
-      return show((root) => modularizationPage(root, r.id));
-    case 'module':
-      return show((root) => modulePage(root, r.id));
-    case 'not-found':
-      return show((root) => {
-        render(html`<h1 tabindex="-1">Not found</h1><p>Nothing at ${r.path}. <a href=${href.jobs()}>Back to the jobs</a>.</p>`, root);
+    case 'jobs': {
+      show((root) => jobsPage(root, r.query));
+      return;
+    }
+    case 'job': {
+      show((root) => jobPage(root, r.id));
+      return;
+    }
+    case 'modularization': {
+      show((root) => modularizationPage(root, r.id));
+      return;
+    }
+    case 'module': {
+      show((root) => modulePage(root, r.id));
+      return;
+    }
+    case 'not-found': {
+      show((root) => {
+        render(
+          html`<h1 tabindex="-1">Not found</h1>
+            <p>Nothing at ${r.path}. <a href=${href.jobs()}>Back to the jobs</a>.</p>`,
+          root,
+        );
         return { dispose: () => undefined };
       });
+      return;
+    }
   }
 }
 

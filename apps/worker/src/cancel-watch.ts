@@ -5,7 +5,14 @@
  * reads between layers (one Atomics.load per layer).
  */
 import { Worker } from 'node:worker_threads';
-import type { CancelThreadMessage } from './cancel-thread';
+import type { CancelThreadMessage } from './cancel-thread.js';
+
+/** A thread's entry that registers tsx, then imports cancel-thread.ts. */
+function tsxBootstrap(): string {
+  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  const entry = JSON.stringify(new URL('./cancel-thread.ts', import.meta.url).href);
+  return `import(${tsx}).then(({ register }) => { register(); return import(${entry}); })`;
+}
 
 export class CancelWatch {
   private readonly flags = new Map<string, Int32Array>();
@@ -13,12 +20,13 @@ export class CancelWatch {
   private constructor(private readonly thread: Worker) {}
 
   static start(redisUrl: string, channel: string): CancelWatch {
-    // The service runs its TypeScript through tsx, whose loader a thread does not inherit: the
-    // thread registers it before it imports its module.
-    const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-    const entry = JSON.stringify(new URL('./cancel-thread.ts', import.meta.url).href);
-    const bootstrap = `import(${tsx}).then(({ register }) => { register(); return import(${entry}); })`;
-    const thread = new Worker(bootstrap, { eval: true, workerData: { redisUrl, channel } });
+    const workerData = { redisUrl, channel };
+    // Compiled (dist/), the thread's module is plain JavaScript beside this one. Run from sources,
+    // the service's TypeScript goes through tsx, whose loader a thread does not inherit: the thread
+    // registers it before it imports its module.
+    const thread = import.meta.url.endsWith('.js')
+      ? new Worker(new URL('./cancel-thread.js', import.meta.url), { workerData })
+      : new Worker(tsxBootstrap(), { eval: true, workerData });
     // The thread must never keep a stopping worker alive.
     thread.unref();
     return new CancelWatch(thread);
@@ -28,7 +36,7 @@ export class CancelWatch {
   watch(jobId: string): () => void {
     const flag = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
     this.flags.set(jobId, flag);
-    this.post({ watch: jobId, flag: flag.buffer as SharedArrayBuffer });
+    this.post({ watch: jobId, flag: flag.buffer });
     return () => {
       this.flags.delete(jobId);
       this.post({ unwatch: jobId });

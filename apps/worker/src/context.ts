@@ -1,8 +1,8 @@
 import type { Job as BullJob } from 'bullmq';
 import { isDatabaseUnavailable, type Database } from '@mwt/db';
 import type { EpochMetricsData, Progress, QueuedJob } from '@mwt/shared';
-import { MemoryBudgetExceeded } from './errors';
-import type { EpochMetricsPublisher } from './live-events';
+import { MemoryBudgetExceeded } from './errors.js';
+import type { EpochMetricsPublisher } from './live-events.js';
 
 /**
  * What a job's phases share: the database, the job's id, and its progress and cancellation.

@@ -1,11 +1,11 @@
 import { disposeModel } from '@mwt/core';
 import { SYSTEM_PRINCIPAL } from '@mwt/db';
 import type { JobParamsMap, JobResultMap, JobType } from '@mwt/shared';
-import type { JobContext } from './context';
-import { DatasetCache } from './phases/datasets';
-import { modularizePhase } from './phases/modularize';
-import { reusePhase } from './phases/reuse';
-import { trainPhase } from './phases/train';
+import type { JobContext } from './context.js';
+import { DatasetCache } from './phases/datasets.js';
+import { modularizePhase } from './phases/modularize.js';
+import { reusePhase } from './phases/reuse.js';
+import { trainPhase } from './phases/train.js';
 
 /** A job type's handler returns what its job stores in Job.result (@mwt/shared's result schema of the type). */
 type Handler<T extends JobType> = (ctx: JobContext, params: JobParamsMap[T]) => Promise<JobResultMap[T]>;

@@ -47,7 +47,14 @@ export function epochMetricsData(runId: string, runKind: EpochMetricsData['runKi
   const { epoch, lr, trainAccuracy, testAccuracy, loss, ceLoss, durationMs } = m;
   const optional = (value: number | undefined) => value ?? null;
   return {
-    runId, runKind, epoch, lr, trainAccuracy, testAccuracy, loss, ceLoss,
+    runId,
+    runKind,
+    epoch,
+    lr,
+    trainAccuracy,
+    testAccuracy,
+    loss,
+    ceLoss,
     cohesionLoss: optional(m.cohesionLoss),
     couplingLoss: optional(m.couplingLoss),
     kernelRate: optional(m.kernelRate),

@@ -7,9 +7,9 @@
 import { initBackend } from '@mwt/core';
 import { createDatabase } from '@mwt/db';
 import { createJobQueue, readConfig } from '@mwt/shared';
-import { WORKER_NAME } from './identity';
-import { createWorkerLogger } from './logger';
-import { startWorker, type RunningWorker } from './worker';
+import { WORKER_NAME } from './identity.js';
+import { createWorkerLogger } from './logger.js';
+import { startWorker, type RunningWorker } from './worker.js';
 
 /** After SIGTERM, how long the running job may take to reach its next batch before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 30_000;

@@ -2,11 +2,11 @@ import { DelayedError, UnrecoverableError, type Job as BullJob } from 'bullmq';
 import { TrainingPaused, TrainingStopped } from '@mwt/core';
 import { isDatabaseUnavailable, SYSTEM_PRINCIPAL, type Database } from '@mwt/db';
 import { fromDbJobType, parseJobParams, type JobResultMap, type JobType, type QueuedJob } from '@mwt/shared';
-import { JobContext } from './context';
-import { InputError, ShuttingDown } from './errors';
-import { HANDLERS } from './handlers';
-import { startHeartbeat } from './heartbeat';
-import type { EpochMetricsPublisher } from './live-events';
+import { JobContext } from './context.js';
+import { InputError, ShuttingDown } from './errors.js';
+import { HANDLERS } from './handlers.js';
+import { startHeartbeat } from './heartbeat.js';
+import type { EpochMetricsPublisher } from './live-events.js';
 
 export interface ProcessorOptions {
   /** True once the API asked to cancel the job. */

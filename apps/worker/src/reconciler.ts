@@ -42,11 +42,7 @@ export async function reconcile(db: Database, queue: Queue<QueuedJob>, staleMs: 
 }
 
 /** Runs a pass now and every `intervalMs`, one at a time; returns the function that stops it. */
-export function startReconciler(
-  db: Database,
-  queue: Queue<QueuedJob>,
-  options: { intervalMs: number; staleMs: number; log: (message: string) => void },
-): () => Promise<void> {
+export function startReconciler(db: Database, queue: Queue<QueuedJob>, options: { intervalMs: number; staleMs: number; log: (message: string) => void }): () => Promise<void> {
   let pass: Promise<void> | undefined;
   let failing = false;
   let cursor: string | null = null;

@@ -10,11 +10,11 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Database } from '@mwt/db';
 import { cancelChannel, type Config, type JobQueue, type QueuedJob } from '@mwt/shared';
-import { CancelWatch } from './cancel-watch';
-import { Cancellations } from './cancellations';
-import { EpochMetricsPublisher } from './live-events';
-import { createProcessor } from './processor';
-import { startReconciler } from './reconciler';
+import { CancelWatch } from './cancel-watch.js';
+import { Cancellations } from './cancellations.js';
+import { EpochMetricsPublisher } from './live-events.js';
+import { createProcessor } from './processor.js';
+import { startReconciler } from './reconciler.js';
 
 export interface WorkerDeps {
   config: Config;
@@ -130,11 +130,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     const closed = (async () => {
       // The BullMQ worker first: it waits for the running job, which needs the cancel watch and PostgreSQL.
       await Promise.allSettled([step('reconciler', stopReconciler()), step('bullmq worker', worker.close())]);
-      await Promise.allSettled([
-        step('cancel subscriber', subscriber.quit()),
-        step('cancel watch thread', cancelWatch.close()),
-        step('live events', epochMetrics.close()),
-      ]);
+      await Promise.allSettled([step('cancel subscriber', subscriber.quit()), step('cancel watch thread', cancelWatch.close()), step('live events', epochMetrics.close())]);
     })();
     await drained;
     // Nothing is left to save once no job runs here: a close that hangs (a Redis reply that never

@@ -1,6 +1,6 @@
-import { residualKernels, type Architecture } from './architecture';
-import { countTrainable } from './param-specs';
-import { gateHiddenUnits, traceShapes } from './shapes';
+import { residualKernels, type Architecture } from './architecture.js';
+import { countTrainable } from './param-specs.js';
+import { gateHiddenUnits, traceShapes } from './shapes.js';
 
 /**
  * Multiply-accumulates of one forward pass of one sample (what "FLOPs" means in the paper's tables

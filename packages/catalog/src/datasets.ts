@@ -3,7 +3,7 @@
  * pixels become inputs, and where their files are looked for. Loaders (core) and GET /datasets (API)
  * both read this, so what the API promises is what the workers load.
  */
-import type { Shape3 } from './shapes';
+import type { Shape3 } from './shapes.js';
 
 /** `crop-flip`: RandomCrop(side, padding=4) + random horizontal flip, as the reference does for CIFAR-10/SVHN. */
 export const AUGMENTATIONS = ['none', 'crop-flip'] as const;
@@ -47,10 +47,7 @@ const MNIST_NORM: Preprocessing = { scale: 1 / 255, mean: [0.1307], std: [0.3081
 
 /** The four files of an IDX dataset (MNIST's layout), each plain or gzipped. */
 function idxFiles(prefix: string): string[][] {
-  return ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'].map((name) => [
-    `${prefix}${name}`,
-    `${prefix}${name}.gz`,
-  ]);
+  return ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'].map((name) => [`${prefix}${name}`, `${prefix}${name}.gz`]);
 }
 
 export const DATASETS = {
@@ -89,7 +86,8 @@ export const DATASETS = {
       subfolder: 'fashion-mnist',
       systemDirs: ['/usr/share/datasets/fashion-mnist'],
       required: idxFiles(''),
-      howToGet: "Debian's package: apt-get install dataset-fashion-mnist (scripts/prepare.sh does it as root), or the four IDX files from https://github.com/zalandoresearch/fashion-mnist",
+      howToGet:
+        "Debian's package: apt-get install dataset-fashion-mnist (scripts/prepare.sh does it as root), or the four IDX files from https://github.com/zalandoresearch/fashion-mnist",
     },
   },
   kmnist: {
@@ -112,7 +110,12 @@ export const DATASETS = {
     testSize: 40000,
     defaultAugment: 'none',
     preprocessing: { scale: 1 / 255, mean: [0.1733], std: [0.3317] },
-    files: { subfolder: 'emnist', systemDirs: [], required: idxFiles('emnist-digits-'), howToGet: 'the emnist-digits-* IDX files of the EMNIST "gzip" archive (https://www.nist.gov/itl/products-and-services/emnist-dataset)' },
+    files: {
+      subfolder: 'emnist',
+      systemDirs: [],
+      required: idxFiles('emnist-digits-'),
+      howToGet: 'the emnist-digits-* IDX files of the EMNIST "gzip" archive (https://www.nist.gov/itl/products-and-services/emnist-dataset)',
+    },
   },
   cifar10: {
     title: 'CIFAR-10, the official binary version, 50,000/10,000',
@@ -160,7 +163,7 @@ export function isDatasetName(value: string): value is DatasetName {
 
 /** A dataset's entry, typed as the general DatasetInfo (mutable copies are the caller's business). */
 export function datasetInfo(name: DatasetName): DatasetInfo {
-  return DATASETS[name] as unknown as DatasetInfo;
+  return DATASETS[name];
 }
 
 /** Augmentation a job gets when it names none: the reference's for 32x32 RGB sets, none for the 28x28 gray ones. */

@@ -11,9 +11,9 @@
  * The constants were calibrated against measured peak RSS (VmHWM) on the native backend; the
  * calibration table is in the README section "Memory budget".
  */
-import { hasBatchNorm, residualKernels, type Architecture } from './architecture';
-import { countTrainable } from './param-specs';
-import { traceShapes } from './shapes';
+import { hasBatchNorm, residualKernels, type Architecture } from './architecture.js';
+import { countTrainable } from './param-specs.js';
+import { traceShapes } from './shapes.js';
 
 const FLOAT_BYTES = 4;
 export const MB = 1024 * 1024;

@@ -2,11 +2,11 @@
  * What GET /models says about each model: its kind, masked layers and kernels, and parameters and
  * FLOPs on a dataset's input, all computed from the one architecture description (buildArchitecture).
  */
-import { maskedLayers } from './architecture';
-import { modelCost, withoutMasks, type ModelCost } from './cost';
-import { DATASETS, DATASET_NAMES, type DatasetName } from './datasets';
-import { MODEL_NAMES, SMALL_WIDTH, type ModelName } from './names';
-import { buildArchitecture, isCnnSplitterFamily, parseModelName, standardBaselineLr } from './zoo';
+import { maskedLayers } from './architecture.js';
+import { modelCost, withoutMasks, type ModelCost } from './cost.js';
+import { DATASETS, DATASET_NAMES, type DatasetName } from './datasets.js';
+import { MODEL_NAMES, SMALL_WIDTH, type ModelName } from './names.js';
+import { buildArchitecture, isCnnSplitterFamily, parseModelName, standardBaselineLr } from './zoo.js';
 
 export interface ModelDescription {
   name: ModelName;
@@ -30,7 +30,8 @@ const FAMILY_DESCRIPTIONS: Record<string, string> = {
   vgg16: 'VGG16-BN: 13 convs (the first unmasked), FC 512 -> ReLU -> Dropout -> FC 512 -> ReLU -> Dropout -> FC.',
   simcnn: "CNNSplitter's SimCNN: 13 convs (the first with a bias and no BN, unmasked), Dropout -> FC 512 -> ReLU -> Dropout -> FC 512 -> ReLU -> FC.",
   resnet18: 'CIFAR ResNet18: unmasked 3x3 stem, 8 basic blocks whose two convs and 1x1 downsample shortcuts are masked, global average pooling, FC.',
-  rescnn: "CNNSplitter's ResCNN: 12 convs (the first with a bias and no BN, unmasked), 5 max pools, residual adds after the ReLU of convs 3, 7 and 11 (no ReLU after the add), Flatten -> Dropout(0.5) -> FC.",
+  rescnn:
+    "CNNSplitter's ResCNN: 12 convs (the first with a bias and no BN, unmasked), 5 max pools, residual adds after the ReLU of convs 3, 7 and 11 (no ReLU after the add), Flatten -> Dropout(0.5) -> FC.",
 };
 
 function standardDescription(family: string): string {

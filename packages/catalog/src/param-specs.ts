@@ -1,5 +1,5 @@
-import { hasBatchNorm, residualKernels, visibleTaps, type Architecture } from './architecture';
-import { gateHiddenUnits, traceShapes } from './shapes';
+import { hasBatchNorm, residualKernels, visibleTaps, type Architecture } from './architecture.js';
+import { gateHiddenUnits, traceShapes } from './shapes.js';
 
 /** What one parameter should be initialized to (a pure description, so that pruning and counting can reuse it). */
 export interface ParamSpec {

@@ -1,4 +1,4 @@
-import type { Architecture, Block } from './architecture';
+import type { Architecture, Block } from './architecture.js';
 
 /** [height, width, channels] of one sample. */
 export type Shape3 = [number, number, number];

@@ -1,5 +1,5 @@
-import { MODEL_FAMILIES, PAPER_DEFAULTS, SMALL_WIDTH, type ModelFamily, type ModelName } from './names';
-import type { Architecture, Block } from './architecture';
+import { MODEL_FAMILIES, PAPER_DEFAULTS, SMALL_WIDTH, type ModelFamily, type ModelName } from './names.js';
+import type { Architecture, Block } from './architecture.js';
 
 export interface ZooOptions {
   /** Masked conv blocks (the modular model) or plain ones (the standard model). */
@@ -42,12 +42,7 @@ const VGG16_CFG: (number | 'M')[] = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 
  * at 1/8 width) and training stays at loss 2.30. ResCNN's residual stream carries the signal past its
  * small maps, and there the larger init measured worse, so it keeps He's fan-in.
  */
-export function buildArchitecture(
-  name: ModelName,
-  inputShape: [number, number, number],
-  numClasses: number,
-  options: ZooOptions,
-): Architecture {
+export function buildArchitecture(name: ModelName, inputShape: [number, number, number], numClasses: number, options: ZooOptions): Architecture {
   const [family, small] = parseModelName(name);
   const width = options.widthMultiplier ?? (small ? SMALL_WIDTH : 1);
   if (!(width > 0 && width <= 4)) throw new RangeError(`widthMultiplier must be in (0, 4], got ${width}`);

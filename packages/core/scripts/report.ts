@@ -47,7 +47,7 @@ import {
   type Modularization,
   type ReuseReport,
   type TrainConfig,
-} from '../src/index';
+} from '../src/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -106,10 +106,13 @@ const loadAtStart = loadavg();
 const backend = await initBackend();
 const dataset = await loadDataset(datasetName, { seed, trainLimit, testLimit });
 for (const task of subTasks) {
-  if (task.length < 2 || task.some((c) => !Number.isInteger(c) || c < 0 || c >= dataset.numClasses)) throw new Error(`--subtasks: ${task.join(',')} is not a set of >= 2 classes of ${datasetName}`);
+  if (task.length < 2 || task.some((c) => !Number.isInteger(c) || c < 0 || c >= dataset.numClasses))
+    throw new Error(`--subtasks: ${task.join(',')} is not a set of >= 2 classes of ${datasetName}`);
 }
 const studyTask = subTasks.find((task) => task.length === 3) ?? subTasks[subTasks.length - 1];
-console.log(`${datasetName}: ${dataset.train.count} train / ${dataset.test.count} test, model ${modelName}, backend ${backend.name}, load ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `${datasetName}: ${dataset.train.count} train / ${dataset.test.count} test, model ${modelName}, backend ${backend.name}, load ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`,
+);
 
 const augment = augmentSpec(augmentKind, dataset.preprocessing);
 const config: TrainConfig = {
@@ -176,7 +179,15 @@ for (const t of thresholds) {
   const modz = modularizeAt(t);
   const same = t === threshold && subTasks.some((task) => task === studyTask);
   const result = same ? reuses[subTasks.indexOf(studyTask)] : await reuse(modz, studyTask);
-  study.push({ threshold: t, krr: modz.krr, cohesion: modz.cohesion, coupling: modz.coupling, moduleAccuracy: result.report.moduleAccuracy, standardAccuracy: result.report.standardAccuracy, reuseWallMs: result.wallMs });
+  study.push({
+    threshold: t,
+    krr: modz.krr,
+    cohesion: modz.cohesion,
+    coupling: modz.coupling,
+    moduleAccuracy: result.report.moduleAccuracy,
+    standardAccuracy: result.report.standardAccuracy,
+    reuseWallMs: result.wallMs,
+  });
 }
 
 const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(2)}%`);
@@ -190,7 +201,10 @@ const loadAtEnd = loadavg();
 const summary: [string, string][] = [
   ['backend', backend.name],
   ['standard baseline', `${baseline === 'reference' ? "the reference's standard network" : 'the modular network without mask generators'}, lr ${standardLr}`],
-  ['model / data', `${modelName}, ${datasetName} ${dataset.train.count}/${dataset.test.count}${trainLimit ? ` (trainLimit ${trainLimit})` : ''}, ${epochs} epochs, batch ${batchSize}, seed ${seed}, augment ${augmentKind}`],
+  [
+    'model / data',
+    `${modelName}, ${datasetName} ${dataset.train.count}/${dataset.test.count}${trainLimit ? ` (trainLimit ${trainLimit})` : ''}, ${epochs} epochs, batch ${batchSize}, seed ${seed}, augment ${augmentKind}`,
+  ],
   ['standard accuracy', pct(standardAccuracy)],
   ['modular accuracy', pct(modularAccuracy)],
   ['accuracy loss (standard - modular)', pp(standardAccuracy - modularAccuracy)],
@@ -232,7 +246,11 @@ const phases: [string, number][] = [
   ['modularization: modules and metrics', main.ms],
   ...reuses.map(({ report, wallMs }): [string, number] => [`reuse {${report.targetClasses.join(',')}}`, wallMs]),
 ];
-printTable('Wall time per phase', ['phase', 'time'], phases.map(([p, ms]) => [p, seconds(ms)]));
+printTable(
+  'Wall time per phase',
+  ['phase', 'time'],
+  phases.map(([p, ms]) => [p, seconds(ms)]),
+);
 console.log(`\nload average: ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} at start, ${loadAtEnd.map((l) => l.toFixed(2)).join(' ')} at end`);
 
 const [pair] = reuses.filter(({ report }) => report.targetClasses.length === 2);
@@ -260,7 +278,13 @@ const report = {
   standard: { accuracy: standardAccuracy, history: standard.history },
   modular: { accuracy: modularAccuracy, history: modular.history },
   accuracyLoss: standardAccuracy - modularAccuracy,
-  modularization: { threshold, krr: modularization.krr, cohesion: modularization.cohesion, coupling: modularization.coupling, modules: modularization.modules.map((m) => ({ classId: m.classId, keptKernels: m.keptKernels, retention: m.retention })) },
+  modularization: {
+    threshold,
+    krr: modularization.krr,
+    cohesion: modularization.cohesion,
+    coupling: modularization.coupling,
+    modules: modularization.modules.map((m) => ({ classId: m.classId, keptKernels: m.keptKernels, retention: m.retention })),
+  },
   subTasks: reuses.map(({ report, wallMs }) => ({ ...report, wallMs })),
   thresholdStudy: { targetClasses: studyTask, rows: study },
   wallMs: Object.fromEntries(phases),

@@ -7,7 +7,7 @@
  * Nothing here imports a backend, so that a backend package may depend on it.
  */
 import type { TensorInfo } from '@tensorflow/tfjs';
-import { isBoolean, isNumber, isNumberArray, type AttrGuards } from './kernel-attrs';
+import { isBoolean, isNumber, isNumberArray, type AttrGuards } from './kernel-attrs.js';
 
 /** BatchNorm over the batch (+ per-sample channel mask, + ReLU) -> [out, mean, variance]. */
 export const MWT_BATCH_NORM_TRAIN = 'MwtBatchNormTrain';

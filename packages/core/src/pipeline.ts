@@ -1,11 +1,11 @@
-import type { ModelName } from './catalog';
-import { augmentSplit, type AugmentSpec } from './data/augment';
-import type { Dataset } from './data/dataset';
-import { buildArchitecture } from './model/zoo';
-import { createModel, disposeModel, type Model } from './model/model';
-import { modularize, subTaskMask, type Modularization } from './modularize/modularizer';
-import { reuseModule, type ReuseConfig, type ReuseReport } from './reuse/reuse';
-import { Trainer, type EpochMetrics, type TrainCallbacks, type TrainConfig } from './train/trainer';
+import type { ModelName } from './catalog.js';
+import { augmentSplit, type AugmentSpec } from './data/augment.js';
+import type { Dataset } from './data/dataset.js';
+import { buildArchitecture } from './model/zoo.js';
+import { createModel, disposeModel, type Model } from './model/model.js';
+import { modularize, subTaskMask, type Modularization } from './modularize/modularizer.js';
+import { reuseModule, type ReuseConfig, type ReuseReport } from './reuse/reuse.js';
+import { Trainer, type EpochMetrics, type TrainCallbacks, type TrainConfig } from './train/trainer.js';
 
 export interface TrainedModel {
   model: Model;

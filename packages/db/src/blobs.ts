@@ -152,7 +152,7 @@ export class BlobStore {
       for (let offset = 0; bytes && offset < bytes.length; offset += this.chunkBytes) {
         const { rows } = await client.query<{ chunk: string }>(sql, [key, offset + 1, this.chunkBytes]);
         // Decoded straight into place: no chunk is held twice.
-        bytes.write(rows[0]!.chunk, offset, 'base64');
+        bytes.write(rows[0].chunk, offset, 'base64');
       }
       await client.query('COMMIT');
       return row && bytes ? { row, bytes } : null;

@@ -63,6 +63,6 @@ export function copyOneBytea(pool: pg.Pool, sql: string): Promise<Buffer | null>
   return withClient(pool, async (client) => {
     const parts: Buffer[] = [];
     for await (const part of client.query(copyToStream(sql)) as AsyncIterable<Buffer>) parts.push(part);
-    return parseOneBytea(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+    return parseOneBytea(parts.length === 1 ? parts[0] : Buffer.concat(parts));
   });
 }

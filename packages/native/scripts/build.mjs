@@ -51,8 +51,16 @@ function findDnnl() {
   }
 }
 
-const sources = readdirSync(sourceDir).filter((f) => f.endsWith('.cc')).map((f) => join(sourceDir, f));
-const inputs = [...sources, ...readdirSync(sourceDir).filter((f) => f.endsWith('.h')).map((f) => join(sourceDir, f)), fileURLToPath(import.meta.url)];
+const sources = readdirSync(sourceDir)
+  .filter((f) => f.endsWith('.cc'))
+  .map((f) => join(sourceDir, f));
+const inputs = [
+  ...sources,
+  ...readdirSync(sourceDir)
+    .filter((f) => f.endsWith('.h'))
+    .map((f) => join(sourceDir, f)),
+  fileURLToPath(import.meta.url),
+];
 if (spawnSync(compiler, ['--version'], { stdio: 'ignore' }).status !== 0) giveUp(`no C++ compiler (${compiler}); install g++ (Debian: apt-get install g++)`);
 const dnnl = findDnnl();
 // What the last build was made with: installing oneDNN later (or removing it) rebuilds.
@@ -99,4 +107,6 @@ if (linked.code !== 0) giveUp(`linking failed\n${linked.errors}`);
 // Replace atomically: a running worker may have the old file mapped.
 renameSync(`${output}.tmp`, output);
 writeFileSync(features, featureLine);
-say(`built ${output} (-march=${march}, ${dnnl ? 'with oneDNN' : 'without oneDNN: apt-get install libdnnl-dev for faster wide convolutions'}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+say(
+  `built ${output} (-march=${march}, ${dnnl ? 'with oneDNN' : 'without oneDNN: apt-get install libdnnl-dev for faster wide convolutions'}) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+);

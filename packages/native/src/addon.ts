@@ -24,18 +24,41 @@ export interface NativeKernels {
   matMul(a: Float32Array, b: Float32Array, bias: Float32Array | null, c: Float32Array, shape: Int32Array, activation: number): void;
   /** shape: [batch, pixels, channels, relu] */
   batchNormTrain(
-    z: Float32Array, gamma: Float32Array, beta: Float32Array, mask: Float32Array | null,
-    out: Float32Array, mean: Float32Array, variance: Float32Array, shape: Int32Array, epsilon: number,
+    z: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    mask: Float32Array | null,
+    out: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    shape: Int32Array,
+    epsilon: number,
   ): void;
   batchNormTrainGrad(
-    dOut: Float32Array, z: Float32Array, gamma: Float32Array, beta: Float32Array, mask: Float32Array | null,
-    mean: Float32Array, variance: Float32Array, dz: Float32Array, dGamma: Float32Array, dBeta: Float32Array,
-    dMask: Float32Array | null, shape: Int32Array, epsilon: number,
+    dOut: Float32Array,
+    z: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    mask: Float32Array | null,
+    mean: Float32Array,
+    variance: Float32Array,
+    dz: Float32Array,
+    dGamma: Float32Array,
+    dBeta: Float32Array,
+    dMask: Float32Array | null,
+    shape: Int32Array,
+    epsilon: number,
   ): void;
   /** Inference BatchNorm over per-channel statistics; shape: [rows, channels]. */
   batchNormInference(
-    x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null,
-    out: Float32Array, shape: Int32Array, epsilon: number,
+    x: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    offset: Float32Array | null,
+    scale: Float32Array | null,
+    out: Float32Array,
+    shape: Int32Array,
+    epsilon: number,
   ): void;
   /** Shapes padded to one rank (<= 6). */
   binary(op: BinaryOp, a: Float32Array, aShape: Int32Array, b: Float32Array, bShape: Int32Array, out: Float32Array, outShape: Int32Array): void;
@@ -43,21 +66,34 @@ export interface NativeKernels {
   /** out[o, r] = reduce over i of x[o, i, r] */
   reduce(op: ReduceOp, x: Float32Array, out: Float32Array, outer: number, inner: number, rest: number): void;
   sgdUpdate(
-    param: Float32Array, velocity: Float32Array, grad: Float32Array, newParam: Float32Array, newVelocity: Float32Array,
-    lr: number, momentum: number, weightDecay: number, nesterov: boolean,
+    param: Float32Array,
+    velocity: Float32Array,
+    grad: Float32Array,
+    newParam: Float32Array,
+    newVelocity: Float32Array,
+    lr: number,
+    momentum: number,
+    weightDecay: number,
+    nesterov: boolean,
   ): void;
   /** shape: [batch, kernels]; positive, negative: [batch, batch]; sums: 2 */
   pairSimilaritySums(mask: Float32Array, positive: Float32Array, negative: Float32Array, sums: Float32Array, shape: Int32Array, epsilon: number): void;
-  pairSimilaritySumsGrad(
-    dSums: Float32Array, mask: Float32Array, positive: Float32Array, negative: Float32Array, dMask: Float32Array, shape: Int32Array, epsilon: number,
-  ): void;
+  pairSimilaritySumsGrad(dSums: Float32Array, mask: Float32Array, positive: Float32Array, negative: Float32Array, dMask: Float32Array, shape: Int32Array, epsilon: number): void;
   /** out: [kernel rate, sum P * Jaccard, sum N * Jaccard] */
   maskJaccardMetrics(mask: Float32Array, positive: Float32Array, negative: Float32Array, out: Float32Array, shape: Int32Array): void;
   /** shape: [batch, inputs, hidden, kernels] */
   maskGate(pooled: Float32Array, w1: Float32Array, w2: Float32Array, b2: Float32Array, mask: Float32Array, shape: Int32Array): void;
   maskGateGrad(
-    dMask: Float32Array, mask: Float32Array, pooled: Float32Array, w1: Float32Array, w2: Float32Array,
-    dPooled: Float32Array, dW1: Float32Array, dW2: Float32Array, dB2: Float32Array, shape: Int32Array,
+    dMask: Float32Array,
+    mask: Float32Array,
+    pooled: Float32Array,
+    w1: Float32Array,
+    w2: Float32Array,
+    dPooled: Float32Array,
+    dW1: Float32Array,
+    dW2: Float32Array,
+    dB2: Float32Array,
+    shape: Int32Array,
   ): void;
   threads(): number;
   /** Whether the convolutions run through oneDNN (built with libdnnl-dev, MWT_NATIVE_DNNL not 0). */
@@ -65,9 +101,29 @@ export interface NativeKernels {
 }
 
 /** Codes shared with kernels.h. */
-export enum BinaryOp { Add = 0, Sub = 1, Mul = 2, Div = 3, Max = 4, Min = 5 }
-export enum UnaryOp { Relu = 0, Step = 1, Neg = 2, Square = 3, Sqrt = 4, Rsqrt = 5, Exp = 6, Tanh = 7 }
-export enum ReduceOp { Sum = 0, Mean = 1, Max = 2 }
+export enum BinaryOp {
+  Add = 0,
+  Sub = 1,
+  Mul = 2,
+  Div = 3,
+  Max = 4,
+  Min = 5,
+}
+export enum UnaryOp {
+  Relu = 0,
+  Step = 1,
+  Neg = 2,
+  Square = 3,
+  Sqrt = 4,
+  Rsqrt = 5,
+  Exp = 6,
+  Tanh = 7,
+}
+export enum ReduceOp {
+  Sum = 0,
+  Mean = 1,
+  Max = 2,
+}
 
 /** The addon's exports, checked to be an object; the interface above states what it holds. */
 function loadAddon(): object {

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { OutputPool } from './output-pool';
+import { OutputPool } from './output-pool.js';
 
 /** The name tfjs knows the backend by. */
 export const NATIVE_BACKEND = 'mwt-native';

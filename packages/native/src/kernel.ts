@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { hasAttrs, requireAttrs, type AttrGuards } from '@mwt/core/kernel-attrs';
-import { NATIVE_BACKEND, NativeBackend } from './backend';
+import { NATIVE_BACKEND, NativeBackend } from './backend.js';
 
 export interface NativeKernelArgs<A = unknown> {
   inputs: tf.NamedTensorInfoMap;

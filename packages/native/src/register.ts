@@ -3,13 +3,13 @@
  * them (kernels/*.ts), then MwT's own fused kernels, which only this backend and webgpu have.
  */
 import * as tf from '@tensorflow/tfjs';
-import { nativeKernels } from './addon';
-import { NATIVE_BACKEND, NativeBackend } from './backend';
-import { cpuKernel } from './kernel';
-import { CONV_KERNEL_CONFIGS } from './kernels/conv';
-import { MATH_KERNEL_CONFIGS } from './kernels/math';
-import { MWT_KERNEL_CONFIGS } from './kernels/mwt';
-import { NORM_KERNEL_CONFIGS } from './kernels/norm';
+import { nativeKernels } from './addon.js';
+import { NATIVE_BACKEND, NativeBackend } from './backend.js';
+import { cpuKernel } from './kernel.js';
+import { CONV_KERNEL_CONFIGS } from './kernels/conv.js';
+import { MATH_KERNEL_CONFIGS } from './kernels/math.js';
+import { MWT_KERNEL_CONFIGS } from './kernels/mwt.js';
+import { NORM_KERNEL_CONFIGS } from './kernels/norm.js';
 
 /** The kernels that replace the cpu backend's (each falls back to it). */
 const OVERRIDES: readonly tf.KernelConfig[] = [...CONV_KERNEL_CONFIGS, ...MATH_KERNEL_CONFIGS, ...NORM_KERNEL_CONFIGS];

@@ -77,7 +77,7 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
     key: 'maxStalledCount',
     default: '2',
     description:
-      'Times a job may lose its worker (killed, lost host, preempted) and be resumed by another; once more and it fails with BullMQ\'s reason, so that a job that kills every worker it meets does not go round for ever (0..100).',
+      "Times a job may lose its worker (killed, lost host, preempted) and be resumed by another; once more and it fails with BullMQ's reason, so that a job that kills every worker it meets does not go round for ever (0..100).",
   },
   {
     name: 'MWT_RECONCILE_INTERVAL_MS',
@@ -107,7 +107,8 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
     name: 'MWT_REQUEST_TIMEOUT_MS',
     key: 'requestTimeoutMs',
     default: '30000',
-    description: 'Longest (ms) the API waits for a whole request, headers and body, before it answers 408 and closes the connection: a trickled body cannot hold a socket (1000..3600000).',
+    description:
+      'Longest (ms) the API waits for a whole request, headers and body, before it answers 408 and closes the connection: a trickled body cannot hold a socket (1000..3600000).',
   },
   {
     name: 'MWT_WORKER_MEMORY_MB',

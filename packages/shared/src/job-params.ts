@@ -39,7 +39,9 @@ const trainProperties = {
   trainLimit: Type.Optional(Type.Integer({ minimum: 10, maximum: 1_000_000, description: 'Class-balanced subsample of the training set.' })),
   testLimit: Type.Optional(Type.Integer({ minimum: 10, maximum: 1_000_000, description: 'Subsample of the test set.' })),
   augment: Type.Optional(
-    Type.Enum(AUGMENTATIONS, { description: "Training augmentation (also used by modularization and reuse of the run); default: the dataset's (GET /datasets): crop-flip for cifar10/svhn, none otherwise." }),
+    Type.Enum(AUGMENTATIONS, {
+      description: "Training augmentation (also used by modularization and reuse of the run); default: the dataset's (GET /datasets): crop-flip for cifar10/svhn, none otherwise.",
+    }),
   ),
 };
 
@@ -64,7 +66,10 @@ const closed = { additionalProperties: false } as const;
 const standardLrDoc = `the model's standard baseline's: ${CNNSPLITTER_LR} (CNNSplitter's) for the BN-free simcnn and rescnn baselines`;
 
 export const TrainStandardParams = Type.Object(
-  { ...trainProperties, lr: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10, description: `SGD learning rate. Default: ${standardLrDoc}, ${PAPER_DEFAULTS.lr} otherwise.` })) },
+  {
+    ...trainProperties,
+    lr: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10, description: `SGD learning rate. Default: ${standardLrDoc}, ${PAPER_DEFAULTS.lr} otherwise.` })),
+  },
   { $id: 'TrainStandardParams', ...closed, examples: [{ dataset: 'mnist', model: 'simcnn-small', epochs: 5, trainLimit: 2000 }] },
 );
 
@@ -176,4 +181,3 @@ export function checkTargetClasses(field: string, dataset: DatasetName, classes:
   if (bad < 0) return null;
   return `${field}[${bad}]: class ${classes[bad]} does not exist in ${dataset} (${numClasses} classes)`;
 }
-

@@ -39,7 +39,10 @@ export function revokeApiKey(db: Database, id: string): Promise<ApiKey | null> {
 
 /** Parses `read,submit` (the CLI's --scopes); throws naming the unknown scope. */
 export function parseScopes(list: string): Scope[] {
-  const scopes = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const scopes = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (scopes.length === 0) throw new Error(`no scopes given; choose from ${SCOPES.join(', ')}`);
   for (const scope of scopes) {
     if (!(SCOPES as readonly string[]).includes(scope)) throw new Error(`unknown scope "${scope}"; choose from ${SCOPES.join(', ')}`);

@@ -12,11 +12,7 @@ import { createDatabase, type Database } from '@mwt/db';
 import { readConfig } from '@mwt/shared';
 import { MAX_NAME_LENGTH, createApiKey, listApiKeys, parseScopes, revokeApiKey } from '../auth/api-keys.js';
 
-const USAGE = [
-  'usage: npm run keys -- create --name <name> --scopes <read,submit,admin>',
-  '       npm run keys -- list',
-  '       npm run keys -- revoke <key id>',
-].join('\n');
+const USAGE = ['usage: npm run keys -- create --name <name> --scopes <read,submit,admin>', '       npm run keys -- list', '       npm run keys -- revoke <key id>'].join('\n');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 class UsageError extends Error {}
@@ -36,11 +32,23 @@ async function create(db: Database, name: string | undefined, scopes: string | u
 
 async function list(db: Database) {
   const rows = (await listApiKeys(db)).map((k) => [
-    k.id, k.name, k.prefix, k.scopes.join(','), k.createdAt.toISOString(), k.lastUsedAt?.toISOString() ?? '-', k.revokedAt?.toISOString() ?? '-',
+    k.id,
+    k.name,
+    k.prefix,
+    k.scopes.join(','),
+    k.createdAt.toISOString(),
+    k.lastUsedAt?.toISOString() ?? '-',
+    k.revokedAt?.toISOString() ?? '-',
   ]);
   const table = [['id', 'name', 'prefix', 'scopes', 'created', 'last used', 'revoked'], ...rows];
   const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
-  for (const row of table) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
+  for (const row of table)
+    console.log(
+      row
+        .map((cell, i) => cell.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    );
 }
 
 async function revoke(db: Database, id: string | undefined) {

@@ -68,10 +68,17 @@ export function streamJob({ res, hub, log, principal, first, resumeAfter, keyAct
     // Before the row, so that nothing more is sent once the key is known to be revoked.
     if (!(await keyActive())) {
       send('error', id, errorBody(401, 'the API key was revoked'));
-      return close();
+      close();
+      return;
     }
-    if (!status) return end(last, id); // deleted under us: nothing more will come
-    if (FINISHED_STATES.includes(status.state)) return end(status, id);
+    if (!status) {
+      end(last, id);
+      return;
+    } // deleted under us: nothing more will come
+    if (FINISHED_STATES.includes(status.state)) {
+      end(status, id);
+      return;
+    }
     if (status.state !== last.state) send('state', id, status);
     last = status;
   };
@@ -100,7 +107,10 @@ export function streamJob({ res, hub, log, principal, first, resumeAfter, keyAct
     if (closed) return;
     res.write(`retry: ${RETRY_MS}\n`); // part of the first event's block
     send('state', hub.position, first);
-    if (FINISHED_STATES.includes(first.state)) return end(first, hub.position);
+    if (FINISHED_STATES.includes(first.state)) {
+      end(first, hub.position);
+      return;
+    }
     if (resumeAfter !== null) {
       try {
         for (const { id, data } of await hub.replayMetrics(principal, jobId, resumeAfter)) send('metrics', id, data);

@@ -52,8 +52,10 @@ export async function checkReferences(db: Database, principal: Principal, job: T
       return;
     case 'reuse':
       return checkReuse(db, principal, job.params);
-    case 'pipeline':
-      return requireClasses('params.targetClasses', job.params.dataset, job.params.targetClasses);
+    case 'pipeline': {
+      requireClasses('params.targetClasses', job.params.dataset, job.params.targetClasses);
+      return;
+    }
     default:
       return;
   }

@@ -10,7 +10,12 @@ const CHECK_TIMEOUT_MS = 1_000;
 /** Prisma errors span several lines, the cause in the last one: keep just that. */
 function brief(reason: unknown): string {
   const lines = String(reason instanceof Error ? reason.message : reason).split('\n');
-  return lines.map((l) => l.trim()).filter(Boolean).at(-1) ?? 'failed';
+  return (
+    lines
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .at(-1) ?? 'failed'
+  );
 }
 
 const healthRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { db, redis }) => {
@@ -33,14 +38,10 @@ const healthRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, { db, redis
     },
     async (_request, reply) => {
       // Each check is bounded, so a hung backend yields 503 rather than a hung probe.
-      const [pg, rd] = await Promise.allSettled([
-        db.ping(CHECK_TIMEOUT_MS),
-        withTimeout(redis.ping(), CHECK_TIMEOUT_MS, 'ping'),
-      ]);
-      const problems = [
-        pg.status === 'rejected' ? `postgres: ${brief(pg.reason)}` : null,
-        rd.status === 'rejected' ? `redis: ${brief(rd.reason)}` : null,
-      ].filter((p): p is string => p !== null);
+      const [pg, rd] = await Promise.allSettled([db.ping(CHECK_TIMEOUT_MS), withTimeout(redis.ping(), CHECK_TIMEOUT_MS, 'ping')]);
+      const problems = [pg.status === 'rejected' ? `postgres: ${brief(pg.reason)}` : null, rd.status === 'rejected' ? `redis: ${brief(rd.reason)}` : null].filter(
+        (p): p is string => p !== null,
+      );
       const body = {
         status: problems.length === 0 ? ('ok' as const) : ('error' as const),
         postgres: pg.status === 'fulfilled' ? ('ok' as const) : ('down' as const),

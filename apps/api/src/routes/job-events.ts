@@ -35,7 +35,9 @@ const jobEventRoutes: FastifyPluginAsyncTypebox<JobEventRouteOptions> = async (a
         operationId: 'streamJobEvents',
         params: IdParams,
         headers: Type.Object({
-          'last-event-id': Type.Optional(Type.String({ maxLength: 64, description: 'The id of the last event received: a reconnecting client gets the metrics events it missed.' })),
+          'last-event-id': Type.Optional(
+            Type.String({ maxLength: 64, description: 'The id of the last event received: a reconnecting client gets the metrics events it missed.' }),
+          ),
         }),
         response: {
           200: {

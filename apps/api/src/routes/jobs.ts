@@ -72,7 +72,10 @@ const jobRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
         log: request.log,
       });
       if (!created) reply.header('idempotent-replayed', 'true');
-      return reply.code(created ? 201 : 200).header('location', `/jobs/${job.id}`).send(toJobView(job));
+      return reply
+        .code(created ? 201 : 200)
+        .header('location', `/jobs/${job.id}`)
+        .send(toJobView(job));
     },
   );
 

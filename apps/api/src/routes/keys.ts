@@ -26,13 +26,20 @@ const keyRoutes: FastifyPluginAsyncTypebox<KeyRouteOptions> = async (app, { db, 
         body: ref(CreateApiKeyBody),
         response: {
           201: json(ref(CreatedApiKey), 'The key, with its secret (this once)', { headers: HEADERS.noStore }),
-          ...errors({ 400: { scope: 'body/scopes/0 must be one of: read, submit, admin', name: 'body/name is required' }, 413: 'Request body is too large', 415: 'Unsupported Media Type' }),
+          ...errors({
+            400: { scope: 'body/scopes/0 must be one of: read, submit, admin', name: 'body/name is required' },
+            413: 'Request body is too large',
+            415: 'Unsupported Media Type',
+          }),
         },
       },
     },
     async (request, reply) => {
       const { key, secret } = await createApiKey(db, request.body);
-      return reply.code(201).header('cache-control', 'no-store').send({ ...toApiKeyView(key), key: secret });
+      return reply
+        .code(201)
+        .header('cache-control', 'no-store')
+        .send({ ...toApiKeyView(key), key: secret });
     },
   );
 

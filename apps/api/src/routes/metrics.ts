@@ -126,7 +126,13 @@ const metricsRoutes: FastifyPluginAsync<AppDeps> = async (app, { db, queue, redi
         response: {
           200: {
             description: 'Prometheus text format 0.0.4',
-            content: { 'text/plain': { schema: Type.String({ examples: ['# HELP mwt_jobs Jobs in PostgreSQL by type and state.\n# TYPE mwt_jobs gauge\nmwt_jobs{type="pipeline",state="completed"} 3\n'] }) } },
+            content: {
+              'text/plain': {
+                schema: Type.String({
+                  examples: ['# HELP mwt_jobs Jobs in PostgreSQL by type and state.\n# TYPE mwt_jobs gauge\nmwt_jobs{type="pipeline",state="completed"} 3\n'],
+                }),
+              },
+            },
           },
         },
       },

@@ -38,8 +38,7 @@ Build it with <code>npm run build:ui</code> (the demo and test scripts do this f
 
 const uiRoutes: FastifyPluginAsync<UiRouteOptions> = async (app, options) => {
   const root = options.root ?? DEFAULT_ROOT;
-  const sendPage = (reply: FastifyReply) =>
-    reply.header('content-security-policy', CONTENT_SECURITY_POLICY).header('cache-control', 'no-cache').sendFile('index.html');
+  const sendPage = (reply: FastifyReply) => reply.header('content-security-policy', CONTENT_SECURITY_POLICY).header('cache-control', 'no-cache').sendFile('index.html');
 
   app.get('/ui', { schema: { hide: true } }, (_request, reply) => reply.redirect('/ui/'));
 
@@ -57,7 +56,9 @@ const uiRoutes: FastifyPluginAsync<UiRouteOptions> = async (app, options) => {
     schemaHide: true,
     cacheControl: false, // set below, per file
     // Vite names assets after their content hash: they never change under the same name.
-    setHeaders: (res, path) => res.setHeader('cache-control', path.startsWith(join(root, 'assets')) ? 'public, max-age=31536000, immutable' : 'no-cache'),
+    setHeaders: (res, path) => {
+      res.setHeader('cache-control', path.startsWith(join(root, 'assets')) ? 'public, max-age=31536000, immutable' : 'no-cache');
+    },
   });
   // A build's files are routes from the start (wildcard: false): an asset that is not one is missing,
   // e.g. asked for by a page of an older build (the API serves the build it started with).

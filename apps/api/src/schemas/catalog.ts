@@ -66,7 +66,10 @@ export const DatasetInfo = Type.Object(
   { $id: 'Dataset', description: 'A dataset: classes, shapes, sizes, and whether this host has its files.' },
 );
 
-export const DatasetList = Type.Object({ dataDir: Type.String({ description: 'The data directory (MWT_DATA_DIR, else ./data).' }), datasets: Type.Array(ref(DatasetInfo)) }, { $id: 'DatasetList' });
+export const DatasetList = Type.Object(
+  { dataDir: Type.String({ description: 'The data directory (MWT_DATA_DIR, else ./data).' }), datasets: Type.Array(ref(DatasetInfo)) },
+  { $id: 'DatasetList' },
+);
 
 export type ModelInfo = Static<typeof ModelInfo>;
 export type DatasetInfo = Static<typeof DatasetInfo>;

@@ -5,11 +5,9 @@
 import { STATUS_CODES } from 'node:http';
 import Type, { type Static, type TSchema } from 'typebox';
 
-export const Uuid = (description?: string) =>
-  Type.String({ format: 'uuid', description, examples: ['3f0e8d5c-6a7b-4c1d-9e2f-0a1b2c3d4e5f'] });
+export const Uuid = (description?: string) => Type.String({ format: 'uuid', description, examples: ['3f0e8d5c-6a7b-4c1d-9e2f-0a1b2c3d4e5f'] });
 
-export const DateTime = (description?: string) =>
-  Type.String({ format: 'date-time', description, examples: ['2026-11-25T10:00:00.000Z'] });
+export const DateTime = (description?: string) => Type.String({ format: 'date-time', description, examples: ['2026-11-25T10:00:00.000Z'] });
 
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -38,7 +36,11 @@ export const ErrorBody = Type.Object(
     error: Type.String({ description: 'HTTP reason phrase.' }),
     message: Type.String({ description: 'What went wrong, naming the offending field where there is one.' }),
   },
-  { $id: 'Error', description: 'Every error answer: `{ statusCode, error, message }`.', examples: [{ statusCode: 404, error: 'Not Found', message: 'job 3f0e8d5c-6a7b-4c1d-9e2f-0a1b2c3d4e5f not found' }] },
+  {
+    $id: 'Error',
+    description: 'Every error answer: `{ statusCode, error, message }`.',
+    examples: [{ statusCode: 404, error: 'Not Found', message: 'job 3f0e8d5c-6a7b-4c1d-9e2f-0a1b2c3d4e5f not found' }],
+  },
 );
 
 export const EXAMPLE_ID = '3f0e8d5c-6a7b-4c1d-9e2f-0a1b2c3d4e5f';

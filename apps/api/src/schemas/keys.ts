@@ -6,7 +6,7 @@ import { DateTime, Nullable, Uuid, ref } from './common.js';
 const Scopes = Type.Array(Type.Enum(SCOPES), {
   minItems: 1,
   uniqueItems: true,
-  description: '`read`: the GET routes; `submit`: POST /jobs and DELETE /jobs/:id; `admin`: everything, every key\'s resources, and these routes.',
+  description: "`read`: the GET routes; `submit`: POST /jobs and DELETE /jobs/:id; `admin`: everything, every key's resources, and these routes.",
 });
 
 const KEY_ID = '0f5e2d1c-9b8a-4765-8433-2a1b0c9d8e7f';
@@ -17,10 +17,16 @@ const fields = {
   scopes: Scopes,
   createdAt: DateTime(),
   revokedAt: Nullable(DateTime()),
-  lastUsedAt: Nullable(DateTime('Last authentication, to within the API\'s key-cache TTL (5 s).')),
+  lastUsedAt: Nullable(DateTime("Last authentication, to within the API's key-cache TTL (5 s).")),
 };
 const example = {
-  id: KEY_ID, name: 'ci', prefix: 'mwt_Xq3vT9aL', scopes: ['read', 'submit'], createdAt: '2026-11-25T10:00:00.000Z', revokedAt: null, lastUsedAt: null,
+  id: KEY_ID,
+  name: 'ci',
+  prefix: 'mwt_Xq3vT9aL',
+  scopes: ['read', 'submit'],
+  createdAt: '2026-11-25T10:00:00.000Z',
+  revokedAt: null,
+  lastUsedAt: null,
 };
 
 export const ApiKeyView = Type.Object(fields, { $id: 'ApiKey', examples: [example] });

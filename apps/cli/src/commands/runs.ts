@@ -45,7 +45,12 @@ export async function metrics(args: string[]): Promise<number> {
   if (json) print(JSON.stringify(rows, null, 2));
   else {
     const headers = ['EPOCH', 'LR', 'LOSS', 'CE', 'COHESION', 'COUPLING', 'KERNEL RATE', 'TRAIN ACC', 'TEST ACC', 'SECONDS'];
-    print(table(headers, rows.map((m) => [m.epoch, m.lr, m.loss, m.ceLoss, m.cohesionLoss, m.couplingLoss, m.kernelRate, m.trainAccuracy, m.testAccuracy, (m.durationMs / 1000).toFixed(1)])));
+    print(
+      table(
+        headers,
+        rows.map((m) => [m.epoch, m.lr, m.loss, m.ceLoss, m.cohesionLoss, m.couplingLoss, m.kernelRate, m.trainAccuracy, m.testAccuracy, (m.durationMs / 1000).toFixed(1)]),
+      ),
+    );
   }
   return 0;
 }

@@ -4,13 +4,13 @@
  * job's runs (standard, modular, fine-tuned module) overlaid.
  */
 import { html, nothing, render } from 'lit-html';
-import { getJson, sendJson } from '../api';
-import { followEvents } from '../events';
-import { dateTime, duration, fixed, percent, shortId } from '../format';
-import { drawChart, resizeCharts, type ChartElement, type Series } from '../parts/chart';
-import { errorBox, facts, loading, messageOf, progressBar, stateBadge, type Page } from '../parts/common';
-import { href } from '../router';
-import { FINISHED, type JobStatus, type JobView, type MetricView, type ModularizationView, type Progress, type RunKind, type RunMetrics, type RunView } from '../types';
+import { getJson, sendJson } from '../api.js';
+import { followEvents } from '../events.js';
+import { dateTime, duration, fixed, percent, shortId } from '../format.js';
+import { drawChart, resizeCharts, type ChartElement, type Series } from '../parts/chart.js';
+import { errorBox, facts, loading, messageOf, progressBar, stateBadge, type Page } from '../parts/common.js';
+import { href } from '../router.js';
+import { FINISHED, type JobStatus, type JobView, type MetricView, type ModularizationView, type Progress, type RunKind, type RunMetrics, type RunView } from '../types.js';
 
 /** Every per-epoch series the API stores, in the order the charts appear. */
 export const CURVES: { key: keyof MetricView; title: string }[] = [
@@ -107,7 +107,8 @@ export function jobPage(root: HTMLElement, id: string): Page {
     if (!job) return;
     const changed = status.state !== job.state || status.epoch !== job.epoch || status.phase !== job.phase;
     Object.assign(job, status);
-    if (changed) void reload(); // a new epoch has a new metric row; a new phase may have a new run
+    if (changed)
+      void reload(); // a new epoch has a new metric row; a new phase may have a new run
     else draw();
   };
 
@@ -169,7 +170,7 @@ export function jobPage(root: HTMLElement, id: string): Page {
           ['Batch', p?.batch !== undefined ? `${p.batch} / ${p.totalBatches ?? '?'}` : '–'],
           ['ETA', eta()],
         ])}
-        ${p?.message ?? j.message ? html`<p class="muted">${p?.message ?? j.message}</p>` : nothing}
+        ${(p?.message ?? j.message) ? html`<p class="muted">${p?.message ?? j.message}</p>` : nothing}
       </div>
     </section>`;
   };
@@ -184,13 +185,17 @@ export function jobPage(root: HTMLElement, id: string): Page {
       <h2 id="phases-title">Phases</h2>
       <ol class="timeline">
         ${segments.map(
-          (s) => html`<li>
-            <span class="timeline-label">${s.label}</span>
-            <span class="timeline-track" aria-hidden="true"
-              ><span class="timeline-bar ${s.open ? 'open' : ''}" style="left:${((s.start - start) / span) * 100}%;width:${Math.max(0.5, ((s.end - s.start) / span) * 100)}%"></span
-            ></span>
-            <span class="timeline-time">${duration(s.end - s.start)}${s.open ? ' …' : ''}</span>
-          </li>`,
+          (s) =>
+            html`<li>
+              <span class="timeline-label">${s.label}</span>
+              <span class="timeline-track" aria-hidden="true"
+                ><span
+                  class="timeline-bar ${s.open ? 'open' : ''}"
+                  style="left:${((s.start - start) / span) * 100}%;width:${Math.max(0.5, ((s.end - s.start) / span) * 100)}%"
+                ></span
+              ></span>
+              <span class="timeline-time">${duration(s.end - s.start)}${s.open ? ' …' : ''}</span>
+            </li>`,
         )}
       </ol>
     </section>`;
@@ -206,23 +211,38 @@ export function jobPage(root: HTMLElement, id: string): Page {
   const runTable = () =>
     runs.length === 0
       ? nothing
-      : html`<div class="scroll-x"><table class="compact">
-          <caption>Runs</caption>
-          <thead><tr><th scope="col">Run</th><th scope="col">Status</th><th scope="col">Epochs</th><th scope="col">Train acc.</th><th scope="col">Test acc.</th><th scope="col">Params</th><th scope="col">Time</th></tr></thead>
-          <tbody>
-            ${runs.map(
-              ({ run }) => html`<tr>
-                <th scope="row">${run.kind} <span class="muted mono">${shortId(run.id)}</span></th>
-                <td>${stateBadge(run.status)}</td>
-                <td>${run.epochsDone}</td>
-                <td>${percent(run.trainAccuracy)}</td>
-                <td>${percent(run.testAccuracy)}</td>
-                <td>${run.params?.toLocaleString('en-US') ?? '–'}</td>
-                <td>${duration(run.wallMs)}</td>
-              </tr>`,
-            )}
-          </tbody>
-        </table></div>`;
+      : html`<div class="scroll-x">
+          <table class="compact">
+            <caption>
+              Runs
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Run</th>
+                <th scope="col">Status</th>
+                <th scope="col">Epochs</th>
+                <th scope="col">Train acc.</th>
+                <th scope="col">Test acc.</th>
+                <th scope="col">Params</th>
+                <th scope="col">Time</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${runs.map(
+                ({ run }) =>
+                  html`<tr>
+                    <th scope="row">${run.kind} <span class="muted mono">${shortId(run.id)}</span></th>
+                    <td>${stateBadge(run.status)}</td>
+                    <td>${run.epochsDone}</td>
+                    <td>${percent(run.trainAccuracy)}</td>
+                    <td>${percent(run.testAccuracy)}</td>
+                    <td>${run.params?.toLocaleString('en-US') ?? '–'}</td>
+                    <td>${duration(run.wallMs)}</td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>
+        </div>`;
 
   const curvesWithData = () => CURVES.filter((c) => runs.some((r) => r.metrics.some((m) => m[c.key] !== null)));
 
@@ -233,20 +253,32 @@ export function jobPage(root: HTMLElement, id: string): Page {
       <h2 id="curves-title">Curves per epoch</h2>
       <div class="charts">
         ${shown.map(
-          (c) => html`<figure class="card chart-card">
-            <div class="chart" data-chart=${c.key} role="img" aria-label="${c.title} by epoch, ${runs.map((r) => r.run.kind).join(' and ')} runs"></div>
-            <details>
-              <summary>${c.title}: values</summary>
-              <table class="compact">
-                <thead><tr><th scope="col">Epoch</th>${runs.map((r) => html`<th scope="col">${r.run.kind}</th>`)}</tr></thead>
-                <tbody>
-                  ${[...new Set(runs.flatMap((r) => r.metrics.map((m) => m.epoch)))]
-                    .sort((a, b) => a - b)
-                    .map((epoch) => html`<tr><th scope="row">${epoch}</th>${runs.map((r) => html`<td>${fixed(r.metrics.find((m) => m.epoch === epoch)?.[c.key] as number | null | undefined, 4)}</td>`)}</tr>`)}
-                </tbody>
-              </table>
-            </details>
-          </figure>`,
+          (c) =>
+            html`<figure class="card chart-card">
+              <div class="chart" data-chart=${c.key} role="img" aria-label="${c.title} by epoch, ${runs.map((r) => r.run.kind).join(' and ')} runs"></div>
+              <details>
+                <summary>${c.title}: values</summary>
+                <table class="compact">
+                  <thead>
+                    <tr>
+                      <th scope="col">Epoch</th>
+                      ${runs.map((r) => html`<th scope="col">${r.run.kind}</th>`)}
+                    </tr>
+                  </thead>
+                  <tbody>
+                    ${[...new Set(runs.flatMap((r) => r.metrics.map((m) => m.epoch)))]
+                      .sort((a, b) => a - b)
+                      .map(
+                        (epoch) =>
+                          html`<tr>
+                            <th scope="row">${epoch}</th>
+                            ${runs.map((r) => html`<td>${fixed(r.metrics.find((m) => m.epoch === epoch)?.[c.key] as number | null | undefined, 4)}</td>`)}
+                          </tr>`,
+                      )}
+                  </tbody>
+                </table>
+              </details>
+            </figure>`,
         )}
       </div>
     </section>`;
@@ -255,7 +287,10 @@ export function jobPage(root: HTMLElement, id: string): Page {
   /** Redraws the charts when their data changed (not at every progress event). */
   const drawCharts = () => {
     const key = JSON.stringify(runs.map((r) => [r.run.id, r.metrics.length]));
-    if (key === chartsKey) return resizeCharts(root);
+    if (key === chartsKey) {
+      resizeCharts(root);
+      return;
+    }
     chartsKey = key;
     for (const c of curvesWithData()) {
       const el = root.querySelector<ChartElement>(`[data-chart="${c.key}"]`);
@@ -274,37 +309,56 @@ export function jobPage(root: HTMLElement, id: string): Page {
     const j = job;
     render(
       html`<p class="crumbs"><a href=${href.jobs()}>Jobs</a> › job</p>
-        ${j === null
-          ? html`<h1 tabindex="-1">Job <span class="mono">${shortId(id)}</span></h1>${error ? errorBox(error) : loading}`
-          : html`<div class="page-head">
-                <h1 tabindex="-1">${j.type} <span class="muted mono">${shortId(j.id)}</span> ${stateBadge(j.state)}</h1>
-                ${FINISHED.includes(j.state) || j.cancelRequested ? nothing : html`<button class="secondary" @click=${cancel}>Cancel job</button>`}
-              </div>
-              ${errorBox(error)}
-              ${facts([
-                ['Created', dateTime(j.createdAt)],
-                ['Started', dateTime(j.startedAt)],
-                ['Finished', dateTime(j.finishedAt)],
-                ['Duration', duration(j.durationMs)],
-                ['Attempts', j.attempts],
-              ])}
-              ${j.error ? html`<section class="card" aria-labelledby="error-title"><h2 id="error-title">Error</h2><pre class="error-text">${j.error}</pre></section>` : nothing}
-              ${FINISHED.includes(j.state) ? nothing : liveSection(j)}
-              ${timeline(j)}
-              ${j.result
-                ? html`<section class="card" aria-labelledby="result-title"><h2 id="result-title">Result</h2>${facts(Object.entries(j.result).map(([k, v]) => [k, resultLink(k, v)]))}</section>`
-                : nothing}
-              ${j.modularizations.length > 0 || j.modules.length > 0
-                ? html`<section class="card" aria-labelledby="produced-title">
-                    <h2 id="produced-title">Produced</h2>
-                    <ul class="inline-list">
-                      ${j.modularizations.map((m) => html`<li><a href=${href.modularization(m)}>modularization ${shortId(m)}</a></li>`)}
-                      ${j.modules.length > 0 ? html`<li>${j.modules.length} module${j.modules.length === 1 ? '' : 's'} (see the modularization)</li>` : nothing}
-                    </ul>
-                  </section>`
-                : nothing}
-              <details class="card"><summary>Parameters</summary><pre>${JSON.stringify(j.params, null, 2)}</pre></details>
-              ${runTable()} ${curves()}`}`,
+        ${
+          j === null
+            ? html`<h1 tabindex="-1">Job <span class="mono">${shortId(id)}</span></h1>
+                ${error ? errorBox(error) : loading}`
+            : html`<div class="page-head">
+                  <h1 tabindex="-1">${j.type} <span class="muted mono">${shortId(j.id)}</span> ${stateBadge(j.state)}</h1>
+                  ${FINISHED.includes(j.state) || j.cancelRequested ? nothing : html`<button class="secondary" @click=${cancel}>Cancel job</button>`}
+                </div>
+                ${errorBox(error)}
+                ${facts([
+                  ['Created', dateTime(j.createdAt)],
+                  ['Started', dateTime(j.startedAt)],
+                  ['Finished', dateTime(j.finishedAt)],
+                  ['Duration', duration(j.durationMs)],
+                  ['Attempts', j.attempts],
+                ])}
+                ${
+                  j.error
+                    ? html`<section class="card" aria-labelledby="error-title">
+                        <h2 id="error-title">Error</h2>
+                        <pre class="error-text">${j.error}</pre>
+                      </section>`
+                    : nothing
+                }
+                ${FINISHED.includes(j.state) ? nothing : liveSection(j)} ${timeline(j)}
+                ${
+                  j.result
+                    ? html`<section class="card" aria-labelledby="result-title">
+                        <h2 id="result-title">Result</h2>
+                        ${facts(Object.entries(j.result).map(([k, v]) => [k, resultLink(k, v)]))}
+                      </section>`
+                    : nothing
+                }
+                ${
+                  j.modularizations.length > 0 || j.modules.length > 0
+                    ? html`<section class="card" aria-labelledby="produced-title">
+                        <h2 id="produced-title">Produced</h2>
+                        <ul class="inline-list">
+                          ${j.modularizations.map((m) => html`<li><a href=${href.modularization(m)}>modularization ${shortId(m)}</a></li>`)}
+                          ${j.modules.length > 0 ? html`<li>${j.modules.length} module${j.modules.length === 1 ? '' : 's'} (see the modularization)</li>` : nothing}
+                        </ul>
+                      </section>`
+                    : nothing
+                }
+                <details class="card">
+                  <summary>Parameters</summary>
+                  <pre>${JSON.stringify(j.params, null, 2)}</pre>
+                </details>
+                ${runTable()} ${curves()}`
+        }`,
       root,
     );
     drawCharts();

@@ -4,13 +4,13 @@
  * run was modularized at several thresholds (modularize jobs), the threshold study.
  */
 import { html, nothing, render } from 'lit-html';
-import { getBytes, getJson } from '../api';
-import { count, duration, fixed, percent, shortId } from '../format';
-import { errorBox, facts, loading, messageOf, type Page } from '../parts/common';
-import { drawHeatmap, keptGrid, type KeptGrid } from '../parts/heatmap';
-import { href } from '../router';
-import { readJson, readTar } from '../tar';
-import type { ArtifactMetadata, JobList, ModularizationView, ModuleView } from '../types';
+import { getBytes, getJson } from '../api.js';
+import { count, duration, fixed, percent, shortId } from '../format.js';
+import { errorBox, facts, loading, messageOf, type Page } from '../parts/common.js';
+import { drawHeatmap, keptGrid, type KeptGrid } from '../parts/heatmap.js';
+import { href } from '../router.js';
+import { readJson, readTar } from '../tar.js';
+import type { ArtifactMetadata, JobList, ModularizationView, ModuleView } from '../types.js';
 
 export function modularizationPage(root: HTMLElement, id: string): Page {
   let modz: ModularizationView | null = null;
@@ -64,44 +64,73 @@ export function modularizationPage(root: HTMLElement, id: string): Page {
     }
   };
 
-  const heatmap = () => html`<section class="card" aria-labelledby="heatmap-title">
-    <h2 id="heatmap-title">Kept kernels, class × layer</h2>
-    ${grid
-      ? html`<div class="scroll-x"><canvas id="heatmap" role="img" aria-label="Share of each conv layer's kernels kept by each class module; the table below has the numbers"></canvas></div>
-          <details>
-            <summary>Heatmap values</summary>
-            <div class="scroll-x">
-              <table class="compact">
-                <thead><tr><th scope="col">Class</th>${grid.layers.map((l) => html`<th scope="col">${l}</th>`)}</tr></thead>
-                <tbody>${grid.classes.map((c, i) => html`<tr><th scope="row">${c}</th>${grid!.kept[i].map((f) => html`<td>${percent(f, 0)}</td>`)}</tr>`)}</tbody>
-              </table>
-            </div>
-          </details>`
-      : gridError
-        ? errorBox(gridError)
-        : loading}
-  </section>`;
+  const heatmap = () =>
+    html`<section class="card" aria-labelledby="heatmap-title">
+      <h2 id="heatmap-title">Kept kernels, class × layer</h2>
+      ${
+        grid
+          ? html`<div class="scroll-x">
+                <canvas id="heatmap" role="img" aria-label="Share of each conv layer's kernels kept by each class module; the table below has the numbers"></canvas>
+              </div>
+              <details>
+                <summary>Heatmap values</summary>
+                <div class="scroll-x">
+                  <table class="compact">
+                    <thead>
+                      <tr>
+                        <th scope="col">Class</th>
+                        ${grid.layers.map((l) => html`<th scope="col">${l}</th>`)}
+                      </tr>
+                    </thead>
+                    <tbody>
+                      ${grid.classes.map(
+                        (c, i) =>
+                          html`<tr>
+                            <th scope="row">${c}</th>
+                            ${grid!.kept[i].map((f) => html`<td>${percent(f, 0)}</td>`)}
+                          </tr>`,
+                      )}
+                    </tbody>
+                  </table>
+                </div>
+              </details>`
+          : gridError
+            ? errorBox(gridError)
+            : loading
+      }
+    </section>`;
 
-  const moduleTable = () => html`<section aria-labelledby="modules-title">
-    <h2 id="modules-title">Modules</h2>
-    <div class="scroll-x">
-      <table class="compact">
-        <thead><tr><th scope="col">Module</th><th scope="col">Classes</th><th scope="col">Kept kernels</th><th scope="col">Params (of full)</th><th scope="col">FLOPs (of full)</th><th scope="col">Accuracy</th></tr></thead>
-        <tbody>
-          ${modules.map(
-            (m) => html`<tr>
-              <th scope="row"><a href=${href.module(m.id)}>${m.kind} ${shortId(m.id)}</a></th>
-              <td>${m.classes.join(', ')}</td>
-              <td>${m.keptKernels} / ${m.totalKernels} (${percent(m.kernelRetention)})</td>
-              <td>${count(m.params)} (${m.params && m.fullParams ? percent(m.params / m.fullParams) : '–'})</td>
-              <td>${count(m.flops)} (${m.flops && m.fullFlops ? percent(m.flops / m.fullFlops) : '–'})</td>
-              <td>${percent(m.accuracy)}</td>
-            </tr>`,
-          )}
-        </tbody>
-      </table>
-    </div>
-  </section>`;
+  const moduleTable = () =>
+    html`<section aria-labelledby="modules-title">
+      <h2 id="modules-title">Modules</h2>
+      <div class="scroll-x">
+        <table class="compact">
+          <thead>
+            <tr>
+              <th scope="col">Module</th>
+              <th scope="col">Classes</th>
+              <th scope="col">Kept kernels</th>
+              <th scope="col">Params (of full)</th>
+              <th scope="col">FLOPs (of full)</th>
+              <th scope="col">Accuracy</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${modules.map(
+              (m) =>
+                html`<tr>
+                  <th scope="row"><a href=${href.module(m.id)}>${m.kind} ${shortId(m.id)}</a></th>
+                  <td>${m.classes.join(', ')}</td>
+                  <td>${m.keptKernels} / ${m.totalKernels} (${percent(m.kernelRetention)})</td>
+                  <td>${count(m.params)} (${m.params && m.fullParams ? percent(m.params / m.fullParams) : '–'})</td>
+                  <td>${count(m.flops)} (${m.flops && m.fullFlops ? percent(m.flops / m.fullFlops) : '–'})</td>
+                  <td>${percent(m.accuracy)}</td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>
+      </div>
+    </section>`;
 
   const studyTable = () =>
     study.length < 2
@@ -109,13 +138,23 @@ export function modularizationPage(root: HTMLElement, id: string): Page {
       : html`<section class="card" aria-labelledby="study-title">
           <h2 id="study-title">Threshold study (same run)</h2>
           <table class="compact">
-            <thead><tr><th scope="col">Threshold</th><th scope="col">KRR</th><th scope="col">Cohesion</th><th scope="col">Coupling</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">Threshold</th>
+                <th scope="col">KRR</th>
+                <th scope="col">Cohesion</th>
+                <th scope="col">Coupling</th>
+              </tr>
+            </thead>
             <tbody>
               ${study.map(
-                (s) => html`<tr aria-current=${s.id === id ? 'true' : nothing}>
-                  <th scope="row">${s.id === id ? fixed(s.threshold, 2) : html`<a href=${href.modularization(s.id)}>${fixed(s.threshold, 2)}</a>`}</th>
-                  <td>${percent(s.krr)}</td><td>${fixed(s.cohesion)}</td><td>${fixed(s.coupling)}</td>
-                </tr>`,
+                (s) =>
+                  html`<tr aria-current=${s.id === id ? 'true' : nothing}>
+                    <th scope="row">${s.id === id ? fixed(s.threshold, 2) : html`<a href=${href.modularization(s.id)}>${fixed(s.threshold, 2)}</a>`}</th>
+                    <td>${percent(s.krr)}</td>
+                    <td>${fixed(s.cohesion)}</td>
+                    <td>${fixed(s.coupling)}</td>
+                  </tr>`,
               )}
             </tbody>
           </table>
@@ -128,11 +167,12 @@ export function modularizationPage(root: HTMLElement, id: string): Page {
       html`<p class="crumbs"><a href=${href.jobs()}>Jobs</a> › ${m ? html`<a href=${href.job(m.jobId)}>job ${shortId(m.jobId)}</a> › ` : nothing}modularization</p>
         <h1 tabindex="-1">Modularization <span class="muted mono">${shortId(id)}</span></h1>
         ${errorBox(error)}
-        ${m === null
-          ? error
-            ? nothing
-            : loading
-          : html`${facts([
+        ${
+          m === null
+            ? error
+              ? nothing
+              : loading
+            : html`${facts([
                 ['KRR', percent(m.krr)],
                 ['Cohesion', fixed(m.cohesion)],
                 ['Coupling', fixed(m.coupling)],
@@ -140,7 +180,8 @@ export function modularizationPage(root: HTMLElement, id: string): Page {
                 ['Took', duration(m.wallMs)],
                 ['Run', html`<span class="mono">${shortId(m.runId)}</span>`],
               ])}
-              ${heatmap()} ${moduleTable()} ${studyTable()}`}`,
+              ${heatmap()} ${moduleTable()} ${studyTable()}`
+        }`,
       root,
     );
     const canvas = root.querySelector<HTMLCanvasElement>('#heatmap');

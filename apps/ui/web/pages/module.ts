@@ -3,13 +3,13 @@
  * model, a download, and "try it": the module fetched from the API runs in the browser.
  */
 import { html, nothing, render } from 'lit-html';
-import { getBytes, getJson } from '../api';
-import { loadClassifier } from '../classify';
-import { count, percent, shortId } from '../format';
-import { errorBox, facts, loading, messageOf, type Page } from '../parts/common';
-import { TryIt } from '../parts/try-it';
-import { href } from '../router';
-import type { ModuleView } from '../types';
+import { getBytes, getJson } from '../api.js';
+import { loadClassifier } from '../classify.js';
+import { count, percent, shortId } from '../format.js';
+import { errorBox, facts, loading, messageOf, type Page } from '../parts/common.js';
+import { TryIt } from '../parts/try-it.js';
+import { href } from '../router.js';
+import type { ModuleView } from '../types.js';
 
 const ratio = (part: number | null, whole: number | null) => (part !== null && whole ? ` (${percent(part / whole)} of the full model's ${count(whole)})` : '');
 
@@ -36,7 +36,10 @@ export function modulePage(root: HTMLElement, id: string): Page {
       archiveUrl = URL.createObjectURL(new Blob([archive as Uint8Array<ArrayBuffer>], { type: 'application/x-tar' }));
       draw();
       const classifier = await loadClassifier(archive);
-      if (disposed) return classifier.dispose();
+      if (disposed) {
+        classifier.dispose();
+        return;
+      }
       tryReady = true;
       draw();
       const host = root.querySelector<HTMLElement>('#try-it');
@@ -51,36 +54,43 @@ export function modulePage(root: HTMLElement, id: string): Page {
     if (disposed) return;
     const m = module;
     render(
-      html`<p class="crumbs"><a href=${href.jobs()}>Jobs</a> › ${m ? html`<a href=${href.job(m.jobId)}>job ${shortId(m.jobId)}</a> › <a href=${href.modularization(m.modularizationId)}>modularization</a> › ` : nothing}module</p>
+      html`<p class="crumbs">
+          <a href=${href.jobs()}>Jobs</a> ›
+          ${m ? html`<a href=${href.job(m.jobId)}>job ${shortId(m.jobId)}</a> › <a href=${href.modularization(m.modularizationId)}>modularization</a> › ` : nothing}module
+        </p>
         <h1 tabindex="-1">Module <span class="muted mono">${shortId(id)}</span></h1>
         ${errorBox(error)}
-        ${m === null
-          ? error
-            ? nothing
-            : loading
-          : html`${facts([
-                ['Kind', m.kind === 'class' ? 'class module' : 'reused (fine-tuned) module'],
-                ['Classes', m.classes.join(', ')],
-                ['Kept kernels', `${m.keptKernels} / ${m.totalKernels} (${percent(m.kernelRetention)})`],
-                ['Params', `${count(m.params)}${ratio(m.params, m.fullParams)}`],
-                ['FLOPs', `${count(m.flops)}${ratio(m.flops, m.fullFlops)}`],
-                ['Accuracy', percent(m.accuracy, 2)],
-                ['Standard model', percent(m.standardAccuracy, 2)],
-                ['Accuracy loss', m.accuracyLoss === null ? '–' : `${(m.accuracyLoss * 100).toFixed(2)} points`],
-              ])}
-              <p>
-                ${archiveUrl
-                  ? html`<a class="button" href=${archiveUrl} download="module-${m.id}.tar">Download module (.tar)</a>`
-                  : m.links.download
-                    ? html`<span class="muted">Fetching the module…</span>`
-                    : html`<span class="muted">This module has no stored artifact.</span>`}
-              </p>
-              <section class="card" aria-labelledby="try-title">
-                <h2 id="try-title">Try it</h2>
-                <p class="muted">The module runs in this browser with TensorFlow.js, on the same preprocessing as the service.</p>
-                ${tryError ? errorBox(`could not load the module: ${tryError}`) : tryReady ? nothing : m.links.download ? loading : nothing}
-                <div id="try-it"></div>
-              </section>`}`,
+        ${
+          m === null
+            ? error
+              ? nothing
+              : loading
+            : html`${facts([
+                  ['Kind', m.kind === 'class' ? 'class module' : 'reused (fine-tuned) module'],
+                  ['Classes', m.classes.join(', ')],
+                  ['Kept kernels', `${m.keptKernels} / ${m.totalKernels} (${percent(m.kernelRetention)})`],
+                  ['Params', `${count(m.params)}${ratio(m.params, m.fullParams)}`],
+                  ['FLOPs', `${count(m.flops)}${ratio(m.flops, m.fullFlops)}`],
+                  ['Accuracy', percent(m.accuracy, 2)],
+                  ['Standard model', percent(m.standardAccuracy, 2)],
+                  ['Accuracy loss', m.accuracyLoss === null ? '–' : `${(m.accuracyLoss * 100).toFixed(2)} points`],
+                ])}
+                <p>
+                  ${
+                    archiveUrl
+                      ? html`<a class="button" href=${archiveUrl} download="module-${m.id}.tar">Download module (.tar)</a>`
+                      : m.links.download
+                        ? html`<span class="muted">Fetching the module…</span>`
+                        : html`<span class="muted">This module has no stored artifact.</span>`
+                  }
+                </p>
+                <section class="card" aria-labelledby="try-title">
+                  <h2 id="try-title">Try it</h2>
+                  <p class="muted">The module runs in this browser with TensorFlow.js, on the same preprocessing as the service.</p>
+                  ${tryError ? errorBox(`could not load the module: ${tryError}`) : tryReady ? nothing : m.links.download ? loading : nothing}
+                  <div id="try-it"></div>
+                </section>`
+        }`,
       root,
     );
   };

@@ -1,8 +1,8 @@
 /** Sign-in with an API key; the key is checked against the API and kept in sessionStorage only. */
 import { html, render } from 'lit-html';
-import { keyWorks } from '../api';
-import { messageOf, type Page } from '../parts/common';
-import { signIn } from '../session';
+import { keyWorks } from '../api.js';
+import { messageOf, type Page } from '../parts/common.js';
+import { signIn } from '../session.js';
 
 export function signInPage(root: HTMLElement, notice: string | null, onSignedIn: () => void): Page {
   let error: string | null = notice;
@@ -21,7 +21,8 @@ export function signInPage(root: HTMLElement, notice: string | null, onSignedIn:
     try {
       if (await keyWorks({ authorization: `Bearer ${key}` })) {
         signIn(key);
-        return onSignedIn();
+        onSignedIn();
+        return;
       }
       error = 'The API did not accept this key (unknown or revoked).';
     } catch (e) {
@@ -40,7 +41,16 @@ export function signInPage(root: HTMLElement, notice: string | null, onSignedIn:
         <form @submit=${submit} novalidate>
           <div class="field">
             <label for="api-key">API key</label>
-            <input id="api-key" name="api-key" type="password" autocomplete="off" spellcheck="false" placeholder="mwt_…" aria-describedby="key-hint ${error ? 'key-error' : ''}" aria-invalid=${error ? 'true' : 'false'} />
+            <input
+              id="api-key"
+              name="api-key"
+              type="password"
+              autocomplete="off"
+              spellcheck="false"
+              placeholder="mwt_…"
+              aria-describedby="key-hint ${error ? 'key-error' : ''}"
+              aria-invalid=${error ? 'true' : 'false'}
+            />
             <small id="key-hint">Kept in this tab only (sessionStorage) and sent in the Authorization header.</small>
             ${error ? html`<p class="field-error" id="key-error" role="alert">${error}</p>` : ''}
           </div>

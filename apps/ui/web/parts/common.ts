@@ -1,6 +1,6 @@
 /** Small pieces every page uses: the state badge, the progress bar, a definition list, errors. */
 import { html, nothing, type TemplateResult } from 'lit-html';
-import type { JobState } from '../types';
+import type { JobState } from '../types.js';
 
 export const stateBadge = (state: JobState) => html`<span class="badge state-${state}">${state}</span>`;
 
@@ -8,7 +8,15 @@ export const progressBar = (percent: number, label: string) =>
   html`<span class="progress"><progress max="100" .value=${percent} aria-label=${label}></progress><span class="progress-text">${Math.round(percent)} %</span></span>`;
 
 export const facts = (rows: [string, TemplateResult | string | number][]) =>
-  html`<dl class="facts">${rows.map(([term, value]) => html`<div><dt>${term}</dt><dd>${value}</dd></div>`)}</dl>`;
+  html`<dl class="facts">
+    ${rows.map(
+      ([term, value]) =>
+        html`<div>
+          <dt>${term}</dt>
+          <dd>${value}</dd>
+        </div>`,
+    )}
+  </dl>`;
 
 export const errorBox = (message: string | null) => (message ? html`<p class="error" role="alert">${message}</p>` : nothing);
 

@@ -2,7 +2,7 @@
  * The class x layer heatmap of a modularization: each cell is the share of the layer's kernels
  * that the class module keeps, drawn on a canvas (a table carries the same numbers as text).
  */
-import type { LayerKernels } from '../types';
+import type { LayerKernels } from '../types.js';
 
 export interface KeptGrid {
   classes: string[];

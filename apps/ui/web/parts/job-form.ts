@@ -5,8 +5,8 @@
  * 404/409 about a referenced run (`params.runId: run … not found`).
  */
 import { html, nothing, render, type TemplateResult } from 'lit-html';
-import { ApiError, getJson, sendJson } from '../api';
-import type { JobView } from '../types';
+import { ApiError, getJson, sendJson } from '../api.js';
+import type { JobView } from '../types.js';
 
 interface FieldSchema {
   type?: string;
@@ -67,7 +67,11 @@ export function fieldOfMessage(message: string, fields: string[]): string | null
 }
 
 function parseValue(raw: string, schema: FieldSchema): unknown {
-  if (schema.type === 'array') return raw.split(/[\s,]+/).filter(Boolean).map(Number);
+  if (schema.type === 'array')
+    return raw
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .map(Number);
   if (schema.type === 'integer' || schema.type === 'number') return Number(raw);
   return raw;
 }
@@ -107,8 +111,7 @@ export class JobForm {
     const described = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
     const control = schema.enum
       ? html`<select id=${id} name=${name} aria-describedby=${described || nothing} aria-invalid=${error ? 'true' : 'false'}>
-          ${required ? nothing : html`<option value="">(default)</option>`}
-          ${schema.enum.map((v) => html`<option value=${String(v)}>${String(v)}</option>`)}
+          ${required ? nothing : html`<option value="">(default)</option>`} ${schema.enum.map((v) => html`<option value=${String(v)}>${String(v)}</option>`)}
         </select>`
       : html`<input
           id=${id}
@@ -123,9 +126,7 @@ export class JobForm {
         />`;
     return html`<div class="field ${error ? 'has-error' : ''}">
       <label for=${id}>${name}${required ? html` <span aria-hidden="true">*</span>` : nothing}</label>
-      ${control}
-      ${hint ? html`<small id="${id}-hint">${hint}</small>` : nothing}
-      ${error ? html`<p class="field-error" id="${id}-error" role="alert">${error}</p>` : nothing}
+      ${control} ${hint ? html`<small id="${id}-hint">${hint}</small>` : nothing} ${error ? html`<p class="field-error" id="${id}-error" role="alert">${error}</p>` : nothing}
     </div>`;
   }
 
@@ -177,7 +178,13 @@ export class JobForm {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       // A 400 (validation) or a 404/409 about a referenced run or modularization names its field.
-      const field = error instanceof ApiError && error.status < 500 ? fieldOfMessage(message, schema.fields.map(([n]) => n)) : null;
+      const field =
+        error instanceof ApiError && error.status < 500
+          ? fieldOfMessage(
+              message,
+              schema.fields.map(([n]) => n),
+            )
+          : null;
       if (field) this.errors.set(field, message);
       else this.formError = message;
     } finally {

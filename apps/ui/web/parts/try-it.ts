@@ -3,8 +3,8 @@
  * an image; the module classifies it in the browser. The image the model sees is shown next to it.
  */
 import { html, nothing, render } from 'lit-html';
-import { toInputs, type Classifier } from '../classify';
-import { messageOf } from './common';
+import { toInputs, type Classifier } from '../classify.js';
+import { messageOf } from './common.js';
 
 const PAD = 280;
 const STROKE = 22;
@@ -123,26 +123,59 @@ export class TryIt {
         (${(best.score * 100).toFixed(1)} %)
       </p>
       <ol class="scores" aria-label="Score of each class">
-        ${ranked.slice(0, 5).map(
-          ({ score, i }) => html`<li><span class="score-label">${outputClassNames[i] ?? outputClasses[i]}</span><span class="score-bar" style="width:${Math.max(1, score * 100)}%"></span><span class="score-value">${(score * 100).toFixed(1)} %</span></li>`,
-        )}
+        ${ranked
+          .slice(0, 5)
+          .map(
+            ({ score, i }) =>
+              html`<li>
+                <span class="score-label">${outputClassNames[i] ?? outputClasses[i]}</span><span class="score-bar" style="width:${Math.max(1, score * 100)}%"></span
+                ><span class="score-value">${(score * 100).toFixed(1)} %</span>
+              </li>`,
+          )}
       </ol>`;
   }
 
   private draw(): void {
     render(
       html`<div class="try-grid">
-        ${this.canDraw
-          ? html`<div>
-              <canvas id="pad" width=${PAD} height=${PAD} class="pad" aria-label="Drawing area: draw with the mouse, a finger or a pen; or choose an image below"
-                @pointerdown=${(e: PointerEvent) => this.down(e)} @pointermove=${(e: PointerEvent) => this.move(e)} @pointerup=${() => this.up()} @pointercancel=${() => this.up()}></canvas>
-              <div><button class="secondary" @click=${() => this.clearPad()}>Clear</button></div>
-            </div>`
-          : nothing}
-        <div class="drop" @dragover=${(e: DragEvent) => e.preventDefault()} @drop=${(e: DragEvent) => { e.preventDefault(); void this.useFile(e.dataTransfer?.files[0]); }}>
+        ${
+          this.canDraw
+            ? html`<div>
+                <canvas
+                  id="pad"
+                  width=${PAD}
+                  height=${PAD}
+                  class="pad"
+                  aria-label="Drawing area: draw with the mouse, a finger or a pen; or choose an image below"
+                  @pointerdown=${(e: PointerEvent) => this.down(e)}
+                  @pointermove=${(e: PointerEvent) => this.move(e)}
+                  @pointerup=${() => this.up()}
+                  @pointercancel=${() => this.up()}
+                ></canvas>
+                <div><button class="secondary" @click=${() => this.clearPad()}>Clear</button></div>
+              </div>`
+            : nothing
+        }
+        <div
+          class="drop"
+          @dragover=${(e: DragEvent) => e.preventDefault()}
+          @drop=${(e: DragEvent) => {
+            e.preventDefault();
+            void this.useFile(e.dataTransfer?.files[0]);
+          }}
+        >
           <label for="image-file">Drop an image here or choose one</label>
           <input id="image-file" type="file" accept="image/*" @change=${(e: Event) => void this.useFile((e.target as HTMLInputElement).files?.[0])} />
-          <label class="check"><input type="checkbox" .checked=${this.invert} @change=${(e: Event) => { this.invert = (e.target as HTMLInputElement).checked; }} /> Invert (for dark shapes on a light background)</label>
+          <label class="check"
+            ><input
+              type="checkbox"
+              .checked=${this.invert}
+              @change=${(e: Event) => {
+                this.invert = (e.target as HTMLInputElement).checked;
+              }}
+            />
+            Invert (for dark shapes on a light background)</label
+          >
           <figure class="model-input">
             <canvas id="model-input" width="28" height="28" aria-label="The image as the model sees it"></canvas>
             <figcaption>What the model sees (${this.classifier.metadata.inputShape.join(' × ')})</figcaption>

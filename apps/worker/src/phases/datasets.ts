@@ -1,5 +1,5 @@
 import { augmentSpec, AUGMENTATIONS, DatasetNotFoundError, defaultAugmentation, loadDataset, type AugmentSpec, type Dataset, type DatasetName } from '@mwt/core';
-import { InputError } from '../errors';
+import { InputError } from '../errors.js';
 
 /** What identifies the exact data a run saw: stored in Run.config, reused by later phases. */
 export interface DataSpec {

@@ -1,11 +1,11 @@
 import { disposeModel, modularizeModel, type Dataset, type Model, type Modularization } from '@mwt/core';
 import { SYSTEM_PRINCIPAL } from '@mwt/db';
-import type { JobContext, PhaseProgress } from '../context';
-import { InputError } from '../errors';
-import { loadModel } from '../store';
-import { augmentOf, dataSpecOf, type DatasetCache } from './datasets';
-import { storeClassModules, storeModuleSet } from './module-artifacts';
-import { loadModularization } from './stored-modularization';
+import type { JobContext, PhaseProgress } from '../context.js';
+import { InputError } from '../errors.js';
+import { loadModel } from '../store.js';
+import { augmentOf, dataSpecOf, type DatasetCache } from './datasets.js';
+import { storeClassModules, storeModuleSet } from './module-artifacts.js';
+import { loadModularization } from './stored-modularization.js';
 
 export interface ModularizedRun {
   modularizationId: string;

@@ -1,7 +1,7 @@
 import { disposeModel, maskToString, modelCost, pruneModel, withoutMasks, type Dataset, type Model, type Modularization } from '@mwt/core';
 import type { NewModularization, Run } from '@mwt/db';
-import type { JobContext, PhaseProgress } from '../context';
-import { storeModel } from '../store';
+import type { JobContext, PhaseProgress } from '../context.js';
+import { storeModel } from '../store.js';
 
 /** What the artifacts of a modularization share: where the run's model came from. */
 interface Source {

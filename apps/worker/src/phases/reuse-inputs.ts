@@ -1,9 +1,9 @@
 import type { Dataset, Model } from '@mwt/core';
 import { SYSTEM_PRINCIPAL } from '@mwt/db';
 import type { ReuseParams } from '@mwt/shared';
-import type { JobContext } from '../context';
-import { InputError } from '../errors';
-import { loadModel } from '../store';
+import type { JobContext } from '../context.js';
+import { InputError } from '../errors.js';
+import { loadModel } from '../store.js';
 
 /** Fails the job once when a target class is not one of the dataset's (a retry cannot fix it). */
 export function checkTargetClasses(params: ReuseParams, dataset: Dataset): void {

@@ -1,14 +1,14 @@
 import { disposeModel, reuseForSubTask, subTaskMask, type Dataset, type Model, type Modularization } from '@mwt/core';
 import { SYSTEM_PRINCIPAL } from '@mwt/db';
 import type { ReuseParams } from '@mwt/shared';
-import type { JobContext, PhaseProgress } from '../context';
-import { epochMetricsData } from '../live-events';
-import { InputError } from '../errors';
-import { loadModel } from '../store';
-import { augmentOf, dataSpecOf, type DatasetCache } from './datasets';
-import { checkTargetClasses, standardModel } from './reuse-inputs';
-import { storeReusedModule } from './reused-module';
-import { loadModularization } from './stored-modularization';
+import type { JobContext, PhaseProgress } from '../context.js';
+import { epochMetricsData } from '../live-events.js';
+import { InputError } from '../errors.js';
+import { loadModel } from '../store.js';
+import { augmentOf, dataSpecOf, type DatasetCache } from './datasets.js';
+import { checkTargetClasses, standardModel } from './reuse-inputs.js';
+import { storeReusedModule } from './reused-module.js';
+import { loadModularization } from './stored-modularization.js';
 
 export interface ReusedModule {
   moduleId: string;
@@ -50,17 +50,24 @@ export async function reusePhase(ctx: JobContext, datasets: DatasetCache, params
   const { dataset: datasetName, model, backend } = row.run;
   const run = await db.runs.start({ jobId, kind: 'module', dataset: datasetName, model, config: { ...params }, backend });
   try {
-    const reuse = await reuseForSubTask(modular, modularization, classes, dataset, { ...params, augment: augmentOf(row.run.config, dataset) }, {
-      standard,
-      callbacks: {
-        ...progress.trainerCallbacks(params.epochs),
-        onEpoch: async (metrics) => {
-          await db.runs.recordMetric(run.id, metrics);
-          ctx.publishEpochMetrics(epochMetricsData(run.id, 'module', metrics), null);
-          await progress.report(metrics.epoch / params.epochs, { epoch: metrics.epoch, totalEpochs: params.epochs }, true);
+    const reuse = await reuseForSubTask(
+      modular,
+      modularization,
+      classes,
+      dataset,
+      { ...params, augment: augmentOf(row.run.config, dataset) },
+      {
+        standard,
+        callbacks: {
+          ...progress.trainerCallbacks(params.epochs),
+          onEpoch: async (metrics) => {
+            await db.runs.recordMetric(run.id, metrics);
+            ctx.publishEpochMetrics(epochMetricsData(run.id, 'module', metrics), null);
+            await progress.report(metrics.epoch / params.epochs, { epoch: metrics.epoch, totalEpochs: params.epochs }, true);
+          },
         },
       },
-    });
+    );
     try {
       const mask = subTaskMask(modularization, classes);
       const moduleId = await storeReusedModule(ctx, params, reuse.module, { runId: run.id, reuse, mask, classes, dataset, backend });

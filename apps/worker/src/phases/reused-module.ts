@@ -1,7 +1,7 @@
 import { maskToString, type Dataset, type Model, type TimedReuse } from '@mwt/core';
 import type { ReuseParams } from '@mwt/shared';
-import type { JobContext } from '../context';
-import { storeModel } from '../store';
+import type { JobContext } from '../context.js';
+import { storeModel } from '../store.js';
 
 /** What a finished fine-tuning leaves to store: its result, the sub-task's mask and classes, and where it ran. */
 export interface FineTuned {
@@ -43,18 +43,22 @@ export async function storeReusedModule(ctx: JobContext, params: ReuseParams, mo
       modelArtifactId: artifactId,
     },
   };
-  return ctx.db.modules.storeReused({ modularizationId: params.modularizationId, classes, jobId: ctx.jobId }, {
-    keptKernels: report.keptKernels,
-    totalKernels: report.totalKernels,
-    kernelRetention: report.kernelRetention,
-    mask: Buffer.from(mask),
-    params: report.module.params,
-    flops: BigInt(report.module.flops),
-    fullParams: report.full.params,
-    fullFlops: BigInt(report.full.flops),
-    accuracy: report.moduleAccuracy,
-    standardAccuracy: report.standardAccuracy,
-    accuracyLoss: report.accuracyLoss,
-    artifactId,
-  }, run);
+  return ctx.db.modules.storeReused(
+    { modularizationId: params.modularizationId, classes, jobId: ctx.jobId },
+    {
+      keptKernels: report.keptKernels,
+      totalKernels: report.totalKernels,
+      kernelRetention: report.kernelRetention,
+      mask: Buffer.from(mask),
+      params: report.module.params,
+      flops: BigInt(report.module.flops),
+      fullParams: report.full.params,
+      fullFlops: BigInt(report.full.flops),
+      accuracy: report.moduleAccuracy,
+      standardAccuracy: report.standardAccuracy,
+      accuracyLoss: report.accuracyLoss,
+      artifactId,
+    },
+    run,
+  );
 }

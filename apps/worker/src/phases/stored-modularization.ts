@@ -1,7 +1,7 @@
 import type { MaskedLayer, Modularization } from '@mwt/core';
 import { SYSTEM_PRINCIPAL } from '@mwt/db';
-import type { JobContext } from '../context';
-import { InputError } from '../errors';
+import type { JobContext } from '../context.js';
+import { InputError } from '../errors.js';
 
 /** Rebuilds a stored modularization (layers and class module masks): what the modularize phase stored and reuse combines. */
 export async function loadModularization(ctx: JobContext, id: string): Promise<Modularization> {

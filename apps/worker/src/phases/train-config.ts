@@ -1,6 +1,6 @@
 import { checkpointPosition, type Dataset, type TrainConfig } from '@mwt/core';
 import type { TrainModularParams, TrainStandardParams } from '@mwt/shared';
-import { augmentOf } from './datasets';
+import { augmentOf } from './datasets.js';
 
 /** The trainer's configuration for a train job's params (standard params have no alpha or beta). */
 export function trainConfig(params: TrainStandardParams | TrainModularParams, dataset: Dataset): TrainConfig {

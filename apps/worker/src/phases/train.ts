@@ -1,11 +1,11 @@
 import { currentBackend, modelCost, trainModel, TrainingPaused, withoutMasks, type Dataset, type EpochMetrics, type Model } from '@mwt/core';
 import { SYSTEM_PRINCIPAL } from '@mwt/db';
 import type { PipelineParams, TrainModularParams, TrainStandardParams } from '@mwt/shared';
-import type { JobContext, PhaseProgress } from '../context';
-import { epochMetricsData } from '../live-events';
-import { loadModel, storeModel } from '../store';
-import type { DatasetCache } from './datasets';
-import { resumeMessage, trainConfig } from './train-config';
+import type { JobContext, PhaseProgress } from '../context.js';
+import { epochMetricsData } from '../live-events.js';
+import { loadModel, storeModel } from '../store.js';
+import type { DatasetCache } from './datasets.js';
+import { resumeMessage, trainConfig } from './train-config.js';
 
 export interface TrainedRun {
   runId: string;

@@ -1,11 +1,11 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
-import type { DatasetName } from '../catalog';
-import type { Preprocessing } from '../data/dataset';
-import type { Architecture } from '../model/architecture';
-import type { Model } from '../model/model';
-import { METADATA_JSON, jsonFile, loadLayersModel, readJsonFile, saveLayersModel, type ArtifactFiles } from './files';
-import { paramsFromLayersModel, toLayersModel, type WeightPlan } from './layers-model';
+import type { DatasetName } from '../catalog.js';
+import type { Preprocessing } from '../data/dataset.js';
+import type { Architecture } from '../model/architecture.js';
+import type { Model } from '../model/model.js';
+import { METADATA_JSON, jsonFile, loadLayersModel, readJsonFile, saveLayersModel, type ArtifactFiles } from './files.js';
+import { paramsFromLayersModel, toLayersModel, type WeightPlan } from './layers-model.js';
 
 export type ArtifactKind = 'model' | 'module-set' | 'module';
 

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { hasBatchNorm, residualKernels, type Architecture, type ResidualBlock } from '../model/architecture';
-import { BN_EPSILON, BN_MOMENTUM, type ParamStore } from '../model/params';
-import { gateHiddenUnits } from '../model/shapes';
-import { scatterMatrix } from '../model/forward';
+import { hasBatchNorm, residualKernels, type Architecture, type ResidualBlock } from '../model/architecture.js';
+import { BN_EPSILON, BN_MOMENTUM, type ParamStore } from '../model/params.js';
+import { gateHiddenUnits } from '../model/shapes.js';
+import { scatterMatrix } from '../model/forward.js';
 
 /**
  * Builds a tfjs LayersModel out of standard Keras layers only (Conv2D, BatchNormalization, Dense,
@@ -74,7 +74,10 @@ class LayerGraph {
     this.plan.set(name, batchNorm ? [`${prefix}/kernel`] : [`${prefix}/kernel`, `${prefix}/bias`]);
     let y = this.apply(tf.layers.conv2d({ name, filters, kernelSize, strides: stride, padding: 'same', useBias: !batchNorm }), x);
     if (batchNorm) {
-      this.plan.set(`${name}_bn`, ['gamma', 'beta', 'mean', 'variance'].map((s) => `${prefix}/bn/${s}`));
+      this.plan.set(
+        `${name}_bn`,
+        ['gamma', 'beta', 'mean', 'variance'].map((s) => `${prefix}/bn/${s}`),
+      );
       // tfjs's momentum is the weight of the old value (Keras), PyTorch's the weight of the new one.
       y = this.apply(tf.layers.batchNormalization({ name: `${name}_bn`, axis: -1, epsilon: BN_EPSILON, momentum: 1 - BN_MOMENTUM }), y);
     }
@@ -113,7 +116,10 @@ class LayerGraph {
 
   /** A frozen 1x1 conv with a one-hot kernel: places `kept.length` channels into a `width`-channel map. */
   private scatter(name: string, x: tf.SymbolicTensor, kept: number[], width: number): tf.SymbolicTensor {
-    this.constants.set(name, tf.tidy(() => tf.reshape(scatterMatrix(kept, width), [1, 1, kept.length, width])));
+    this.constants.set(
+      name,
+      tf.tidy(() => tf.reshape(scatterMatrix(kept, width), [1, 1, kept.length, width])),
+    );
     return this.apply(tf.layers.conv2d({ name, filters: width, kernelSize: 1, useBias: false, trainable: false }), x);
   }
 

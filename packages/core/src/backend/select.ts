@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { asNativeBackendModule } from './native-module';
-import { formatAdapter, type AdapterDescription } from './webgpu/adapter';
+import { asNativeBackendModule } from './native-module.js';
+import { formatAdapter, type AdapterDescription } from './webgpu/adapter.js';
 
 /** Which tfjs backend to run on; `auto` tries the fastest one that loads. */
 export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'native' | 'wasm' | 'cpu';
@@ -84,7 +84,7 @@ async function loadNative(name: 'tensorflow-gpu' | 'tensorflow'): Promise<Loaded
  * does not resolve it: core has no type dependency on it either (native-module.ts checks its exports).
  */
 async function loadNativeKernels(): Promise<Loaded> {
-  const mod: unknown = await import('@mwt/native' as string);
+  const mod: unknown = await import('@mwt/native');
   const native = asNativeBackendModule(mod);
   native.register();
   await activate(native.backendName, PACKAGES.native);
@@ -96,7 +96,7 @@ async function loadNativeKernels(): Promise<Loaded> {
  * like are far slower than the CPU backends); an explicit MWT_BACKEND=webgpu takes whatever Dawn has.
  */
 async function loadWebgpu(allowSoftware: boolean): Promise<Loaded> {
-  const { registerWebgpuBackend, WEBGPU_BACKEND } = await import('./webgpu/backend');
+  const { registerWebgpuBackend, WEBGPU_BACKEND } = await import('./webgpu/backend.js');
   const { adapter } = await registerWebgpuBackend(allowSoftware);
   await activate(WEBGPU_BACKEND, PACKAGES.webgpu);
   return { name: 'webgpu', tfBackend: tf.getBackend(), package: PACKAGES.webgpu, adapter };

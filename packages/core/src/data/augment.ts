@@ -4,9 +4,9 @@
  * normalizing), i.e. `(0 * scale - mean[c]) / std[c]` in our already normalized images. Every draw
  * comes from (seed, epoch, batch), so a resumed run sees exactly the batches of an uninterrupted one.
  */
-import type { Augmentation, Preprocessing } from '../catalog';
-import type { Split } from './dataset';
-import { createRng } from './random';
+import type { Augmentation, Preprocessing } from '../catalog.js';
+import type { Split } from './dataset.js';
+import { createRng } from './random.js';
 
 export const CROP_PADDING = 4;
 

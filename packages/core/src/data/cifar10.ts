@@ -5,11 +5,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DATASETS } from '../catalog';
-import { makeDataset, type Dataset, type Preprocessing } from './dataset';
-import { DatasetNotFoundError } from './errors';
-import { candidateDirs, findDirWith, resolveDataDir, type FileDatasetOptions } from './files';
-import { decodePlanarRecords } from './planar';
+import { DATASETS } from '../catalog.js';
+import { makeDataset, type Dataset, type Preprocessing } from './dataset.js';
+import { DatasetNotFoundError } from './errors.js';
+import { candidateDirs, findDirWith, resolveDataDir, type FileDatasetOptions } from './files.js';
+import { decodePlanarRecords } from './planar.js';
 
 export const CIFAR10_TRAIN_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'];
 export const CIFAR10_TEST_FILES = ['test_batch.bin'];

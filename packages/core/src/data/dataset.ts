@@ -1,4 +1,4 @@
-import { DATASETS, type DatasetName, type Preprocessing } from '../catalog';
+import { DATASETS, type DatasetName, type Preprocessing } from '../catalog.js';
 export type { DatasetName, Preprocessing };
 
 /** A set of samples, NHWC float32, already preprocessed; labels are class ids 0..numClasses-1. */

@@ -1,4 +1,4 @@
-import type { DatasetName } from './dataset';
+import type { DatasetName } from './dataset.js';
 
 /**
  * The dataset's files are not on disk. Job runners catch this to fail a job with an

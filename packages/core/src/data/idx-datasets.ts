@@ -6,12 +6,12 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { datasetInfo, locateDatasetFiles, type DatasetName } from '../catalog';
-import { makeDataset, type Dataset } from './dataset';
-import { DatasetNotFoundError } from './errors';
-import { resolveDataDir, type FileDatasetOptions } from './files';
-import { idxSplit, readIdx } from './idx';
-import { normalizeInterleaved } from './normalize';
+import { datasetInfo, locateDatasetFiles, type DatasetName } from '../catalog.js';
+import { makeDataset, type Dataset } from './dataset.js';
+import { DatasetNotFoundError } from './errors.js';
+import { resolveDataDir, type FileDatasetOptions } from './files.js';
+import { idxSplit, readIdx } from './idx.js';
+import { normalizeInterleaved } from './normalize.js';
 
 export const IDX_DATASETS = ['mnist-full', 'fashion-mnist', 'kmnist', 'emnist-digits'] as const satisfies readonly DatasetName[];
 export type IdxDatasetName = (typeof IDX_DATASETS)[number];

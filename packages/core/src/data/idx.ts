@@ -23,7 +23,7 @@ export function readIdx(file: Uint8Array, source: string): IdxArray {
     try {
       bytes = gunzipSync(file);
     } catch (error) {
-      throw new RangeError(`${source}: not a valid gzip file (${(error as Error).message})`);
+      throw new RangeError(`${source}: not a valid gzip file (${(error as Error).message})`, { cause: error });
     }
   }
   if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) {

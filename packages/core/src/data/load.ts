@@ -1,11 +1,11 @@
 /** The one entry point jobs use: a dataset by name, with its split and optional size limits. */
-import { DATASET_NAMES, isDatasetName } from '../catalog';
-import { loadCifar10 } from './cifar10';
-import { loadIdxDataset } from './idx-datasets';
-import type { Dataset, DatasetName } from './dataset';
-import { loadMnist } from './mnist';
-import { limitSplit } from './split';
-import { loadSvhn } from './svhn';
+import { DATASET_NAMES, isDatasetName } from '../catalog.js';
+import { loadCifar10 } from './cifar10.js';
+import { loadIdxDataset } from './idx-datasets.js';
+import type { Dataset, DatasetName } from './dataset.js';
+import { loadMnist } from './mnist.js';
+import { limitSplit } from './split.js';
+import { loadSvhn } from './svhn.js';
 
 export interface LoadOptions {
   /** Directory of the file-based datasets (all but the bundled mnist). Default: env MWT_DATA_DIR, else ./data. */
@@ -31,7 +31,10 @@ export function validateLoadOptions(opts: LoadOptions): void {
   if (testFraction !== undefined && !(typeof testFraction === 'number' && testFraction > 0 && testFraction < 1)) {
     fail('testFraction', 'a number in (0, 1)', testFraction);
   }
-  for (const [option, value] of [['trainLimit', trainLimit], ['testLimit', testLimit]] as const) {
+  for (const [option, value] of [
+    ['trainLimit', trainLimit],
+    ['testLimit', testLimit],
+  ] as const) {
     if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1)) fail(option, 'a positive integer', value);
   }
 }

@@ -28,18 +28,37 @@ type TypedCtor = { new (buffer: ArrayBufferLike, byteOffset: number, length: num
 
 /** Storage types (miINT8 = 1 ...); the numbers come from the format spec. */
 const STORAGE: Record<number, TypedCtor> = {
-  1: Int8Array, 2: Uint8Array, 3: Int16Array, 4: Uint16Array, 5: Int32Array, 6: Uint32Array, 7: Float32Array, 9: Float64Array,
+  1: Int8Array,
+  2: Uint8Array,
+  3: Int16Array,
+  4: Uint16Array,
+  5: Int32Array,
+  6: Uint32Array,
+  7: Float32Array,
+  9: Float64Array,
 };
 const MI_MATRIX = 14;
 const MI_COMPRESSED = 15;
 
 /** Array classes (mxDOUBLE_CLASS = 6 ...); MATLAB may store e.g. a double array as miUINT8 to save space. */
 const CLASSES: Record<number, [MatNumericClass, TypedCtor]> = {
-  6: ['double', Float64Array], 7: ['single', Float32Array], 8: ['int8', Int8Array], 9: ['uint8', Uint8Array],
-  10: ['int16', Int16Array], 11: ['uint16', Uint16Array], 12: ['int32', Int32Array], 13: ['uint32', Uint32Array],
+  6: ['double', Float64Array],
+  7: ['single', Float32Array],
+  8: ['int8', Int8Array],
+  9: ['uint8', Uint8Array],
+  10: ['int16', Int16Array],
+  11: ['uint16', Uint16Array],
+  12: ['int32', Int32Array],
+  13: ['uint32', Uint32Array],
 };
 const CLASS_NAMES: Record<number, string> = {
-  1: 'cell array', 2: 'struct', 3: 'object', 4: 'char array', 5: 'sparse matrix', 14: 'int64 array', 15: 'uint64 array',
+  1: 'cell array',
+  2: 'struct',
+  3: 'object',
+  4: 'char array',
+  5: 'sparse matrix',
+  14: 'int64 array',
+  15: 'uint64 array',
 };
 const COMPLEX_FLAG = 0x0800;
 

@@ -6,9 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { makeDataset, type Dataset, type Preprocessing } from './dataset';
-import { normalizeInterleaved } from './normalize';
-import { stratifiedSplit } from './split';
+import { makeDataset, type Dataset, type Preprocessing } from './dataset.js';
+import { normalizeInterleaved } from './normalize.js';
+import { stratifiedSplit } from './split.js';
 
 export const MNIST_CLASS_NAMES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 export const MNIST_PREPROCESSING: Preprocessing = { scale: 1 / 255, mean: [0.1307], std: [0.3081] };

@@ -3,7 +3,7 @@
  * into its preprocessed float with one lookup, which keeps decoding 60,000+ images cheap
  * and guarantees every loader applies exactly the documented `(p * scale - mean) / std`.
  */
-import type { Preprocessing } from './dataset';
+import type { Preprocessing } from './dataset.js';
 
 /** table[c * 256 + p] = (p * scale - mean[c]) / std[c]. */
 export function pixelLookup(preprocessing: Preprocessing): Float32Array {

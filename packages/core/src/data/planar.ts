@@ -3,17 +3,11 @@
  * 1 label byte, then the image as planes (all R, then all G, then all B, each row-major).
  * Models take NHWC, so decoding interleaves the planes while normalizing.
  */
-import type { Preprocessing, Split } from './dataset';
-import { pixelLookup } from './normalize';
+import type { Preprocessing, Split } from './dataset.js';
+import { pixelLookup } from './normalize.js';
 
 /** Decodes concatenated records of `height x width x channels` images into one Split. */
-export function decodePlanarRecords(
-  chunks: Uint8Array[],
-  shape: readonly [number, number, number],
-  preprocessing: Preprocessing,
-  numClasses: number,
-  source: string,
-): Split {
+export function decodePlanarRecords(chunks: Uint8Array[], shape: readonly [number, number, number], preprocessing: Preprocessing, numClasses: number, source: string): Split {
   const [height, width, channels] = shape;
   const plane = height * width;
   const imageSize = plane * channels;

@@ -3,10 +3,10 @@
  * Every function returns new arrays and never mutates its inputs, so one loaded Dataset can
  * be shared by several jobs (e.g. a module-reuse task on a class subset) in one process.
  */
-import type { Split } from './dataset';
-import { createRng, shuffleInPlace } from './random';
+import type { Split } from './dataset.js';
+import { createRng, shuffleInPlace } from './random.js';
 
-export { createRng, seededShuffle, batchOrder } from './random';
+export { createRng, seededShuffle, batchOrder } from './random.js';
 
 /** Values per sample, derived from the split itself so callers need not pass a shape. */
 function sampleSize(split: Split): number {
@@ -29,11 +29,7 @@ function indicesByClass(labels: Int32Array): Map<number, number[]> {
 }
 
 /** Copies the listed samples (in that order) into fresh arrays. */
-export function gatherBatch(
-  split: Split,
-  indices: ArrayLike<number>,
-  shape: readonly [number, number, number],
-): { images: Float32Array; labels: Int32Array } {
+export function gatherBatch(split: Split, indices: ArrayLike<number>, shape: readonly [number, number, number]): { images: Float32Array; labels: Int32Array } {
   const size = shape[0] * shape[1] * shape[2];
   if (split.count > 0 && size !== sampleSize(split)) {
     throw new RangeError(`gatherBatch: shape [${shape.join(', ')}] does not match ${sampleSize(split)} values per sample`);

@@ -10,13 +10,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DATASETS } from '../catalog';
-import { makeDataset, type Dataset, type Preprocessing, type Split } from './dataset';
-import { DatasetNotFoundError } from './errors';
-import { candidateDirs, findDirWith, resolveDataDir, type FileDatasetOptions } from './files';
-import { matVariable, readMat5 } from './mat5';
-import { pixelLookup } from './normalize';
-import { decodePlanarRecords } from './planar';
+import { DATASETS } from '../catalog.js';
+import { makeDataset, type Dataset, type Preprocessing, type Split } from './dataset.js';
+import { DatasetNotFoundError } from './errors.js';
+import { candidateDirs, findDirWith, resolveDataDir, type FileDatasetOptions } from './files.js';
+import { matVariable, readMat5 } from './mat5.js';
+import { pixelLookup } from './normalize.js';
+import { decodePlanarRecords } from './planar.js';
 
 export const SVHN_FILES = {
   train: { bin: 'svhn-train.bin', mat: 'train_32x32.mat' },

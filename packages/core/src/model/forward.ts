@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { batchNormTrain } from '../ops/batch-norm';
-import { conv2d } from '../ops/conv2d';
-import { globalAvgPool } from '../ops/global-avg-pool';
-import { maskGate } from '../ops/mask-gate';
-import { hasBatchNorm, type Architecture, type ResidualBlock } from './architecture';
-import { BN_EPSILON, param, type ParamStore } from './params';
+import { batchNormTrain } from '../ops/batch-norm.js';
+import { conv2d } from '../ops/conv2d.js';
+import { globalAvgPool } from '../ops/global-avg-pool.js';
+import { maskGate } from '../ops/mask-gate.js';
+import { hasBatchNorm, type Architecture, type ResidualBlock } from './architecture.js';
+import { BN_EPSILON, param, type ParamStore } from './params.js';
 
 export interface ForwardOptions {
   /** Batch statistics in BatchNorm and active dropout. */
@@ -98,7 +98,6 @@ function interruptible(interrupt: () => void): (x: tf.Tensor) => tf.Tensor {
     return identity(x);
   };
 }
-
 
 class ForwardPass {
   readonly masks: tf.Tensor2D[] = [];

@@ -1,5 +1,5 @@
-import type { Architecture } from './architecture';
-import { disposeParams, initParams, type ParamStore } from './params';
+import type { Architecture } from './architecture.js';
+import { disposeParams, initParams, type ParamStore } from './params.js';
 
 /** An architecture with its parameters: what trainers, the modularizer and the exporter work on. */
 export interface Model {

@@ -1,7 +1,7 @@
-import type { Split } from '../data/dataset';
-import type { Model } from '../model/model';
-import { meanPairwiseJaccard, packMask, type PackedBits } from './bitset';
-import { collectSampleMasks, type MaskedLayer, type SampleMasks } from './sample-masks';
+import type { Split } from '../data/dataset.js';
+import type { Model } from '../model/model.js';
+import { meanPairwiseJaccard, packMask, type PackedBits } from './bitset.js';
+import { collectSampleMasks, type MaskedLayer, type SampleMasks } from './sample-masks.js';
 
 /** Step by which a layer's threshold is lowered when it would keep no kernel. */
 export const THRESHOLD_STEP = 0.05;

@@ -1,8 +1,8 @@
-import type { Split } from '../data/dataset';
-import { maskedConvNames } from '../model/architecture';
-import type { Model } from '../model/model';
-import { forEachBatch } from '../train/evaluate';
-import { PackedBits } from './bitset';
+import type { Split } from '../data/dataset.js';
+import { maskedConvNames } from '../model/architecture.js';
+import type { Model } from '../model/model.js';
+import { forEachBatch } from '../train/evaluate.js';
+import { PackedBits } from './bitset.js';
 
 /** A masked conv layer as the modularizer sees it. */
 export interface MaskedLayer {

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { BN_EPSILON } from '../model/params';
-import { MWT_BATCH_NORM_TRAIN, MWT_BATCH_NORM_TRAIN_GRAD, type MwtBatchNormTrainInputs } from '../kernel-names';
-import { hasFusedKernel, runFusedKernel } from './fused-kernels';
-import { saveExceptVariables } from './saved-tensors';
+import { BN_EPSILON } from '../model/params.js';
+import { MWT_BATCH_NORM_TRAIN, MWT_BATCH_NORM_TRAIN_GRAD, type MwtBatchNormTrainInputs } from '../kernel-names.js';
+import { hasFusedKernel, runFusedKernel } from './fused-kernels.js';
+import { saveExceptVariables } from './saved-tensors.js';
 
 /**
  * Training-mode BatchNorm fused with the MwT mask and the ReLU that follow it:
@@ -77,7 +77,9 @@ export function batchNormTrain(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tens
         const [sCentered, sInvStd, sGamma, sActivated, sY, sMask] = saved;
         const dOut3d = tf.reshape(dOut, [batch, height * width, channels]);
         // d/dm[b,c] = sum over pixels of dOut * act(y): a batched GEMV with a broadcast ones column.
-        const dMask = sMask ? tf.reshape(tf.matMul(tf.mul(dOut3d, tf.reshape(sActivated, dOut3d.shape)), tf.ones([1, height * width, 1]), true, false), [batch, channels]) : undefined;
+        const dMask = sMask
+          ? tf.reshape(tf.matMul(tf.mul(dOut3d, tf.reshape(sActivated, dOut3d.shape)), tf.ones([1, height * width, 1]), true, false), [batch, channels])
+          : undefined;
         const dAct = sMask ? tf.mul(dOut3d, tf.reshape(sMask, [batch, 1, channels])) : dOut3d;
         const dAct2d = tf.reshape(dAct, [count, channels]);
         const dy = relu ? tf.mul(dAct2d, tf.step(tf.reshape(sY, [count, channels]))) : dAct2d;
@@ -104,7 +106,8 @@ export function batchNormTrain(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tens
  */
 function fusedKernelBatchNormTrain(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, mask: tf.Tensor2D | undefined, relu: boolean): BatchNormTrainResult {
   const attrs = { relu, epsilon: BN_EPSILON };
-  const named = (zz: tf.Tensor, g: tf.Tensor, b: tf.Tensor, m: tf.Tensor | undefined): MwtBatchNormTrainInputs<tf.Tensor> => (m ? { z: zz, gamma: g, beta: b, mask: m } : { z: zz, gamma: g, beta: b });
+  const named = (zz: tf.Tensor, g: tf.Tensor, b: tf.Tensor, m: tf.Tensor | undefined): MwtBatchNormTrainInputs<tf.Tensor> =>
+    m ? { z: zz, gamma: g, beta: b, mask: m } : { z: zz, gamma: g, beta: b };
   // Outside the custom gradient, so that the statistics outlive it (its forward runs in a tidy).
   const [out, mean, variance] = runFusedKernel(MWT_BATCH_NORM_TRAIN, named(z, gamma, beta, mask), attrs);
   const op = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => {

@@ -47,7 +47,14 @@ function filterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: number, str
 function interleaveZeros(dy: tf.Tensor4D, stride: number): tf.Tensor4D {
   const [b, ho, wo, c] = dy.shape;
   const grid = tf.reshape(dy, [b, ho, 1, wo, 1, c]);
-  const padded = tf.pad(grid, [[0, 0], [0, 0], [0, stride - 1], [0, 0], [0, stride - 1], [0, 0]]);
+  const padded = tf.pad(grid, [
+    [0, 0],
+    [0, 0],
+    [0, stride - 1],
+    [0, 0],
+    [0, stride - 1],
+    [0, 0],
+  ]);
   return tf.reshape(padded, [b, ho * stride, wo * stride, c]);
 }
 

@@ -3,7 +3,7 @@
  * Ops look them up on the active backend and use their portable formulation where they are absent.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { MwtKernelAttrs, MwtKernelInputs, MwtKernelName, MwtOptionalKernelName } from '../kernel-names';
+import type { MwtKernelAttrs, MwtKernelInputs, MwtKernelName, MwtOptionalKernelName } from '../kernel-names.js';
 
 export function hasFusedKernel(kernelName: MwtKernelName | MwtOptionalKernelName): boolean {
   return tf.getKernel(kernelName, tf.getBackend()) !== undefined;

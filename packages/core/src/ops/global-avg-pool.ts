@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { hasFusedKernel } from './fused-kernels';
-import { MWT_GLOBAL_AVG_POOL_GRAD, type MwtGlobalAvgPoolGradAttrs } from '../kernel-names';
+import { hasFusedKernel } from './fused-kernels.js';
+import { MWT_GLOBAL_AVG_POOL_GRAD, type MwtGlobalAvgPoolGradAttrs } from '../kernel-names.js';
 
 /**
  * Mean over the spatial axes of NHWC: [B, H, W, C] -> [B, C]. Same value as tf.mean(x, [1, 2]),

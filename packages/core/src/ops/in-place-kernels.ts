@@ -7,7 +7,7 @@
  * must hold alone (see ownData).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { MWT_RUNNING_STATS_IN_PLACE, MWT_SGD_UPDATE_IN_PLACE, MwtOptionalKernelAttrs } from '../kernel-names';
+import type { MWT_RUNNING_STATS_IN_PLACE, MWT_SGD_UPDATE_IN_PLACE, MwtOptionalKernelAttrs } from '../kernel-names.js';
 
 type InPlaceKernelName = typeof MWT_SGD_UPDATE_IN_PLACE | typeof MWT_RUNNING_STATS_IN_PLACE;
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { MWT_MASK_GATE, MWT_MASK_GATE_GRAD } from '../kernel-names';
-import { hasFusedKernel, runFusedKernel } from './fused-kernels';
-import { saveExceptVariables } from './saved-tensors';
+import { MWT_MASK_GATE, MWT_MASK_GATE_GRAD } from '../kernel-names.js';
+import { hasFusedKernel, runFusedKernel } from './fused-kernels.js';
+import { saveExceptVariables } from './saved-tensors.js';
 
 export interface GateWeights {
   /** [inputs, hidden] */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { MWT_MASK_JACCARD, MWT_PAIR_SIMILARITY, MWT_PAIR_SIMILARITY_GRAD } from '../kernel-names';
-import { hasFusedKernel, runFusedKernel } from './fused-kernels';
+import { MWT_MASK_JACCARD, MWT_PAIR_SIMILARITY, MWT_PAIR_SIMILARITY_GRAD } from '../kernel-names.js';
+import { hasFusedKernel, runFusedKernel } from './fused-kernels.js';
 
 /**
  * The pairwise statistics of one masked layer over a batch, for the MwT losses and the live metrics

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { hasBatchNorm, type Architecture, type Block } from '../model/architecture';
-import type { Model } from '../model/model';
-import { initialValue, type ParamStore } from '../model/params';
-import { traceShapes } from '../model/shapes';
-import type { MaskedLayer } from '../modularize/sample-masks';
+import { hasBatchNorm, type Architecture, type Block } from '../model/architecture.js';
+import type { Model } from '../model/model.js';
+import { initialValue, type ParamStore } from '../model/params.js';
+import { traceShapes } from '../model/shapes.js';
+import type { MaskedLayer } from '../modularize/sample-masks.js';
 
 /** Kept kernel indices of every masked layer under a concatenated module mask. */
 export function keptKernelsByLayer(layers: MaskedLayer[], mask: Uint8Array): Map<string, number[]> {

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import type { AugmentSpec } from '../data/augment';
-import type { Dataset } from '../data/dataset';
-import { subsetClasses } from '../data/split';
-import { modelCost, withoutMasks, type ModelCost } from '../model/cost';
-import { disposeModel, type Model } from '../model/model';
-import type { MaskedLayer } from '../modularize/sample-masks';
-import { evaluateAccuracy } from '../train/evaluate';
-import { Trainer, type EpochMetrics, type TrainCallbacks } from '../train/trainer';
-import { addHead, pruneModel } from './prune';
+import type { AugmentSpec } from '../data/augment.js';
+import type { Dataset } from '../data/dataset.js';
+import { subsetClasses } from '../data/split.js';
+import { modelCost, withoutMasks, type ModelCost } from '../model/cost.js';
+import { disposeModel, type Model } from '../model/model.js';
+import type { MaskedLayer } from '../modularize/sample-masks.js';
+import { evaluateAccuracy } from '../train/evaluate.js';
+import { Trainer, type EpochMetrics, type TrainCallbacks } from '../train/trainer.js';
+import { addHead, pruneModel } from './prune.js';
 
 export interface ReuseConfig {
   epochs: number;
@@ -63,19 +63,23 @@ export async function reuseModule(input: ReuseInput): Promise<{ module: Model; r
   const train = subsetClasses(dataset.train, targetClasses, true);
   const test = subsetClasses(dataset.test, targetClasses, true);
   const module = addHead(pruneModel(input.modular, input.layers, input.mask), targetClasses.length, config.seed);
-  const trainer = new Trainer(module, { train, test }, {
-    epochs: config.epochs,
-    batchSize: config.batchSize,
-    lr: config.lr,
-    momentum: 0.9,
-    nesterov: true,
-    weightDecay: 0,
-    alpha: 0,
-    beta: 0,
-    seed: config.seed,
-    cosinePeriod: 2 * config.epochs,
-    augment: config.augment,
-  });
+  const trainer = new Trainer(
+    module,
+    { train, test },
+    {
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      lr: config.lr,
+      momentum: 0.9,
+      nesterov: true,
+      weightDecay: 0,
+      alpha: 0,
+      beta: 0,
+      seed: config.seed,
+      cosinePeriod: 2 * config.epochs,
+      augment: config.augment,
+    },
+  );
   let best = { accuracy: -1, epoch: 0, values: new Map<string, Float32Array>() };
   try {
     await trainer.run({
@@ -92,9 +96,7 @@ export async function reuseModule(input: ReuseInput): Promise<{ module: Model; r
     trainer.dispose();
   }
   restore(module, best.values);
-  const standardAccuracy = input.standard
-    ? await evaluateAccuracy(input.standard.arch, input.standard.params, test, { restrictTo: targetClasses })
-    : null;
+  const standardAccuracy = input.standard ? await evaluateAccuracy(input.standard.arch, input.standard.params, test, { restrictTo: targetClasses }) : null;
   const keptKernels = input.mask.reduce((n, bit) => n + bit, 0);
   const report: ReuseReport = {
     targetClasses,

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Split } from '../data/dataset';
-import type { Architecture } from '../model/architecture';
-import { forward, type ForwardOptions } from '../model/forward';
-import type { ParamStore } from '../model/params';
+import type { Split } from '../data/dataset.js';
+import type { Architecture } from '../model/architecture.js';
+import { forward, type ForwardOptions } from '../model/forward.js';
+import type { ParamStore } from '../model/params.js';
 
 export const EVAL_BATCH_SIZE = 256;
 

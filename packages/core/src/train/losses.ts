@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { maskJaccardMetrics, pairSimilaritySums } from '../ops/mask-pairs';
+import { maskJaccardMetrics, pairSimilaritySums } from '../ops/mask-pairs.js';
 
 /**
  * Weights over the strict upper triangle (pairs i < j) of a batch: same-label pairs P+ and

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ParamStore } from '../model/params';
-import { MWT_SGD_UPDATE, MWT_SGD_UPDATE_IN_PLACE } from '../kernel-names';
-import { hasFusedKernel, runFusedKernel } from '../ops/fused-kernels';
-import { numberedInputs, ownData, runInPlaceKernel } from '../ops/in-place-kernels';
+import type { ParamStore } from '../model/params.js';
+import { MWT_SGD_UPDATE, MWT_SGD_UPDATE_IN_PLACE } from '../kernel-names.js';
+import { hasFusedKernel, runFusedKernel } from '../ops/fused-kernels.js';
+import { numberedInputs, ownData, runInPlaceKernel } from '../ops/in-place-kernels.js';
 
 export interface SgdOptions {
   momentum: number;
@@ -25,7 +25,11 @@ export class Sgd {
   ) {
     for (const [name, variable] of params) {
       // In a tidy, so that the zeros are the velocity's alone (nothing else holds its data).
-      if (variable.trainable) this.velocities.set(name, tf.tidy(() => tf.variable(tf.zerosLike(variable), false)));
+      if (variable.trainable)
+        this.velocities.set(
+          name,
+          tf.tidy(() => tf.variable(tf.zerosLike(variable), false)),
+        );
     }
   }
 

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { forward } from '../model/forward';
-import { BN_MOMENTUM, trainableVariables, type ParamStore } from '../model/params';
-import type { Model } from '../model/model';
-import { batchMaskMetrics, crossEntropy, mwtLosses, pairWeights } from './losses';
-import type { Sgd } from './sgd';
-import { hasFusedKernel } from '../ops/fused-kernels';
-import { MWT_RUNNING_STATS_IN_PLACE } from '../kernel-names';
-import { numberedInputs, ownData, runInPlaceKernel } from '../ops/in-place-kernels';
+import { forward } from '../model/forward.js';
+import { BN_MOMENTUM, trainableVariables, type ParamStore } from '../model/params.js';
+import type { Model } from '../model/model.js';
+import { batchMaskMetrics, crossEntropy, mwtLosses, pairWeights } from './losses.js';
+import type { Sgd } from './sgd.js';
+import { hasFusedKernel } from '../ops/fused-kernels.js';
+import { MWT_RUNNING_STATS_IN_PLACE } from '../kernel-names.js';
+import { numberedInputs, ownData, runInPlaceKernel } from '../ops/in-place-kernels.js';
 
 /** The batch's scalars of one step, read back from the device in one sync. */
 export interface StepResult {

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { decodeBundle, encodeBundle, type NamedArray } from '../artifacts/tensor-bundle';
-import type { Split } from '../data/dataset';
-import { augmentBatch, type AugmentSpec } from '../data/augment';
-import { batchOrder, gatherBatch } from '../data/split';
-import { isModular } from '../model/architecture';
-import type { Model } from '../model/model';
-import { evaluateAccuracy } from './evaluate';
-import { cosineLr, Sgd } from './sgd';
-import { trainStepAsync, type StepResult } from './step';
+import { decodeBundle, encodeBundle, type NamedArray } from '../artifacts/tensor-bundle.js';
+import type { Split } from '../data/dataset.js';
+import { augmentBatch, type AugmentSpec } from '../data/augment.js';
+import { batchOrder, gatherBatch } from '../data/split.js';
+import { isModular } from '../model/architecture.js';
+import type { Model } from '../model/model.js';
+import { evaluateAccuracy } from './evaluate.js';
+import { cosineLr, Sgd } from './sgd.js';
+import { trainStepAsync, type StepResult } from './step.js';
 
 export interface TrainConfig {
   epochs: number;

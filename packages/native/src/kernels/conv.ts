@@ -1,20 +1,29 @@
 /** Conv2D, its two gradients, and max pooling, on the native kernels (NHWC float32). */
 import * as tf from '@tensorflow/tfjs';
 import { either, isNumber, isNumberTuple, nullable, oneOf, optional, type AttrGuard, type AttrGuards } from '@mwt/core/kernel-attrs';
-import { nativeKernels, type ConvGeometry } from '../addon';
-import type { NativeBackend } from '../backend';
-import { nativeOrCpuKernel, requireInputs, type NativeKernel } from '../kernel';
+import { nativeKernels, type ConvGeometry } from '../addon.js';
+import type { NativeBackend } from '../backend.js';
+import { nativeOrCpuKernel, requireInputs, type NativeKernel } from '../kernel.js';
 
 /** What kernels.h's ConvGeometry holds, from tfjs' own shape arithmetic. */
 function geometry(info: tf.backend_util.Conv2DInfo): ConvGeometry | undefined {
   if (info.dataFormat !== 'channelsLast') return undefined;
   return Int32Array.from([
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels,
-    info.outHeight, info.outWidth, info.outChannels,
-    info.filterHeight, info.filterWidth,
-    info.strideHeight, info.strideWidth,
-    info.dilationHeight, info.dilationWidth,
-    info.padInfo.top, info.padInfo.left,
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.outChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.padInfo.top,
+    info.padInfo.left,
   ]);
 }
 
@@ -36,14 +45,25 @@ const isPadding: AttrGuard<Padding> = either(
 );
 const isRoundingMode = nullable(oneOf('floor', 'round', 'ceil'));
 const CONV_ATTRS: AttrGuards<ConvAttrs> = {
-  strides: isPairOrNumber, pad: isPadding, dataFormat: oneOf('NHWC', 'NCHW'), dilations: optional(isPairOrNumber), dimRoundingMode: isRoundingMode,
+  strides: isPairOrNumber,
+  pad: isPadding,
+  dataFormat: oneOf('NHWC', 'NCHW'),
+  dilations: optional(isPairOrNumber),
+  dimRoundingMode: isRoundingMode,
 };
 const POOL_ATTRS: AttrGuards<PoolAttrs> = { filterSize: isPairOrNumber, strides: isPairOrNumber, pad: isPadding, dimRoundingMode: isRoundingMode };
 
 function convInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs): tf.backend_util.Conv2DInfo {
   const { strides, pad, dataFormat, dilations = 1, dimRoundingMode } = attrs;
   return tf.backend_util.computeConv2DInfo(
-    xShape as Shape4, filterShape as Shape4, strides, dilations, pad, dimRoundingMode ?? undefined, false, tf.backend_util.convertConv2DDataFormat(dataFormat),
+    xShape as Shape4,
+    filterShape as Shape4,
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode ?? undefined,
+    false,
+    tf.backend_util.convertConv2DDataFormat(dataFormat),
   );
 }
 
@@ -77,8 +97,12 @@ const conv2d: NativeKernel<ConvAttrs> = ({ inputs, backend, attrs }) => {
 const conv2dBackpropInput: NativeKernel<ConvAttrs & Pick<tf.Conv2DBackpropInputAttrs, 'inputShape'>> = ({ inputs, backend, attrs }) => {
   const { dy, filter } = requireInputs(inputs, 'dy', 'filter');
   const info = convInfo(attrs.inputShape, filter.shape, attrs);
-  return runGeometryKernel(backend, info, [backend.floats(dy), backend.floats(filter)], attrs.inputShape, ([dys, fs], dx, g) =>
-    nativeKernels().conv2dBackpropInput(dys, fs, dx, g),
+  return runGeometryKernel(
+    backend,
+    info,
+    [backend.floats(dy), backend.floats(filter)],
+    attrs.inputShape,
+    ([dys, fs], dx, g) => nativeKernels().conv2dBackpropInput(dys, fs, dx, g),
     true,
   );
 };
@@ -86,8 +110,12 @@ const conv2dBackpropInput: NativeKernel<ConvAttrs & Pick<tf.Conv2DBackpropInputA
 const conv2dBackpropFilter: NativeKernel<ConvAttrs & Pick<tf.Conv2DBackpropFilterAttrs, 'filterShape'>> = ({ inputs, backend, attrs }) => {
   const { x, dy } = requireInputs(inputs, 'x', 'dy');
   const info = convInfo(x.shape, attrs.filterShape, attrs);
-  return runGeometryKernel(backend, info, [backend.floats(x), backend.floats(dy)], attrs.filterShape, ([xs, dys], dFilter, g) =>
-    nativeKernels().conv2dBackpropFilter(xs, dys, dFilter, g),
+  return runGeometryKernel(
+    backend,
+    info,
+    [backend.floats(x), backend.floats(dy)],
+    attrs.filterShape,
+    ([xs, dys], dFilter, g) => nativeKernels().conv2dBackpropFilter(xs, dys, dFilter, g),
     true,
   );
 };

@@ -1,8 +1,8 @@
 /** Matrix products, elementwise ops and reductions on the native kernels (float32 only). */
 import * as tf from '@tensorflow/tfjs';
 import { isBoolean, isNumber, isNumberArray, nullable, oneOf, type AttrGuards } from '@mwt/core/kernel-attrs';
-import { BinaryOp, nativeKernels, ReduceOp, UnaryOp } from '../addon';
-import { nativeOrCpuKernel, requireInputs, type NativeKernel, type NativeKernelArgs } from '../kernel';
+import { BinaryOp, nativeKernels, ReduceOp, UnaryOp } from '../addon.js';
+import { nativeOrCpuKernel, requireInputs, type NativeKernel, type NativeKernelArgs } from '../kernel.js';
 
 const MAX_RANK = 6;
 const size = tf.util.sizeFromShape;
@@ -19,7 +19,8 @@ type MaxAttrs = { reductionIndices: ReduceAttrs['axis']; keepDims: boolean };
 const NO_ATTRS: AttrGuards<object> = {};
 const MAT_MUL_ATTRS: AttrGuards<MatMulAttrs> = { transposeA: isBoolean, transposeB: isBoolean };
 const FUSED_MAT_MUL_ATTRS: AttrGuards<FusedMatMulAttrs> = {
-  ...MAT_MUL_ATTRS, activation: oneOf('linear', 'relu', 'prelu', 'elu', 'relu6', 'leakyrelu', 'sigmoid'),
+  ...MAT_MUL_ATTRS,
+  activation: oneOf('linear', 'relu', 'prelu', 'elu', 'relu6', 'leakyrelu', 'sigmoid'),
 };
 const isAxes = nullable((value: unknown): value is number | number[] => isNumber(value) || isNumberArray(value));
 const REDUCE_ATTRS: AttrGuards<ReduceAttrs> = { axis: isAxes, keepDims: isBoolean };

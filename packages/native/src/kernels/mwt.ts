@@ -1,12 +1,23 @@
 /** The native implementations of MwT's fused kernels (their contracts: @mwt/core's kernel-names.ts). */
 import * as tf from '@tensorflow/tfjs';
 import {
-  MWT_BATCH_NORM_TRAIN, MWT_BATCH_NORM_TRAIN_GRAD, MWT_KERNEL_ATTRS, MWT_MASK_GATE, MWT_MASK_GATE_GRAD, MWT_MASK_JACCARD,
-  MWT_PAIR_SIMILARITY, MWT_PAIR_SIMILARITY_GRAD, MWT_SGD_UPDATE, type MwtBatchNormAttrs, type MwtKernelAttrs, type MwtKernelName,
-  type MwtPairSimilarityAttrs, type MwtSgdUpdateAttrs,
+  MWT_BATCH_NORM_TRAIN,
+  MWT_BATCH_NORM_TRAIN_GRAD,
+  MWT_KERNEL_ATTRS,
+  MWT_MASK_GATE,
+  MWT_MASK_GATE_GRAD,
+  MWT_MASK_JACCARD,
+  MWT_PAIR_SIMILARITY,
+  MWT_PAIR_SIMILARITY_GRAD,
+  MWT_SGD_UPDATE,
+  type MwtBatchNormAttrs,
+  type MwtKernelAttrs,
+  type MwtKernelName,
+  type MwtPairSimilarityAttrs,
+  type MwtSgdUpdateAttrs,
 } from '@mwt/core/kernel-names';
-import { nativeKernels } from '../addon';
-import { nativeOnlyKernel, type NativeKernel, type NativeKernelArgs } from '../kernel';
+import { nativeKernels } from '../addon.js';
+import { nativeOnlyKernel, type NativeKernel, type NativeKernelArgs } from '../kernel.js';
 
 /** [batch, pixels, channels, relu] of a [B, H, W, C] activation, or undefined if not float32 NHWC. */
 function batchNormShape(z: tf.TensorInfo, attrs: MwtBatchNormAttrs): Int32Array | undefined {
@@ -35,9 +46,7 @@ const batchNormTrain: NativeKernel<MwtBatchNormAttrs> = (args) => {
   const out = args.backend.allocate(tf.util.sizeFromShape(z.shape));
   const mean = args.backend.allocate(channels);
   const variance = args.backend.allocate(channels);
-  nativeKernels().batchNormTrain(
-    floats(args, 'z'), floats(args, 'gamma'), floats(args, 'beta'), optionalFloats(args, 'mask'), out, mean, variance, shape, attrs.epsilon,
-  );
+  nativeKernels().batchNormTrain(floats(args, 'z'), floats(args, 'gamma'), floats(args, 'beta'), optionalFloats(args, 'mask'), out, mean, variance, shape, attrs.epsilon);
   return [args.backend.output(z.shape, out), args.backend.output([channels], mean), args.backend.output([channels], variance)];
 };
 
@@ -53,8 +62,19 @@ const batchNormTrainGrad: NativeKernel<MwtBatchNormAttrs> = (args) => {
   const dBeta = args.backend.allocate(channels);
   const dMask = mask ? args.backend.allocate(batch * channels) : null;
   nativeKernels().batchNormTrainGrad(
-    floats(args, 'dOut'), floats(args, 'z'), floats(args, 'gamma'), floats(args, 'beta'), mask,
-    floats(args, 'mean'), floats(args, 'variance'), dz, dGamma, dBeta, dMask, shape, attrs.epsilon,
+    floats(args, 'dOut'),
+    floats(args, 'z'),
+    floats(args, 'gamma'),
+    floats(args, 'beta'),
+    mask,
+    floats(args, 'mean'),
+    floats(args, 'variance'),
+    dz,
+    dGamma,
+    dBeta,
+    dMask,
+    shape,
+    attrs.epsilon,
   );
   const outputs = [args.backend.output(z.shape, dz), args.backend.output([channels], dGamma), args.backend.output([channels], dBeta)];
   if (dMask) outputs.push(args.backend.output([batch, channels], dMask));

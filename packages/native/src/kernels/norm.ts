@@ -5,9 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { isNumber } from '@mwt/core/kernel-attrs';
-import { nativeKernels } from '../addon';
-import type { NativeBackend } from '../backend';
-import { nativeOrCpuKernel, type NativeKernel } from '../kernel';
+import { nativeKernels } from '../addon.js';
+import type { NativeBackend } from '../backend.js';
+import { nativeOrCpuKernel, type NativeKernel } from '../kernel.js';
 
 /** The values of an optional per-channel input, null where absent; undefined where it is not [channels]. */
 function perChannel(backend: NativeBackend, t: tf.TensorInfo | undefined, channels: number): Float32Array | null | undefined {
@@ -30,6 +30,4 @@ const fusedBatchNorm: NativeKernel<Pick<tf.FusedBatchNormAttrs, 'varianceEpsilon
   return backend.output(x.shape, out);
 };
 
-export const NORM_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
-  nativeOrCpuKernel(tf.FusedBatchNorm, { varianceEpsilon: isNumber }, fusedBatchNorm),
-];
+export const NORM_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [nativeOrCpuKernel(tf.FusedBatchNorm, { varianceEpsilon: isNumber }, fusedBatchNorm)];

@@ -6,13 +6,12 @@
  * of reaching for a canvas that Node does not have: callers use `await tensor.data()`.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { DataId } from '@tensorflow/tfjs-core/dist/tensor_info';
-import { openAdapter, type AdapterDescription } from './adapter';
-import { registerWebgpuConvKernels } from './conv2d-backprop-filter';
-import { registerWebgpuInPlaceKernels } from './in-place-updates';
-import { registerWebgpuMaskGateKernels } from './mask-gate-kernels';
-import { registerWebgpuMaskPairKernels } from './mask-pair-kernels';
-import { MWT_KERNELS_STORAGE_BUFFERS, registerWebgpuMwtKernels } from './mwt-kernels';
+import { openAdapter, type AdapterDescription } from './adapter.js';
+import { registerWebgpuConvKernels } from './conv2d-backprop-filter.js';
+import { registerWebgpuInPlaceKernels } from './in-place-updates.js';
+import { registerWebgpuMaskGateKernels } from './mask-gate-kernels.js';
+import { registerWebgpuMaskPairKernels } from './mask-pair-kernels.js';
+import { MWT_KERNELS_STORAGE_BUFFERS, registerWebgpuMwtKernels } from './mwt-kernels.js';
 
 export const WEBGPU_BACKEND = 'webgpu';
 
@@ -61,7 +60,7 @@ export function registerWebgpuBackend(allowSoftware: boolean): Promise<WebgpuBac
     exposeGpu(gpu);
     const device = await adapter.requestDevice(deviceDescriptor(adapter));
     class NodeWebGPUBackend extends webgpu.WebGPUBackend {
-      override readSync(dataId: DataId): tf.backend_util.BackendValues {
+      override readSync(dataId: tf.DataId): tf.backend_util.BackendValues {
         const held = this.tensorMap.get(dataId);
         if (held?.values == null) {
           throw new Error('webgpu backend: a synchronous read (dataSync/arraySync) of GPU data needs a browser canvas; use await tensor.data()');

@@ -93,7 +93,10 @@ export class StatsPartialProgram extends Program {
 
 /** [C]: the batch mean (which = 0; reads z for the shift) or the biased variance (which = 1). */
 export class StatsFinalProgram extends Program {
-  constructor(channels: number, private readonly which: 0 | 1) {
+  constructor(
+    channels: number,
+    private readonly which: 0 | 1,
+  ) {
     super(`mwtBnStatsFinal${which}`, [channels], which === 0 ? ['Partial', 'Z'] : ['Partial']);
   }
 
@@ -116,7 +119,11 @@ export class StatsFinalProgram extends Program {
 
 /** out = act(xhat * gamma + beta) * m. */
 export class ApplyProgram extends Program {
-  constructor(shape: number[], private readonly relu: boolean, private readonly masked: boolean) {
+  constructor(
+    shape: number[],
+    private readonly relu: boolean,
+    private readonly masked: boolean,
+  ) {
     super(`mwtBnApply${relu ? 'Relu' : ''}${masked ? 'Masked' : ''}`, shape, forwardInputs(true, true, [], masked));
   }
 
@@ -143,7 +150,12 @@ function dySnippet(relu: boolean): string {
 
 /** [parts, 2, C]: per slice and channel, sum(dy) and sum(dy * xhat). */
 export class GradPartialProgram extends Program {
-  constructor(parts: number, channels: number, private readonly relu: boolean, private readonly masked: boolean) {
+  constructor(
+    parts: number,
+    channels: number,
+    private readonly relu: boolean,
+    private readonly masked: boolean,
+  ) {
     super(`mwtBnGradPartial${relu ? 'Relu' : ''}${masked ? 'Masked' : ''}`, [parts, 2, channels], ['DOut', ...forwardInputs(relu, relu, [], masked)]);
   }
 
@@ -171,7 +183,10 @@ export class GradPartialProgram extends Program {
 
 /** [C]: dBeta = sum(dy) (which = 0) or dGamma = sum(dy * xhat) (which = 1). */
 export class GradFinalProgram extends Program {
-  constructor(channels: number, private readonly which: 0 | 1) {
+  constructor(
+    channels: number,
+    private readonly which: 0 | 1,
+  ) {
     super(`mwtBnGradFinal${which}`, [channels], ['Partial']);
   }
 
@@ -190,7 +205,11 @@ export class GradFinalProgram extends Program {
 
 /** dz = gamma invStd (dy - dBeta / N - xhat dGamma / N). */
 export class InputGradProgram extends Program {
-  constructor(shape: number[], private readonly relu: boolean, private readonly masked: boolean) {
+  constructor(
+    shape: number[],
+    private readonly relu: boolean,
+    private readonly masked: boolean,
+  ) {
     super(`mwtBnInputGrad${relu ? 'Relu' : ''}${masked ? 'Masked' : ''}`, shape, ['DOut', ...forwardInputs(true, relu, ['DBeta', 'DGamma'], masked)]);
   }
 
@@ -207,7 +226,11 @@ export class InputGradProgram extends Program {
 
 /** [B, C]: dMask = sum over the image's pixels of dOut * act(y). */
 export class MaskGradProgram extends Program {
-  constructor(batch: number, channels: number, private readonly relu: boolean) {
+  constructor(
+    batch: number,
+    channels: number,
+    private readonly relu: boolean,
+  ) {
     super(`mwtBnMaskGrad${relu ? 'Relu' : ''}`, [batch, channels], ['DOut', ...forwardInputs(true, true, [], false)]);
   }
 

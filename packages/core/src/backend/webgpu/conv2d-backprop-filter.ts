@@ -9,8 +9,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { Im2ColProgram } from './im2col-program';
-import { SplitSumProgram } from './split-sum-program';
+import { Im2ColProgram } from './im2col-program.js';
+import { SplitSumProgram } from './split-sum-program.js';
 
 interface BackpropFilterAttrs {
   strides: number | [number, number];

@@ -12,8 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import type { DataId } from '@tensorflow/tfjs-core/dist/tensor_info';
-import { MWT_RUNNING_STATS_IN_PLACE, MWT_SGD_UPDATE_IN_PLACE } from '../../kernel-names';
+import { MWT_RUNNING_STATS_IN_PLACE, MWT_SGD_UPDATE_IN_PLACE } from '../../kernel-names.js';
 
 const WORKGROUP = 64;
 /** Uniform bindings must start at multiples of this (WebGPU's minUniformBufferOffsetAlignment default). */
@@ -106,7 +105,7 @@ class InPlacePass {
     return { buffer: resource, offset: 0, size: tf.util.sizeFromShape(t.shape) * 4 };
   }
 
-  private invalidateCpuCopy(dataId: DataId): void {
+  private invalidateCpuCopy(dataId: tf.DataId): void {
     // tfjs clears it the same way after an upload; its type declaration omits the null.
     Reflect.set(this.backend.tensorMap.get(dataId), 'values', null);
   }
@@ -177,6 +176,6 @@ let registered = false;
 export function registerWebgpuInPlaceKernels(backendName: string): void {
   if (registered) return;
   registered = true;
-  tf.registerKernel({ kernelName: MWT_SGD_UPDATE_IN_PLACE, backendName, kernelFunc: sgdUpdateInPlace as tf.KernelFunc });
-  tf.registerKernel({ kernelName: MWT_RUNNING_STATS_IN_PLACE, backendName, kernelFunc: runningStatsInPlace as tf.KernelFunc });
+  tf.registerKernel({ kernelName: MWT_SGD_UPDATE_IN_PLACE, backendName, kernelFunc: sgdUpdateInPlace });
+  tf.registerKernel({ kernelName: MWT_RUNNING_STATS_IN_PLACE, backendName, kernelFunc: runningStatsInPlace });
 }

@@ -9,9 +9,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { MWT_MASK_GATE, MWT_MASK_GATE_GRAD } from '../../kernel-names';
-import { MWT_GLOBAL_AVG_POOL_GRAD } from '../../kernel-names';
-import { intUniforms, ThreadPerOutputProgram } from './elementwise-program';
+import { MWT_MASK_GATE, MWT_MASK_GATE_GRAD } from '../../kernel-names.js';
+import { MWT_GLOBAL_AVG_POOL_GRAD } from '../../kernel-names.js';
+import { intUniforms, ThreadPerOutputProgram } from './elementwise-program.js';
 
 const DIMS = 'batch : i32, inputs : i32, hidden : i32, kernels : i32,';
 
@@ -20,21 +20,34 @@ const TANH = `fn stableTanh(a : f32) -> f32 { let e = exp(-2.0 * abs(a)); return
 
 /** hidden[b, h] = ReLU(sum_i pooled[b, i] w1[i, h]) */
 const hiddenProgram = (batch: number, hidden: number) =>
-  new ThreadPerOutputProgram('mwtGateHidden', [batch, hidden], ['Pooled', 'W1'], DIMS, `
+  new ThreadPerOutputProgram(
+    'mwtGateHidden',
+    [batch, hidden],
+    ['Pooled', 'W1'],
+    DIMS,
+    `
     let b = i / uniforms.hidden;
     let h = i % uniforms.hidden;
     var total = 0.0;
     for (var k = 0; k < uniforms.inputs; k++) { total += Pooled[b * uniforms.inputs + k] * W1[k * uniforms.hidden + h]; }
-    result[i] = max(total, 0.0);`);
+    result[i] = max(total, 0.0);`,
+  );
 
 /** mask[b, k] = ReLU(tanh(sum_h hidden[b, h] w2[h, k] + b2[k])) */
 const maskProgram = (batch: number, kernels: number) =>
-  new ThreadPerOutputProgram('mwtGateMask', [batch, kernels], ['Hidden', 'W2', 'B2'], DIMS, `
+  new ThreadPerOutputProgram(
+    'mwtGateMask',
+    [batch, kernels],
+    ['Hidden', 'W2', 'B2'],
+    DIMS,
+    `
     let b = i / uniforms.kernels;
     let k = i % uniforms.kernels;
     var total = B2[k];
     for (var h = 0; h < uniforms.hidden; h++) { total += Hidden[b * uniforms.hidden + h] * W2[h * uniforms.kernels + k]; }
-    result[i] = max(stableTanh(total), 0.0);`, TANH);
+    result[i] = max(stableTanh(total), 0.0);`,
+    TANH,
+  );
 
 /**
  * The gradient at the gate's pre-activation: dMask through ReLU (mask > 0, which is tanh > 0) and
@@ -44,46 +57,79 @@ const D_PRE = `fn dPre(index : i32) -> f32 { let m = Mask[index]; return select(
 
 /** dHidden[b, h] = (sum_k dPre[b, k] w2[h, k]) * (hidden[b, h] > 0) */
 const hiddenGradProgram = (batch: number, hidden: number) =>
-  new ThreadPerOutputProgram('mwtGateHiddenGrad', [batch, hidden], ['DMask', 'Mask', 'Hidden', 'W2'], DIMS, `
+  new ThreadPerOutputProgram(
+    'mwtGateHiddenGrad',
+    [batch, hidden],
+    ['DMask', 'Mask', 'Hidden', 'W2'],
+    DIMS,
+    `
     let b = i / uniforms.hidden;
     let h = i % uniforms.hidden;
     var total = 0.0;
     for (var k = 0; k < uniforms.kernels; k++) { total += dPre(b * uniforms.kernels + k) * W2[h * uniforms.kernels + k]; }
-    result[i] = select(0.0, total, Hidden[i] > 0.0);`, D_PRE);
+    result[i] = select(0.0, total, Hidden[i] > 0.0);`,
+    D_PRE,
+  );
 
 /** dW2[h, k] = sum_b hidden[b, h] dPre[b, k] */
 const w2GradProgram = (hidden: number, kernels: number) =>
-  new ThreadPerOutputProgram('mwtGateW2Grad', [hidden, kernels], ['DMask', 'Mask', 'Hidden'], DIMS, `
+  new ThreadPerOutputProgram(
+    'mwtGateW2Grad',
+    [hidden, kernels],
+    ['DMask', 'Mask', 'Hidden'],
+    DIMS,
+    `
     let h = i / uniforms.kernels;
     let k = i % uniforms.kernels;
     var total = 0.0;
     for (var b = 0; b < uniforms.batch; b++) { total += Hidden[b * uniforms.hidden + h] * dPre(b * uniforms.kernels + k); }
-    result[i] = total;`, D_PRE);
+    result[i] = total;`,
+    D_PRE,
+  );
 
 /** dB2[k] = sum_b dPre[b, k] */
 const b2GradProgram = (kernels: number) =>
-  new ThreadPerOutputProgram('mwtGateB2Grad', [kernels], ['DMask', 'Mask'], DIMS, `
+  new ThreadPerOutputProgram(
+    'mwtGateB2Grad',
+    [kernels],
+    ['DMask', 'Mask'],
+    DIMS,
+    `
     var total = 0.0;
     for (var b = 0; b < uniforms.batch; b++) { total += dPre(b * uniforms.kernels + i); }
-    result[i] = total;`, D_PRE);
+    result[i] = total;`,
+    D_PRE,
+  );
 
 /** dW1[n, h] = sum_b pooled[b, n] dHidden[b, h] */
 const w1GradProgram = (inputs: number, hidden: number) =>
-  new ThreadPerOutputProgram('mwtGateW1Grad', [inputs, hidden], ['Pooled', 'DHidden'], DIMS, `
+  new ThreadPerOutputProgram(
+    'mwtGateW1Grad',
+    [inputs, hidden],
+    ['Pooled', 'DHidden'],
+    DIMS,
+    `
     let n = i / uniforms.hidden;
     let h = i % uniforms.hidden;
     var total = 0.0;
     for (var b = 0; b < uniforms.batch; b++) { total += Pooled[b * uniforms.inputs + n] * DHidden[b * uniforms.hidden + h]; }
-    result[i] = total;`);
+    result[i] = total;`,
+  );
 
 /** dPooled[b, n] = sum_h dHidden[b, h] w1[n, h] */
 const pooledGradProgram = (batch: number, inputs: number) =>
-  new ThreadPerOutputProgram('mwtGatePooledGrad', [batch, inputs], ['DHidden', 'W1'], DIMS, `
+  new ThreadPerOutputProgram(
+    'mwtGatePooledGrad',
+    [batch, inputs],
+    ['DHidden', 'W1'],
+    DIMS,
+    `
     let b = i / uniforms.inputs;
     let n = i % uniforms.inputs;
     var total = 0.0;
     for (var h = 0; h < uniforms.hidden; h++) { total += DHidden[b * uniforms.hidden + h] * W1[n * uniforms.hidden + h]; }
-    result[i] = total;`);
+    result[i] = total;`,
+  );
 
 interface KernelArgs {
   inputs: tf.NamedTensorInfoMap;
@@ -140,10 +186,16 @@ function globalAvgPoolGrad({ inputs, backend, attrs = {} }: KernelArgs): tf.Tens
   const [batch, channels] = dy.shape;
   const height = Number(attrs.height);
   const width = Number(attrs.width);
-  const program = new ThreadPerOutputProgram('mwtGlobalAvgPoolGrad', [batch, height, width, channels], ['Dy'], 'pixels : i32, channels : i32,', `
+  const program = new ThreadPerOutputProgram(
+    'mwtGlobalAvgPoolGrad',
+    [batch, height, width, channels],
+    ['Dy'],
+    'pixels : i32, channels : i32,',
+    `
     let c = i % uniforms.channels;
     let b = i / (uniforms.pixels * uniforms.channels);
-    result[i] = Dy[b * uniforms.channels + c] / f32(uniforms.pixels);`);
+    result[i] = Dy[b * uniforms.channels + c] / f32(uniforms.pixels);`,
+  );
   return gpu.runWebGPUProgram(program, [dy], 'float32', intUniforms(height * width, channels));
 }
 
@@ -152,7 +204,7 @@ let registered = false;
 export function registerWebgpuMaskGateKernels(backendName: string): void {
   if (registered) return;
   registered = true;
-  tf.registerKernel({ kernelName: MWT_MASK_GATE, backendName, kernelFunc: maskGate as tf.KernelFunc });
-  tf.registerKernel({ kernelName: MWT_MASK_GATE_GRAD, backendName, kernelFunc: maskGateGrad as tf.KernelFunc });
-  tf.registerKernel({ kernelName: MWT_GLOBAL_AVG_POOL_GRAD, backendName, kernelFunc: globalAvgPoolGrad as tf.KernelFunc });
+  tf.registerKernel({ kernelName: MWT_MASK_GATE, backendName, kernelFunc: maskGate });
+  tf.registerKernel({ kernelName: MWT_MASK_GATE_GRAD, backendName, kernelFunc: maskGateGrad });
+  tf.registerKernel({ kernelName: MWT_GLOBAL_AVG_POOL_GRAD, backendName, kernelFunc: globalAvgPoolGrad });
 }

@@ -9,8 +9,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { MWT_MASK_JACCARD, MWT_PAIR_SIMILARITY, MWT_PAIR_SIMILARITY_GRAD } from '../../kernel-names';
-import { ThreadPerOutputProgram } from './elementwise-program';
+import { MWT_MASK_JACCARD, MWT_PAIR_SIMILARITY, MWT_PAIR_SIMILARITY_GRAD } from '../../kernel-names.js';
+import { ThreadPerOutputProgram } from './elementwise-program.js';
 
 const DIMS = 'batch : i32, kernels : i32, epsilon : f32,';
 
@@ -24,7 +24,12 @@ function uniforms(batch: number, kernels: number, epsilon: number): Array<{ type
 
 /** S[i, j] = n_i . n_j with n = m / sqrt(|m|^2 + epsilon) per row, where a pair carries weight; else 0. */
 const similarityProgram = (batch: number) =>
-  new ThreadPerOutputProgram('mwtPairSimilarity', [batch, batch], ['M', 'Positive', 'Negative'], DIMS, `
+  new ThreadPerOutputProgram(
+    'mwtPairSimilarity',
+    [batch, batch],
+    ['M', 'Positive', 'Negative'],
+    DIMS,
+    `
     if (Positive[i] == 0.0 && Negative[i] == 0.0) { result[i] = 0.0; return; }
     let a = (i / uniforms.batch) * uniforms.kernels;
     let b = (i % uniforms.batch) * uniforms.kernels;
@@ -38,27 +43,45 @@ const similarityProgram = (batch: number) =>
       squaresA += x * x;
       squaresB += y * y;
     }
-    result[i] = dot / (sqrt(squaresA + uniforms.epsilon) * sqrt(squaresB + uniforms.epsilon));`);
+    result[i] = dot / (sqrt(squaresA + uniforms.epsilon) * sqrt(squaresB + uniforms.epsilon));`,
+  );
 
 /** [sum of S * positive, sum of S * negative]: one thread per sum. */
 const weightedSumsProgram = () =>
-  new ThreadPerOutputProgram('mwtPairWeightedSums', [2], ['S', 'Positive', 'Negative'], DIMS, `
+  new ThreadPerOutputProgram(
+    'mwtPairWeightedSums',
+    [2],
+    ['S', 'Positive', 'Negative'],
+    DIMS,
+    `
     var total = 0.0;
     for (var p = 0; p < uniforms.batch * uniforms.batch; p++) {
       total += S[p] * select(Negative[p], Positive[p], i == 0);
     }
-    result[i] = total;`);
+    result[i] = total;`,
+  );
 
 /** r_i = sqrt(|m_i|^2 + epsilon) */
 const normsProgram = (batch: number) =>
-  new ThreadPerOutputProgram('mwtPairNorms', [batch], ['M'], DIMS, `
+  new ThreadPerOutputProgram(
+    'mwtPairNorms',
+    [batch],
+    ['M'],
+    DIMS,
+    `
     var squares = 0.0;
     for (var k = 0; k < uniforms.kernels; k++) { let x = M[i * uniforms.kernels + k]; squares += x * x; }
-    result[i] = sqrt(squares + uniforms.epsilon);`);
+    result[i] = sqrt(squares + uniforms.epsilon);`,
+  );
 
 /** dn[i, k] = sum_j (dSums_0 (P_ij + P_ji) + dSums_1 (N_ij + N_ji)) n[j, k]  (S is symmetric in n) */
 const normalizedGradProgram = (batch: number, kernels: number) =>
-  new ThreadPerOutputProgram('mwtPairNormalizedGrad', [batch, kernels], ['DSums', 'M', 'Positive', 'Negative', 'Norms'], DIMS, `
+  new ThreadPerOutputProgram(
+    'mwtPairNormalizedGrad',
+    [batch, kernels],
+    ['DSums', 'M', 'Positive', 'Negative', 'Norms'],
+    DIMS,
+    `
     let row = i / uniforms.kernels;
     let k = i % uniforms.kernels;
     var total = 0.0;
@@ -68,28 +91,46 @@ const normalizedGradProgram = (batch: number, kernels: number) =>
       let weight = DSums[0] * (Positive[ij] + Positive[ji]) + DSums[1] * (Negative[ij] + Negative[ji]);
       if (weight != 0.0) { total += weight * M[j * uniforms.kernels + k] / Norms[j]; }
     }
-    result[i] = total;`);
+    result[i] = total;`,
+  );
 
 /** n_i . dn_i per row. */
 const projectionProgram = (batch: number) =>
-  new ThreadPerOutputProgram('mwtPairProjection', [batch], ['M', 'Norms', 'Dn'], DIMS, `
+  new ThreadPerOutputProgram(
+    'mwtPairProjection',
+    [batch],
+    ['M', 'Norms', 'Dn'],
+    DIMS,
+    `
     var total = 0.0;
     for (var k = 0; k < uniforms.kernels; k++) { let index = i * uniforms.kernels + k; total += M[index] / Norms[i] * Dn[index]; }
-    result[i] = total;`);
+    result[i] = total;`,
+  );
 
 /** n = m / r: dm = (dn - n (n . dn)) / r. */
 const maskGradProgram = (batch: number, kernels: number) =>
-  new ThreadPerOutputProgram('mwtPairMaskGrad', [batch, kernels], ['M', 'Norms', 'Dn', 'Projection'], DIMS, `
+  new ThreadPerOutputProgram(
+    'mwtPairMaskGrad',
+    [batch, kernels],
+    ['M', 'Norms', 'Dn', 'Projection'],
+    DIMS,
+    `
     let row = i / uniforms.kernels;
     let r = Norms[row];
-    result[i] = (Dn[i] - M[i] / r * Projection[row]) / r;`);
+    result[i] = (Dn[i] - M[i] / r * Projection[row]) / r;`,
+  );
 
 /**
  * [batch * batch + batch]: the Jaccard index of each weighted pair's binarized rows (two empty rows
  * count as identical, 1), then each row's count of kernels on.
  */
 const jaccardProgram = (batch: number) =>
-  new ThreadPerOutputProgram('mwtPairJaccard', [batch * batch + batch], ['M', 'Positive', 'Negative'], DIMS, `
+  new ThreadPerOutputProgram(
+    'mwtPairJaccard',
+    [batch * batch + batch],
+    ['M', 'Positive', 'Negative'],
+    DIMS,
+    `
     let pairs = uniforms.batch * uniforms.batch;
     if (i >= pairs) {
       let row = (i - pairs) * uniforms.kernels;
@@ -109,11 +150,17 @@ const jaccardProgram = (batch: number) =>
       both += select(0.0, 1.0, x && y);
       either += select(0.0, 1.0, x || y);
     }
-    result[i] = select(1.0, both / either, either > 0.0);`);
+    result[i] = select(1.0, both / either, either > 0.0);`,
+  );
 
 /** [fraction of kernels on, sum of J * positive, sum of J * negative] */
 const jaccardSumsProgram = () =>
-  new ThreadPerOutputProgram('mwtPairJaccardSums', [3], ['J', 'Positive', 'Negative'], DIMS, `
+  new ThreadPerOutputProgram(
+    'mwtPairJaccardSums',
+    [3],
+    ['J', 'Positive', 'Negative'],
+    DIMS,
+    `
     let pairs = uniforms.batch * uniforms.batch;
     var total = 0.0;
     if (i == 0) {
@@ -122,7 +169,8 @@ const jaccardSumsProgram = () =>
       return;
     }
     for (var p = 0; p < pairs; p++) { total += J[p] * select(Negative[p], Positive[p], i == 1); }
-    result[i] = total;`);
+    result[i] = total;`,
+  );
 
 interface KernelArgs {
   inputs: tf.NamedTensorInfoMap;
@@ -175,7 +223,7 @@ let registered = false;
 export function registerWebgpuMaskPairKernels(backendName: string): void {
   if (registered) return;
   registered = true;
-  tf.registerKernel({ kernelName: MWT_PAIR_SIMILARITY, backendName, kernelFunc: pairSimilarity as tf.KernelFunc });
-  tf.registerKernel({ kernelName: MWT_PAIR_SIMILARITY_GRAD, backendName, kernelFunc: pairSimilarityGrad as tf.KernelFunc });
-  tf.registerKernel({ kernelName: MWT_MASK_JACCARD, backendName, kernelFunc: maskJaccard as tf.KernelFunc });
+  tf.registerKernel({ kernelName: MWT_PAIR_SIMILARITY, backendName, kernelFunc: pairSimilarity });
+  tf.registerKernel({ kernelName: MWT_PAIR_SIMILARITY_GRAD, backendName, kernelFunc: pairSimilarityGrad });
+  tf.registerKernel({ kernelName: MWT_MASK_JACCARD, backendName, kernelFunc: maskJaccard });
 }

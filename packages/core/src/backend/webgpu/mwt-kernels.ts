@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { MWT_BATCH_NORM_TRAIN, MWT_BATCH_NORM_TRAIN_GRAD, MWT_SGD_UPDATE } from '../../kernel-names';
+import { MWT_BATCH_NORM_TRAIN, MWT_BATCH_NORM_TRAIN_GRAD, MWT_SGD_UPDATE } from '../../kernel-names.js';
 import {
   ApplyProgram,
   GradFinalProgram,
@@ -19,8 +19,8 @@ import {
   reductionParts,
   StatsFinalProgram,
   StatsPartialProgram,
-} from './batch-norm-programs';
-import { SgdProgram } from './sgd-programs';
+} from './batch-norm-programs.js';
+import { SgdProgram } from './sgd-programs.js';
 
 interface BatchNormAttrs {
   relu: boolean;
@@ -111,7 +111,7 @@ let registered = false;
 export function registerWebgpuMwtKernels(backendName: string): void {
   if (registered) return;
   registered = true;
-  tf.registerKernel({ kernelName: MWT_BATCH_NORM_TRAIN, backendName, kernelFunc: batchNormTrain as tf.KernelFunc });
-  tf.registerKernel({ kernelName: MWT_BATCH_NORM_TRAIN_GRAD, backendName, kernelFunc: batchNormTrainGrad as tf.KernelFunc });
-  tf.registerKernel({ kernelName: MWT_SGD_UPDATE, backendName, kernelFunc: sgdUpdate as tf.KernelFunc });
+  tf.registerKernel({ kernelName: MWT_BATCH_NORM_TRAIN, backendName, kernelFunc: batchNormTrain });
+  tf.registerKernel({ kernelName: MWT_BATCH_NORM_TRAIN_GRAD, backendName, kernelFunc: batchNormTrainGrad });
+  tf.registerKernel({ kernelName: MWT_SGD_UPDATE, backendName, kernelFunc: sgdUpdate });
 }

@@ -17,7 +17,11 @@ export class SgdProgram implements WebGPUProgram {
   variableNames = ['P', 'V', 'G'];
   workgroupSize: [number, number, number] = [64, 1, 1];
 
-  constructor(shape: number[], private readonly output: 'param' | 'velocity', private readonly nesterov: boolean) {
+  constructor(
+    shape: number[],
+    private readonly output: 'param' | 'velocity',
+    private readonly nesterov: boolean,
+  ) {
     this.outputShape = shape;
     this.dispatchLayout = { x: shape.map((_, i) => i) };
     this.dispatch = [Math.ceil(shape.reduce((a, b) => a * b, 1) / this.workgroupSize[0]), 1, 1];
