@@ -160,6 +160,9 @@ describe('webgpu backend', { skip }, () => {
   const labelSets: Array<[string, number[], number]> = [
     ['8 samples, 40 kernels', [0, 1, 0, 2, 1, 1, 0, 3], 40],
     ['16 samples, 64 kernels, two rows all off', [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5], 64],
+    // The size of a vgg16 step's widest layer: many 16 x 16 tiles of the pair matrix, a ragged last one.
+    ['128 samples, 512 kernels, two rows all off', Array.from({ length: 128 }, (_, i) => (i * 7) % 10), 512],
+    ['37 samples, 21 kernels, two rows all off', Array.from({ length: 37 }, (_, i) => i % 4), 21],
   ];
   for (const [what, labels, kernels] of labelSets) {
     test(`MwT pair statistics: similarity sums, their gradient, Jaccard metrics (${what})`, async () => {
