@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { forward } from '../model/forward';
+import { isModular } from '../model/architecture';
 import { BN_MOMENTUM, trainableVariables, type ParamStore } from '../model/params';
 import type { Model } from '../model/model';
-import { batchMaskMetrics, crossEntropy, mwtLosses, pairWeights } from './losses';
+import { batchMaskMetrics, crossEntropy, mwtLosses, pairWeights, pairWeightTensors } from './losses';
 import type { Sgd } from './sgd';
 import { hasFusedKernel } from '../ops/fused-kernels';
 import { MWT_RUNNING_STATS_IN_PLACE } from '../kernel-names';
@@ -74,15 +75,18 @@ function launchTrainStep(model: Model, optimizer: Sgd, paramNameOf: Map<string, 
   return tf.tidy(() => {
     const x = tf.tensor4d(input.images, [labels.length, h, w, c]);
     const y = tf.tensor1d(labels, 'int32');
+    // Uploaded once for the losses and the metrics of every layer; alive until this tidy ends, after
+    // the backward pass, so the losses' gradients need not save them.
+    const weights = isModular(arch) ? pairWeightTensors(pairs) : undefined;
     let reported: tf.Tensor1D | undefined;
     let batchStats: ReturnType<typeof forward>['batchStats'] | undefined;
     const { grads } = tf.variableGrads(() => {
       const out = forward(arch, params, x, { training: true, dropoutSeed: input.dropoutSeed, interrupt: input.interrupt });
       const ce = crossEntropy(out.logits, y);
-      const { cohesion, coupling } = mwtLosses(out.masks, pairs);
+      const { cohesion, coupling } = mwtLosses(out.masks, pairs, weights);
       const loss = modular ? tf.addN([ce, tf.mul(cohesion, alpha), tf.mul(coupling, beta)]) : ce;
       const correct = tf.sum(tf.cast(tf.equal(tf.argMax(out.logits, 1), y), 'float32'));
-      const live = batchMaskMetrics(out.masks, pairs);
+      const live = batchMaskMetrics(out.masks, pairs, weights);
       reported = tf.keep(tf.stack([loss, ce, cohesion, coupling, correct, live.kernelRate, live.cohesion, live.coupling]) as tf.Tensor1D);
       batchStats = out.batchStats;
       for (const stats of batchStats.values()) {
