@@ -48,13 +48,27 @@ export function mwtLosses(masks: tf.Tensor2D[], pairs: PairWeights, weights?: Pa
     const [positive, negative] = weights ?? pairWeightTensors(pairs);
     // [2]: the mean over layers of the mean similarity over same-label and over different-label pairs.
     const sums = masks.map((mask) => pairSimilaritySums(mask, positive, negative, weights !== undefined));
-    const [same, different] = tf.unstack(tf.mean(tf.stack(sums), 0));
+    const [same, different] = tf.unstack(tf.div(sumOf(sums), sums.length));
     return {
       cohesion: pairs.positiveCount > 0 ? (tf.sub(1, same) as tf.Scalar) : tf.scalar(0),
       coupling: pairs.negativeCount > 0 ? (different as tf.Scalar) : tf.scalar(0),
     };
   });
 }
+
+/**
+ * The sum of same-shaped tensors: AddN over groups of at most ADD_N_GROUP, then over the groups' sums.
+ * Not a mean over a stack: the stack's gradient slices it once per layer (a GPU program each on
+ * webgpu), AddN's passes its gradient through unchanged. In groups because webgpu binds each of
+ * AddN's inputs as a storage buffer, and a device may allow as few as 8 per shader.
+ */
+function sumOf(tensors: tf.Tensor[]): tf.Tensor {
+  if (tensors.length <= ADD_N_GROUP) return tensors.length === 1 ? tensors[0] : tf.addN(tensors);
+  const groups: tf.Tensor[] = [];
+  for (let i = 0; i < tensors.length; i += ADD_N_GROUP) groups.push(sumOf(tensors.slice(i, i + ADD_N_GROUP)));
+  return sumOf(groups);
+}
+const ADD_N_GROUP = 6;
 
 /** [positive, negative] as [size, size] tensors. */
 export type PairWeightTensors = [tf.Tensor2D, tf.Tensor2D];
