@@ -15,7 +15,7 @@ import { MWT_BATCH_NORM_TRAIN, MWT_MASK_GATE, MWT_MASK_GATE_GRAD, MWT_MASK_JACCA
 import { conv2d } from '../../packages/core/src/ops/conv2d';
 import { globalAvgPool } from '../../packages/core/src/ops/global-avg-pool';
 import { maskGate } from '../../packages/core/src/ops/mask-gate';
-import { MWT_GLOBAL_AVG_POOL_GRAD } from '../../packages/core/src/kernel-names';
+import { MWT_GLOBAL_AVG_POOL, MWT_GLOBAL_AVG_POOL_GRAD } from '../../packages/core/src/kernel-names';
 import { maskJaccardMetrics, pairSimilaritySums } from '../../packages/core/src/ops/mask-pairs';
 
 process.env.MWT_QUIET ??= '1';
@@ -133,7 +133,7 @@ describe('webgpu backend', { skip }, () => {
   // The gate and the pair statistics are WGSL kernels on webgpu (mask-gate-kernels.ts, mask-pair-kernels.ts),
   // checked here against the cpu backend's composition of tfjs ops (the portable formulation).
   test('the MwT mask gate, pair statistics and Jaccard metrics are webgpu kernels here', { skip: process.env.MWT_WEBGPU_FUSED === '0' ? 'MWT_WEBGPU_FUSED=0' : false }, () => {
-    for (const name of [MWT_MASK_GATE, MWT_MASK_GATE_GRAD, MWT_GLOBAL_AVG_POOL_GRAD, MWT_PAIR_SIMILARITY, MWT_PAIR_SIMILARITY_GRAD, MWT_MASK_JACCARD]) {
+    for (const name of [MWT_MASK_GATE, MWT_MASK_GATE_GRAD, MWT_GLOBAL_AVG_POOL, MWT_GLOBAL_AVG_POOL_GRAD, MWT_PAIR_SIMILARITY, MWT_PAIR_SIMILARITY_GRAD, MWT_MASK_JACCARD]) {
       assert.ok(tf.getKernel(name, WEBGPU_BACKEND), `${name} registered on webgpu`);
     }
   });
