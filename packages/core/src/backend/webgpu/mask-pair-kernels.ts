@@ -4,7 +4,7 @@
  * native kernels in packages/native/src/mask_pairs.cc) as WGSL kernels on the webgpu backend.
  * Composed of tfjs ops they cost a dozen kernels per layer and direction, and the engine clones
  * every tensor each of them saves for the backward pass (the bulk of a vgg16 step's ~800 Identity
- * kernels); here the forward similarity is 2 programs, its gradient 4, the Jaccard metrics 2. The
+ * kernels); here the forward similarity is 2 programs, its gradient 3, the Jaccard metrics 2. The
  * forward statistics are tiled pair products (pair-tile-programs.ts); the gradient skips pairs whose
  * weight is zero in both matrices (the diagonal and lower triangle).
  */
@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { MWT_MASK_JACCARD, MWT_PAIR_SIMILARITY, MWT_PAIR_SIMILARITY_GRAD } from '../../kernel-names';
 import { ThreadPerOutputProgram } from './elementwise-program';
-import { PairPartialSumProgram, PairTileProgram, pairUniforms, type PairStatistic } from './pair-tile-programs';
+import { PairMaskGradProgram, PairPartialSumProgram, PairTileProgram, pairUniforms, type PairStatistic } from './pair-tile-programs';
 
 const DIMS = 'batch : i32, kernels : i32, epsilon : f32,';
 
@@ -36,20 +36,6 @@ const normalizedGradProgram = (batch: number, kernels: number) =>
       if (weight != 0.0) { total += weight * M[j * uniforms.kernels + k] / Norms[j]; }
     }
     result[i] = total;`);
-
-/** n_i . dn_i per row. */
-const projectionProgram = (batch: number) =>
-  new ThreadPerOutputProgram('mwtPairProjection', [batch], ['M', 'Norms', 'Dn'], DIMS, `
-    var total = 0.0;
-    for (var k = 0; k < uniforms.kernels; k++) { let index = i * uniforms.kernels + k; total += M[index] / Norms[i] * Dn[index]; }
-    result[i] = total;`);
-
-/** n = m / r: dm = (dn - n (n . dn)) / r. */
-const maskGradProgram = (batch: number, kernels: number) =>
-  new ThreadPerOutputProgram('mwtPairMaskGrad', [batch, kernels], ['M', 'Norms', 'Dn', 'Projection'], DIMS, `
-    let row = i / uniforms.kernels;
-    let r = Norms[row];
-    result[i] = (Dn[i] - M[i] / r * Projection[row]) / r;`);
 
 interface KernelArgs {
   inputs: tf.NamedTensorInfoMap;
@@ -96,9 +82,8 @@ function pairSimilarityGrad(args: KernelArgs): tf.TensorInfo[] {
   const dSums = input(args.inputs, 'dSums');
   const norms = gpu.runWebGPUProgram(normsProgram(batch), [mask], 'float32', uniforms);
   const dn = gpu.runWebGPUProgram(normalizedGradProgram(batch, kernels), [dSums, mask, positive, negative, norms], 'float32', uniforms);
-  const projection = gpu.runWebGPUProgram(projectionProgram(batch), [mask, norms, dn], 'float32', uniforms);
-  const dMask = gpu.runWebGPUProgram(maskGradProgram(batch, kernels), [mask, norms, dn, projection], 'float32', uniforms);
-  for (const t of [norms, dn, projection]) gpu.disposeData(t.dataId);
+  const dMask = gpu.runWebGPUProgram(new PairMaskGradProgram(batch, kernels), [mask, norms, dn], 'float32', uniforms);
+  for (const t of [norms, dn]) gpu.disposeData(t.dataId);
   return [dMask];
 }
 

@@ -190,3 +190,47 @@ export class PairPartialSumProgram implements WebGPUProgram {
       }`;
   }
 }
+
+/**
+ * The last step of the similarity gradient, one workgroup per mask row: with n = m / r the row's
+ * normalized mask and dn its gradient, dm = (dn - n (n . dn)) / r, the dot product summed in workgroup
+ * memory. Inputs M, Norms ([batch]: r), Dn; output [batch, kernels].
+ */
+export class PairMaskGradProgram implements WebGPUProgram {
+  dispatch: [number, number, number];
+  dispatchLayout = { x: [0, 1] };
+  outputShape: number[];
+  shaderKey = 'mwtPairMaskGradRow';
+  uniforms = UNIFORMS;
+  variableNames = ['M', 'Norms', 'Dn'];
+  workgroupSize: [number, number, number] = [THREADS, 1, 1];
+
+  constructor(batch: number, kernels: number) {
+    this.outputShape = [batch, kernels];
+    this.dispatch = [batch, 1, 1];
+  }
+
+  getUserCode(): string {
+    return `
+      var<workgroup> partial : array<f32, ${THREADS}>;
+
+      fn main(unused : i32) {
+        let lane = i32(localIndex);
+        let row = i32(workgroupId.x);
+        let first = row * uniforms.kernels;
+        let r = Norms[row];
+        var dot = 0.0;
+        for (var k = lane; k < uniforms.kernels; k += ${THREADS}) { dot += M[first + k] / r * Dn[first + k]; }
+        partial[lane] = dot;
+        workgroupBarrier();
+        for (var width = ${THREADS / 2}; width > 0; width /= 2) {
+          if (lane < width) { partial[lane] += partial[lane + width]; }
+          workgroupBarrier();
+        }
+        let projection = partial[0];
+        for (var k = lane; k < uniforms.kernels; k += ${THREADS}) {
+          result[first + k] = (Dn[first + k] - M[first + k] / r * projection) / r;
+        }
+      }`;
+  }
+}
