@@ -313,6 +313,16 @@ describe('native backend', { skip }, () => {
     assert.deepEqual(read, expected);
   });
 
+  test('a slice outlives its source: the source’s array is not recycled under it', async () => {
+    assert.ok(await tf.setBackend(NATIVE_BACKEND));
+    // tf.unstack slices a contiguous range: on the cpu backend's storage, a view of the source's array.
+    const [first, second] = tf.tidy(() => tf.unstack(tf.mul(tf.tensor2d([1, 2, 3, 4], [2, 2]), 2)));
+    // Outputs of the source's length: a recycled source array would be one of them.
+    const others = Array.from({ length: 4 }, (_, i) => tf.mul(tf.fill([4], i + 10), 3));
+    assert.deepEqual([...(await first.data()), ...(await second.data())], [2, 4, 6, 8]);
+    tf.dispose([first, second, ...others]);
+  });
+
   test('the addon rejects arrays that do not match the dimensions instead of reading past them', () => {
     const kernels = nativeKernels();
     const geometry = Int32Array.from([1, 4, 4, 2, 4, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1]);

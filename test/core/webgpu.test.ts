@@ -15,7 +15,7 @@ import { MWT_BATCH_NORM_TRAIN, MWT_MASK_GATE, MWT_MASK_GATE_GRAD, MWT_MASK_JACCA
 import { conv2d } from '../../packages/core/src/ops/conv2d.js';
 import { globalAvgPool } from '../../packages/core/src/ops/global-avg-pool.js';
 import { maskGate } from '../../packages/core/src/ops/mask-gate.js';
-import { MWT_GLOBAL_AVG_POOL_GRAD } from '../../packages/core/src/kernel-names.js';
+import { MWT_GLOBAL_AVG_POOL, MWT_GLOBAL_AVG_POOL_GRAD } from '../../packages/core/src/kernel-names.js';
 import { maskJaccardMetrics, pairSimilaritySums } from '../../packages/core/src/ops/mask-pairs.js';
 
 process.env.MWT_QUIET ??= '1';
@@ -165,7 +165,7 @@ describe('webgpu backend', { skip }, () => {
   // The gate and the pair statistics are WGSL kernels on webgpu (mask-gate-kernels.ts, mask-pair-kernels.ts),
   // checked here against the cpu backend's composition of tfjs ops (the portable formulation).
   test('the MwT mask gate, pair statistics and Jaccard metrics are webgpu kernels here', { skip: process.env.MWT_WEBGPU_FUSED === '0' ? 'MWT_WEBGPU_FUSED=0' : false }, () => {
-    for (const name of [MWT_MASK_GATE, MWT_MASK_GATE_GRAD, MWT_GLOBAL_AVG_POOL_GRAD, MWT_PAIR_SIMILARITY, MWT_PAIR_SIMILARITY_GRAD, MWT_MASK_JACCARD]) {
+    for (const name of [MWT_MASK_GATE, MWT_MASK_GATE_GRAD, MWT_GLOBAL_AVG_POOL, MWT_GLOBAL_AVG_POOL_GRAD, MWT_PAIR_SIMILARITY, MWT_PAIR_SIMILARITY_GRAD, MWT_MASK_JACCARD]) {
       assert.ok(tf.getKernel(name, WEBGPU_BACKEND), `${name} registered on webgpu`);
     }
   });
@@ -198,6 +198,9 @@ describe('webgpu backend', { skip }, () => {
   const labelSets: Array<[string, number[], number]> = [
     ['8 samples, 40 kernels', [0, 1, 0, 2, 1, 1, 0, 3], 40],
     ['16 samples, 64 kernels, two rows all off', [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5], 64],
+    // The size of a vgg16 step's widest layer: many 16 x 16 tiles of the pair matrix, a ragged last one.
+    ['128 samples, 512 kernels, two rows all off', Array.from({ length: 128 }, (_, i) => (i * 7) % 10), 512],
+    ['37 samples, 21 kernels, two rows all off', Array.from({ length: 37 }, (_, i) => i % 4), 21],
   ];
   for (const [what, labels, kernels] of labelSets) {
     test(`MwT pair statistics: similarity sums, their gradient, Jaccard metrics (${what})`, async () => {

@@ -93,6 +93,13 @@ export const MWT_KERNEL_ATTRS: { readonly [K in MwtKernelName]: AttrGuards<MwtKe
  * native backend does without them.
  */
 
+/**
+ * { x: [B, H, W, C] } -> [the mean over H and W: [B, C]], in one pass over x (tfjs' mean over the
+ * inner axes of NHWC transposes x first: a copy of the whole activation).
+ */
+export const MWT_GLOBAL_AVG_POOL = 'MwtGlobalAvgPool';
+export type MwtGlobalAvgPoolInputs<T = TensorInfo> = { x: T };
+
 /** { dy: [B, C] } -> [dx: [B, height, width, C] = dy / (height * width), broadcast]. */
 export const MWT_GLOBAL_AVG_POOL_GRAD = 'MwtGlobalAvgPoolGrad';
 export type MwtGlobalAvgPoolGradInputs<T = TensorInfo> = { dy: T };
@@ -116,6 +123,7 @@ export type MwtRunningStatsInPlaceAttrs = { count: number; momentum: number; cor
 
 /** The attributes of each optional kernel, by name. */
 export interface MwtOptionalKernelAttrs {
+  [MWT_GLOBAL_AVG_POOL]: Record<string, never>;
   [MWT_GLOBAL_AVG_POOL_GRAD]: MwtGlobalAvgPoolGradAttrs;
   [MWT_SGD_UPDATE_IN_PLACE]: MwtSgdUpdateInPlaceAttrs;
   [MWT_RUNNING_STATS_IN_PLACE]: MwtRunningStatsInPlaceAttrs;
@@ -124,6 +132,7 @@ export interface MwtOptionalKernelAttrs {
 export type MwtOptionalKernelName = keyof MwtOptionalKernelAttrs;
 
 export const MWT_OPTIONAL_KERNEL_ATTRS: { readonly [K in MwtOptionalKernelName]: AttrGuards<MwtOptionalKernelAttrs[K]> } = {
+  [MWT_GLOBAL_AVG_POOL]: {},
   [MWT_GLOBAL_AVG_POOL_GRAD]: { height: isNumber, width: isNumber },
   [MWT_SGD_UPDATE_IN_PLACE]: { count: isNumber, lr: isNumber, momentum: isNumber, weightDecay: isNumber, nesterov: isBoolean },
   [MWT_RUNNING_STATS_IN_PLACE]: { count: isNumber, momentum: isNumber, corrections: isNumberArray },

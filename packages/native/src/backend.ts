@@ -46,6 +46,16 @@ export class NativeBackend extends MathBackendCPU {
     return values;
   }
 
+  /**
+   * A kernel's output is a view of this tensor's array (the cpu backend's Slice of a contiguous
+   * range is a subarray): the array must never be reused while the view may live, so it never goes
+   * back to the pool (the garbage collector frees it with its last view).
+   */
+  shareArray(t: tf.TensorInfo): void {
+    const values = this.data.get(t.dataId)?.values;
+    if (values instanceof Float32Array) this.outputs.release(values);
+  }
+
   /** The float32 values behind a tensor, or undefined for other dtypes (the kernels then fall back). */
   floats(t: tf.TensorInfo): Float32Array | undefined {
     if (t.dtype !== 'float32') return undefined;

@@ -18,7 +18,7 @@ const OVERRIDES: readonly tf.KernelConfig[] = [...CONV_KERNEL_CONFIGS, ...MATH_K
 export function registerNativeBackend(): void {
   nativeKernels(); // fail here, before anything is registered, if the addon is missing
   if (tf.findBackendFactory(NATIVE_BACKEND)) return;
-  for (const config of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...config, backendName: NATIVE_BACKEND });
+  for (const config of tf.getKernelsForBackend('cpu')) tf.registerKernel(viewSafeCpuKernel(config));
   for (const config of OVERRIDES) {
     cpuKernel(config.kernelName); // throws where there is nothing to fall back to
     tf.unregisterKernel(config.kernelName, NATIVE_BACKEND);
@@ -33,4 +33,29 @@ export function registerNativeBackend(): void {
 /** Threads the native kernels use. */
 export function nativeThreads(): number {
   return nativeKernels().threads();
+}
+
+/**
+ * A cpu kernel under this backend's name, except that an input whose array an output views (the
+ * cpu backend's Slice of a contiguous range is a subarray, and Unpack, Split and others slice too)
+ * stays out of the output pool: recycled while the view lives, it would be overwritten under it
+ * (tf.unstack's results, read after their source was disposed, showed another kernel's values).
+ */
+function viewSafeCpuKernel(config: tf.KernelConfig): tf.KernelConfig {
+  const kernelFunc: tf.KernelFunc = (args) => {
+    const out = config.kernelFunc(args);
+    const backend = args.backend;
+    if (!(backend instanceof NativeBackend)) return out;
+    const outputs = Array.isArray(out) ? out : [out];
+    // Another tensor on the same data (Reshape, Identity) is counted by tfjs' references: no view.
+    const views = new Set(outputs.map((t) => backend.floats(t)?.buffer).filter((b) => b !== undefined));
+    const dataIds = new Set(outputs.map((t) => t.dataId));
+    for (const input of Object.values(args.inputs)) {
+      if (!input || dataIds.has(input.dataId)) continue;
+      const buffer = backend.floats(input)?.buffer;
+      if (buffer !== undefined && views.has(buffer)) backend.shareArray(input);
+    }
+    return out;
+  };
+  return { ...config, backendName: NATIVE_BACKEND, kernelFunc };
 }

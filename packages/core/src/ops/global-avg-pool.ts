@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { hasFusedKernel } from './fused-kernels.js';
-import { MWT_GLOBAL_AVG_POOL_GRAD, type MwtGlobalAvgPoolGradAttrs } from '../kernel-names.js';
+import { MWT_GLOBAL_AVG_POOL, MWT_GLOBAL_AVG_POOL_GRAD, type MwtGlobalAvgPoolGradAttrs } from '../kernel-names.js';
 
 /**
  * Mean over the spatial axes of NHWC: [B, H, W, C] -> [B, C]. Same value as tf.mean(x, [1, 2]),
  * with a one-op gradient (dy / (H * W), broadcast) where tfjs' own builds a tensor of ones, multiplies
  * and divides, three passes over a full-size activation per mask generator. On a backend with
- * MwtGlobalAvgPoolGrad (webgpu) the gradient is that one kernel instead of three.
+ * MwtGlobalAvgPoolGrad (webgpu) the gradient is that one kernel instead of three; with
+ * MwtGlobalAvgPool (webgpu) the value is one pass over x, where tfjs' mean transposes x first.
  */
 export function globalAvgPool(x: tf.Tensor4D): tf.Tensor2D {
   const op = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => {
@@ -20,7 +21,8 @@ export function globalAvgPool(x: tf.Tensor4D): tf.Tensor2D {
       }
       return tf.broadcastTo(tf.reshape(tf.div(dy, height * width), [batch, 1, 1, channels]), input.shape);
     };
-    return { value: tf.mean(input, [1, 2]) as tf.Tensor2D, gradFunc };
+    const value = hasFusedKernel(MWT_GLOBAL_AVG_POOL) ? (tf.engine().runKernel(MWT_GLOBAL_AVG_POOL, { x: input }, {}) as tf.Tensor2D) : (tf.mean(input, [1, 2]) as tf.Tensor2D);
+    return { value, gradFunc };
   });
   return op(x);
 }

@@ -24,8 +24,14 @@ export function cosineSimilarity(mask: tf.Tensor2D): tf.Tensor2D {
   });
 }
 
-/** [sum of S * positive, sum of S * negative] with S = cosineSimilarity(mask); differentiable in the mask. */
-export function pairSimilaritySums(mask: tf.Tensor2D, positive: tf.Tensor2D, negative: tf.Tensor2D): tf.Tensor1D {
+/**
+ * [sum of S * positive, sum of S * negative] with S = cosineSimilarity(mask); differentiable in the mask.
+ * `weightsOutliveGradient`: the caller keeps `positive` and `negative` undisposed until the backward
+ * pass has run (the trainer's step uploads them once for all layers), so the gradient reads them
+ * as they are instead of saving them: the engine clones every saved tensor (an Identity kernel and a
+ * tape entry each, two per masked layer).
+ */
+export function pairSimilaritySums(mask: tf.Tensor2D, positive: tf.Tensor2D, negative: tf.Tensor2D, weightsOutliveGradient = false): tf.Tensor1D {
   if (!hasFusedKernel(MWT_PAIR_SIMILARITY)) {
     return tf.tidy(() => {
       const similarity = cosineSimilarity(mask);
@@ -36,10 +42,10 @@ export function pairSimilaritySums(mask: tf.Tensor2D, positive: tf.Tensor2D, neg
   const op = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [m, save] = inputs;
     if (!(m instanceof tf.Tensor) || typeof save !== 'function') throw new Error('pairSimilaritySums: bad custom-gradient inputs');
-    // The weights too: the caller may dispose them before the backward pass runs.
-    save([m, positive, negative]);
+    // The weights too unless the caller keeps them: it may dispose them before the backward pass runs.
+    save(weightsOutliveGradient ? [m] : [m, positive, negative]);
     const [sums] = runFusedKernel(MWT_PAIR_SIMILARITY, { mask: m, positive, negative }, attrs);
-    const gradFunc = (dSums: tf.Tensor, [sMask, sPositive, sNegative]: tf.Tensor[]) =>
+    const gradFunc = (dSums: tf.Tensor, [sMask, sPositive = positive, sNegative = negative]: tf.Tensor[]) =>
       runFusedKernel(MWT_PAIR_SIMILARITY_GRAD, { dSums, mask: sMask, positive: sPositive, negative: sNegative }, attrs);
     return { value: sums as tf.Tensor1D, gradFunc };
   });

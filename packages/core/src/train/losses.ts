@@ -37,13 +37,18 @@ export interface MwtLosses {
   coupling: tf.Scalar;
 }
 
-/** The two MwT losses of MWT.md section 2 on the masks of every masked layer. */
-export function mwtLosses(masks: tf.Tensor2D[], pairs: PairWeights): MwtLosses {
+/**
+ * The two MwT losses of MWT.md section 2 on the masks of every masked layer. `weights`: the pairs'
+ * weights already on the device (pairWeightTensors), which the caller keeps until the backward pass
+ * has run; without them they are uploaded here.
+ */
+export function mwtLosses(masks: tf.Tensor2D[], pairs: PairWeights, weights?: PairWeightTensors): MwtLosses {
   return tf.tidy(() => {
     if (masks.length === 0) return { cohesion: tf.scalar(0), coupling: tf.scalar(0) };
-    const [positive, negative] = pairWeightTensors(pairs);
+    const [positive, negative] = weights ?? pairWeightTensors(pairs);
     // [2]: the mean over layers of the mean similarity over same-label and over different-label pairs.
-    const [same, different] = tf.unstack(tf.mean(tf.stack(masks.map((mask) => pairSimilaritySums(mask, positive, negative))), 0));
+    const sums = masks.map((mask) => pairSimilaritySums(mask, positive, negative, weights !== undefined));
+    const [same, different] = tf.unstack(tf.div(sumOf(sums), sums.length));
     return {
       cohesion: pairs.positiveCount > 0 ? (tf.sub(1, same) as tf.Scalar) : tf.scalar(0),
       coupling: pairs.negativeCount > 0 ? (different as tf.Scalar) : tf.scalar(0),
@@ -51,7 +56,24 @@ export function mwtLosses(masks: tf.Tensor2D[], pairs: PairWeights): MwtLosses {
   });
 }
 
-function pairWeightTensors(pairs: PairWeights): [tf.Tensor2D, tf.Tensor2D] {
+/**
+ * The sum of same-shaped tensors: AddN over groups of at most ADD_N_GROUP, then over the groups' sums.
+ * Not a mean over a stack: the stack's gradient slices it once per layer (a GPU program each on
+ * webgpu), AddN's passes its gradient through unchanged. In groups because webgpu binds each of
+ * AddN's inputs as a storage buffer, and a device may allow as few as 8 per shader.
+ */
+function sumOf(tensors: tf.Tensor[]): tf.Tensor {
+  if (tensors.length <= ADD_N_GROUP) return tensors.length === 1 ? tensors[0] : tf.addN(tensors);
+  const groups: tf.Tensor[] = [];
+  for (let i = 0; i < tensors.length; i += ADD_N_GROUP) groups.push(sumOf(tensors.slice(i, i + ADD_N_GROUP)));
+  return sumOf(groups);
+}
+const ADD_N_GROUP = 6;
+
+/** [positive, negative] as [size, size] tensors. */
+export type PairWeightTensors = [tf.Tensor2D, tf.Tensor2D];
+
+export function pairWeightTensors(pairs: PairWeights): PairWeightTensors {
   return [tf.tensor2d(pairs.positive, [pairs.size, pairs.size]), tf.tensor2d(pairs.negative, [pairs.size, pairs.size])];
 }
 
@@ -70,12 +92,12 @@ export interface BatchMaskMetrics {
 /**
  * Jaccard index of binarized sample masks, same-label pairs for cohesion and different-label pairs
  * for coupling, averaged over layers (MWT.md section 3, batch-level variants). Two empty masks count
- * as identical (index 1).
+ * as identical (index 1). `weights` as for mwtLosses.
  */
-export function batchMaskMetrics(masks: tf.Tensor2D[], pairs: PairWeights): BatchMaskMetrics {
+export function batchMaskMetrics(masks: tf.Tensor2D[], pairs: PairWeights, weights?: PairWeightTensors): BatchMaskMetrics {
   return tf.tidy(() => {
     if (masks.length === 0) return { kernelRate: tf.scalar(1), cohesion: tf.scalar(0), coupling: tf.scalar(0) };
-    const [positive, negative] = pairWeightTensors(pairs);
+    const [positive, negative] = weights ?? pairWeightTensors(pairs);
     // [3]: layer means of the kernel rate and of the weighted Jaccard sums.
     const [kernelRate, cohesion, coupling] = tf.unstack(tf.mean(tf.stack(masks.map((mask) => maskJaccardMetrics(mask, positive, negative))), 0));
     return { kernelRate: kernelRate as tf.Scalar, cohesion: cohesion as tf.Scalar, coupling: coupling as tf.Scalar };

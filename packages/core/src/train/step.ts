@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { forward } from '../model/forward.js';
+import { isModular } from '../model/architecture.js';
 import { BN_MOMENTUM, trainableVariables, type ParamStore } from '../model/params.js';
 import type { Model } from '../model/model.js';
-import { batchMaskMetrics, crossEntropy, mwtLosses, pairWeights } from './losses.js';
+import { batchMaskMetrics, crossEntropy, mwtLosses, pairWeights, pairWeightTensors } from './losses.js';
 import type { Sgd } from './sgd.js';
 import { hasFusedKernel } from '../ops/fused-kernels.js';
 import { MWT_RUNNING_STATS_IN_PLACE } from '../kernel-names.js';
@@ -74,23 +75,33 @@ function launchTrainStep(model: Model, optimizer: Sgd, paramNameOf: Map<string, 
   return tf.tidy(() => {
     const x = tf.tensor4d(input.images, [labels.length, h, w, c]);
     const y = tf.tensor1d(labels, 'int32');
-    let reported: tf.Tensor1D | undefined;
+    // Uploaded once for the losses and the metrics of every layer; alive until this tidy ends, after
+    // the backward pass, so the losses' gradients need not save them.
+    const weights = isModular(arch) ? pairWeightTensors(pairs) : undefined;
+    // What the report needs from the forward pass, kept past the gradients' tidy: the metrics need no
+    // gradient, so they are computed after it, off the tape (on it, each stacked input is cloned).
+    const forReport: { kept?: { logits: tf.Tensor2D; masks: tf.Tensor2D[]; ce: tf.Scalar; cohesion: tf.Scalar; coupling: tf.Scalar } } = {};
     let batchStats: ReturnType<typeof forward>['batchStats'] | undefined;
-    const { grads } = tf.variableGrads(() => {
+    const { value: loss, grads } = tf.variableGrads(() => {
       const out = forward(arch, params, x, { training: true, dropoutSeed: input.dropoutSeed, interrupt: input.interrupt });
       const ce = crossEntropy(out.logits, y);
-      const { cohesion, coupling } = mwtLosses(out.masks, pairs);
-      const loss = modular ? tf.addN([ce, tf.mul(cohesion, alpha), tf.mul(coupling, beta)]) : ce;
-      const correct = tf.sum(tf.cast(tf.equal(tf.argMax(out.logits, 1), y), 'float32'));
-      const live = batchMaskMetrics(out.masks, pairs);
-      reported = tf.keep(tf.stack([loss, ce, cohesion, coupling, correct, live.kernelRate, live.cohesion, live.coupling]) as tf.Tensor1D);
+      const { cohesion, coupling } = mwtLosses(out.masks, pairs, weights);
+      forReport.kept = { logits: out.logits, masks: out.masks, ce, cohesion, coupling };
+      tf.keep(out.logits);
+      for (const t of [...out.masks, ce, cohesion, coupling]) tf.keep(t);
       batchStats = out.batchStats;
       for (const stats of batchStats.values()) {
         tf.keep(stats.mean);
         tf.keep(stats.variance);
       }
-      return loss as tf.Scalar;
+      return (modular ? tf.addN([ce, tf.mul(cohesion, alpha), tf.mul(coupling, beta)]) : ce) as tf.Scalar;
     }, trainableVariables(params));
+    if (!forReport.kept) throw new Error('trainStep: the forward pass did not run');
+    const { logits, masks, ce, cohesion, coupling } = forReport.kept;
+    const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'));
+    const live = batchMaskMetrics(masks, pairs, weights);
+    const reported = tf.stack([loss, ce, cohesion, coupling, correct, live.kernelRate, live.cohesion, live.coupling]) as tf.Tensor1D;
+    tf.dispose([logits, ...masks, ce, cohesion, coupling]);
     const named = new Map<string, tf.Tensor>();
     for (const [variableName, grad] of Object.entries(grads)) named.set(paramNameOf.get(variableName) ?? variableName, grad);
     optimizer.step(named, input.lr);
@@ -98,7 +109,7 @@ function launchTrainStep(model: Model, optimizer: Sgd, paramNameOf: Map<string, 
       updateRunningStats(params, batchStats);
       for (const stats of batchStats.values()) tf.dispose([stats.mean, stats.variance]);
     }
-    return reported as tf.Tensor1D;
+    return reported;
   });
 }
 

@@ -74,6 +74,10 @@ export function registerWebgpuBackend(allowSoftware: boolean): Promise<WebgpuBac
     // MWT_WEBGPU_FUSED=0 keeps them (and the mask gate's, pair statistics' and in-place updates') out, to measure what they save (scripts/gpu-check.sh).
     // It also keeps tfjs' own (naive) filter-gradient shader in place of our GEMM one.
     const ours = process.env.MWT_WEBGPU_FUSED !== '0';
+    // tfjs submits its command buffer every 15 dispatches by default: 40 submits per vgg16 step, each
+    // a trip through Dawn on the host, which queues a step more slowly than an H200 runs it. 32 halves
+    // them and still hands the GPU work early in the step. MWT_WEBGPU_SUBMIT_BATCH overrides it.
+    tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', submitBatchSize());
     if (ours && device.limits.maxStorageBuffersPerShaderStage >= MWT_KERNELS_STORAGE_BUFFERS) registerWebgpuMwtKernels(WEBGPU_BACKEND);
     if (ours) {
       // Conv2DBackpropInput as tfjs' tiled-matmul (implicit GEMM) program instead of its default, naive
@@ -91,4 +95,11 @@ export function registerWebgpuBackend(allowSoftware: boolean): Promise<WebgpuBac
     registered = undefined;
     throw err;
   });
+}
+
+/** Dispatches per queue submit (MWT_WEBGPU_SUBMIT_BATCH, default 32). */
+function submitBatchSize(): number {
+  const value = Number(process.env.MWT_WEBGPU_SUBMIT_BATCH ?? 32);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`MWT_WEBGPU_SUBMIT_BATCH: a positive integer, got ${process.env.MWT_WEBGPU_SUBMIT_BATCH}`);
+  return value;
 }

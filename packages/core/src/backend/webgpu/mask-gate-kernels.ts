@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { MWT_MASK_GATE, MWT_MASK_GATE_GRAD } from '../../kernel-names.js';
-import { MWT_GLOBAL_AVG_POOL_GRAD } from '../../kernel-names.js';
+import { MWT_GLOBAL_AVG_POOL, MWT_GLOBAL_AVG_POOL_GRAD } from '../../kernel-names.js';
 import { intUniforms, ThreadPerOutputProgram } from './elementwise-program.js';
 
 const DIMS = 'batch : i32, inputs : i32, hidden : i32, kernels : i32,';
@@ -199,6 +199,26 @@ function globalAvgPoolGrad({ inputs, backend, attrs = {} }: KernelArgs): tf.Tens
   return gpu.runWebGPUProgram(program, [dy], 'float32', intUniforms(height * width, channels));
 }
 
+/** The mean over H and W of NHWC x, one thread per (b, c): reads coalesce across channels. */
+function globalAvgPool({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  const gpu = backend as WebGPUBackend;
+  const x = input(inputs, 'x');
+  const [batch, height, width, channels] = x.shape;
+  const program = new ThreadPerOutputProgram(
+    'mwtGlobalAvgPool',
+    [batch, channels],
+    ['X'],
+    'pixels : i32, channels : i32,',
+    `
+    let c = i % uniforms.channels;
+    let first = (i / uniforms.channels) * uniforms.pixels * uniforms.channels + c;
+    var total = 0.0;
+    for (var p = 0; p < uniforms.pixels; p++) { total += X[first + p * uniforms.channels]; }
+    result[i] = total / f32(uniforms.pixels);`,
+  );
+  return gpu.runWebGPUProgram(program, [x], 'float32', intUniforms(height * width, channels));
+}
+
 let registered = false;
 
 export function registerWebgpuMaskGateKernels(backendName: string): void {
@@ -207,4 +227,5 @@ export function registerWebgpuMaskGateKernels(backendName: string): void {
   tf.registerKernel({ kernelName: MWT_MASK_GATE, backendName, kernelFunc: maskGate });
   tf.registerKernel({ kernelName: MWT_MASK_GATE_GRAD, backendName, kernelFunc: maskGateGrad });
   tf.registerKernel({ kernelName: MWT_GLOBAL_AVG_POOL_GRAD, backendName, kernelFunc: globalAvgPoolGrad });
+  tf.registerKernel({ kernelName: MWT_GLOBAL_AVG_POOL, backendName, kernelFunc: globalAvgPool });
 }
