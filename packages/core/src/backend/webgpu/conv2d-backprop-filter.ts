@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { Im2ColProgram } from './im2col-program.js';
 import { SplitSumProgram } from './split-sum-program.js';
+import { type KernelArgs } from './kernel-args.js';
 
 interface BackpropFilterAttrs {
   strides: number | [number, number];
@@ -18,12 +19,6 @@ interface BackpropFilterAttrs {
   dataFormat: 'NHWC' | 'NCHW';
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
   filterShape: [number, number, number, number];
-}
-
-interface KernelArgs {
-  inputs: tf.NamedTensorInfoMap;
-  backend: {};
-  attrs?: tf.NamedAttrMap;
 }
 
 /** The largest im2col matrix one chunk may fill (bytes): a binding limit, and a bound on memory. */

@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { MWT_RUNNING_STATS_IN_PLACE, MWT_SGD_UPDATE_IN_PLACE } from '../../kernel-names.js';
+import { type KernelArgs } from './kernel-args.js';
 
 const WORKGROUP = 64;
 /** Uniform bindings must start at multiples of this (WebGPU's minUniformBufferOffsetAlignment default). */
@@ -127,12 +128,6 @@ class InPlacePass {
     }
     return this.settings;
   }
-}
-
-interface KernelArgs {
-  inputs: tf.NamedTensorInfoMap;
-  backend: {};
-  attrs?: tf.NamedAttrMap;
 }
 
 function numbered(inputs: tf.NamedTensorInfoMap, names: string[], count: number): tf.TensorInfo[][] {

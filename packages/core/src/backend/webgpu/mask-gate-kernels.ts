@@ -12,6 +12,7 @@ import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { MWT_MASK_GATE, MWT_MASK_GATE_GRAD } from '../../kernel-names.js';
 import { MWT_GLOBAL_AVG_POOL, MWT_GLOBAL_AVG_POOL_GRAD } from '../../kernel-names.js';
 import { intUniforms, ThreadPerOutputProgram } from './elementwise-program.js';
+import { requireInput, type KernelArgs } from './kernel-args.js';
 
 const DIMS = 'batch : i32, inputs : i32, hidden : i32, kernels : i32,';
 
@@ -131,17 +132,7 @@ const pooledGradProgram = (batch: number, inputs: number) =>
     result[i] = total;`,
   );
 
-interface KernelArgs {
-  inputs: tf.NamedTensorInfoMap;
-  backend: {};
-  attrs?: tf.NamedAttrMap;
-}
-
-function input(inputs: tf.NamedTensorInfoMap, name: string): tf.TensorInfo {
-  const t = inputs[name];
-  if (t === undefined) throw new Error(`webgpu ${MWT_MASK_GATE}: input ${name} missing`);
-  return t;
-}
+const input = (inputs: tf.NamedTensorInfoMap, name: string): tf.TensorInfo => requireInput(MWT_MASK_GATE, inputs, name);
 
 function dims(pooled: tf.TensorInfo, w1: tf.TensorInfo, w2: tf.TensorInfo) {
   const [batch, inputs] = pooled.shape;

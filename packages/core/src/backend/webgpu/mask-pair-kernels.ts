@@ -13,6 +13,7 @@ import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { MWT_MASK_JACCARD, MWT_PAIR_SIMILARITY, MWT_PAIR_SIMILARITY_GRAD } from '../../kernel-names.js';
 import { ThreadPerOutputProgram } from './elementwise-program.js';
 import { PairMaskGradProgram, PairPartialSumProgram, PairTileProgram, pairUniforms, type PairStatistic } from './pair-tile-programs.js';
+import { requireInput, type KernelArgs } from './kernel-args.js';
 
 const DIMS = 'batch : i32, kernels : i32, epsilon : f32,';
 
@@ -49,17 +50,7 @@ const normalizedGradProgram = (batch: number, kernels: number) =>
     result[i] = total;`,
   );
 
-interface KernelArgs {
-  inputs: tf.NamedTensorInfoMap;
-  backend: {};
-  attrs?: tf.NamedAttrMap;
-}
-
-function input(inputs: tf.NamedTensorInfoMap, name: string): tf.TensorInfo {
-  const t = inputs[name];
-  if (t === undefined) throw new Error(`webgpu MwT pair kernel: input ${name} missing`);
-  return t;
-}
+const input = (inputs: tf.NamedTensorInfoMap, name: string): tf.TensorInfo => requireInput('MwT pair kernel', inputs, name);
 
 function pairInputs({ inputs, backend, attrs }: KernelArgs) {
   const [mask, positive, negative] = ['mask', 'positive', 'negative'].map((name) => input(inputs, name));

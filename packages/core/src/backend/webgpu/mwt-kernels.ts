@@ -21,6 +21,7 @@ import {
   StatsPartialProgram,
 } from './batch-norm-programs.js';
 import { SgdProgram } from './sgd-programs.js';
+import { requireInput } from './kernel-args.js';
 
 interface BatchNormAttrs {
   relu: boolean;
@@ -38,11 +39,7 @@ function shapeUniforms(z: tf.TensorInfo, parts: number, epsilon: number): Array<
   ];
 }
 
-function input(inputs: tf.NamedTensorInfoMap, name: string): tf.TensorInfo {
-  const t = inputs[name];
-  if (t === undefined) throw new Error(`webgpu MwT kernel: input ${name} missing`);
-  return t;
-}
+const input = (inputs: tf.NamedTensorInfoMap, name: string): tf.TensorInfo => requireInput('MwT kernel', inputs, name);
 
 function attrsOf(attrs: tf.NamedAttrMap): BatchNormAttrs {
   return { relu: attrs.relu === true, epsilon: Number(attrs.epsilon) };
