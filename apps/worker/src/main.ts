@@ -1,6 +1,7 @@
 /**
  * A worker process: takes MwT jobs from the BullMQ queue and runs them on the best tfjs backend
- * this machine has (MWT_BACKEND=auto: tfjs-node-gpu, tfjs-node, wasm, cpu). Start any number of
+ * this machine has (MWT_BACKEND=auto: tensorflow-gpu, webgpu on a real GPU, tensorflow, native, wasm,
+ * cpu). Start any number of
  * them, on any number of hosts, against one Redis and one Postgres. This file only builds the
  * deps from the environment (see CONFIG_VARS), starts the worker (worker.ts) and stops it on a signal.
  */
