@@ -39,6 +39,20 @@ export const ReuseResult = Type.Object(reuseFigures, {
   examples: [{ moduleId: '7c6b5a49-3827-4615-8f4e-3d2c1b0a9f8e', moduleRunId: '2b3c4d5e-6f70-4182-93a4-b5c6d7e8f901', moduleAccuracy: 0.995, standardAccuracy: 0.998 }],
 });
 
+/** A finished pipeline's result, as the document shows it (here and in the Job example). */
+export const PIPELINE_RESULT_EXAMPLE = {
+  standardRunId: '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
+  modularRunId: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+  modularizationId: '5d1f9e0a-8c3b-4b6e-a0f2-9e4c7d2b1a33',
+  krr: 0.35,
+  cohesion: 0.88,
+  coupling: 0.12,
+  moduleId: '7c6b5a49-3827-4615-8f4e-3d2c1b0a9f8e',
+  moduleRunId: '2b3c4d5e-6f70-4182-93a4-b5c6d7e8f901',
+  moduleAccuracy: 0.995,
+  standardAccuracy: 0.998,
+};
+
 export const PipelineResult = Type.Object(
   {
     standardRunId: Id('The standard (baseline) training run.'),
@@ -49,20 +63,7 @@ export const PipelineResult = Type.Object(
   },
   {
     $id: 'PipelineResult',
-    examples: [
-      {
-        standardRunId: '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
-        modularRunId: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
-        modularizationId: '5d1f9e0a-8c3b-4b6e-a0f2-9e4c7d2b1a33',
-        krr: 0.35,
-        cohesion: 0.88,
-        coupling: 0.12,
-        moduleId: '7c6b5a49-3827-4615-8f4e-3d2c1b0a9f8e',
-        moduleRunId: '2b3c4d5e-6f70-4182-93a4-b5c6d7e8f901',
-        moduleAccuracy: 0.995,
-        standardAccuracy: 0.998,
-      },
-    ],
+    examples: [PIPELINE_RESULT_EXAMPLE],
   },
 );
 

@@ -1,6 +1,6 @@
 /** Job resources as the API shows them, and the body that submits one. */
 import Type, { type Static } from 'typebox';
-import { JOB_PARAMS, JOB_RESULTS, JOB_STATES, JOB_TYPES, JobState, type JobType } from '@mwt/shared';
+import { JOB_PARAMS, JOB_RESULTS, JOB_STATES, JOB_TYPES, JobState, PIPELINE_RESULT_EXAMPLE, type JobType } from '@mwt/shared';
 import { DateTime, EXAMPLE_ID, Nullable, Uuid, byType, ref, type Examples } from './common.js';
 
 const JobTypeSchema = Type.Enum(JOB_TYPES);
@@ -125,18 +125,7 @@ export const JOB_VIEW_EXAMPLES: Examples = {
         reuseEpochs: 10,
         reuseLr: 0.05,
       },
-      result: {
-        standardRunId: '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
-        modularRunId: RUN_ID,
-        modularizationId: '5d1f9e0a-8c3b-4b6e-a0f2-9e4c7d2b1a33',
-        krr: 0.35,
-        cohesion: 0.88,
-        coupling: 0.12,
-        moduleId: '7c6b5a49-3827-4615-8f4e-3d2c1b0a9f8e',
-        moduleRunId: '2b3c4d5e-6f70-4182-93a4-b5c6d7e8f901',
-        moduleAccuracy: 0.995,
-        standardAccuracy: 0.998,
-      },
+      result: PIPELINE_RESULT_EXAMPLE,
     },
   },
 };
