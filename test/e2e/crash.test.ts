@@ -15,7 +15,7 @@ import { checkpointPosition } from '@mwt/core';
 import type { PrismaClient } from '@mwt/db';
 import type { QueuedJob } from '@mwt/shared';
 import type { Call, JobView } from '../support/api-client.js';
-import { FAST_RECOVERY_ENV, GaveUp, removeServiceKeys, startWorker, waitFor, type ServiceProcess } from '../support/processes.js';
+import { failedInQueue, FAST_RECOVERY_ENV, GaveUp, removeServiceKeys, startWorker, waitFor, type ServiceProcess } from '../support/processes.js';
 import { startTestApi } from '../support/test-api.js';
 
 let env: Record<string, string>;
@@ -231,8 +231,7 @@ describe('a job whose dataset files are missing', () => {
     ).catch((error: Error) => assert.fail(`${error.message}\n${started.output()}`));
     assert.match(job.error ?? '', /^CIFAR-10 files not found in .*no-data.*data_batch_1\.bin/);
     assert.equal(job.attempts, 1);
-    const bull = await queue.getJob(jobId);
-    assert.equal(await bull?.getState(), 'failed');
-    assert.equal(bull?.attemptsMade, 1, 'BullMQ did not retry it');
+    const bull = await failedInQueue(queue, jobId);
+    assert.equal(bull.attemptsMade, 1, 'BullMQ did not retry it');
   });
 });

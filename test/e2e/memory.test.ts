@@ -13,7 +13,7 @@ import type { Queue } from 'bullmq';
 import type { PrismaClient } from '@mwt/db';
 import type { QueuedJob } from '@mwt/shared';
 import type { Call, JobView } from '../support/api-client.js';
-import { startWorker, waitFor, type ServiceProcess } from '../support/processes.js';
+import { failedInQueue, startWorker, waitFor, type ServiceProcess } from '../support/processes.js';
 import { startTestApi } from '../support/test-api.js';
 
 let env: Record<string, string>;
@@ -57,15 +57,7 @@ describe('a worker that goes over its memory budget', () => {
       ).catch((error: Error) => assert.fail(`${error.message}\n${worker.output()}`));
       assert.match(job.error ?? '', /^the worker's memory reached \d+ MB after batch 1 of epoch 1, above its budget of 64 MB \(MWT_WORKER_MEMORY_MB\); not retried/);
       assert.equal(job.attempts, 1);
-      // The worker writes the row before BullMQ moves the job to its failed set.
-      const bull = await waitFor(
-        'BullMQ to record the failure',
-        async () => {
-          const found = await queue.getJob(jobId);
-          return (await found?.getState()) === 'failed' ? found : undefined;
-        },
-        10_000,
-      );
+      const bull = await failedInQueue(queue, jobId);
       assert.equal(bull.attemptsMade, 1, 'BullMQ did not retry it');
     } finally {
       await worker.stop();

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
+import type { Job as BullJob, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { readConfig } from '@mwt/shared';
+import { readConfig, type QueuedJob } from '@mwt/shared';
 
 /** A free TCP port on loopback (bind to 0, read it, release it). */
 export async function freePort(): Promise<number> {
@@ -96,6 +97,19 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/**
+ * The BullMQ job once BullMQ has moved it to its failed set. The worker writes the row first and
+ * tells BullMQ after, so a test that saw the row fail must wait here; and the job is read only after
+ * its state says failed: a job read first can be stale (still active, attemptsMade 0) by the time
+ * its state is asked.
+ */
+export async function failedInQueue(queue: Queue<QueuedJob>, jobId: string, timeoutMs = 10_000): Promise<BullJob<QueuedJob>> {
+  await waitFor('BullMQ to record the failure', async () => ((await queue.getJobState(jobId)) === 'failed' ? true : undefined), timeoutMs);
+  const job = await queue.getJob(jobId);
+  if (!job) throw new Error(`job ${jobId} left BullMQ after it failed`);
+  return job;
 }
 
 /** Every Redis key under `prefix` (BullMQ's `<prefix>:<queue>:...`). */
