@@ -3,11 +3,14 @@
  * so that a module many clients download is read from PostgreSQL once per API process. Keyed by
  * sha256: an artifact never changes under its sha256 (rewritten with other bytes, it has another
  * one), so an entry cannot go stale and needs no invalidation. Only the bytes come from here: every
- * request still looks the artifact up, with its owner, in PostgreSQL.
+ * request still looks the artifact up, with its owner, in PostgreSQL. An entry is kept as the pieces
+ * the first download passed on (@mwt/db's Pieces): filling it copies nothing.
  */
+import { piecesLength, type Pieces } from '@mwt/db';
+
 export class ArtifactCache {
   /** Map order is recency order: the first entry is the least recently used. */
-  private readonly entries = new Map<string, Buffer>();
+  private readonly entries = new Map<string, Pieces>();
   private usedBytes = 0;
   /** sha256es being filled by a download now: one fill per artifact, the others just stream. */
   private readonly filling = new Set<string>();
@@ -19,45 +22,45 @@ export class ArtifactCache {
     return this.capacityBytes > 0 && size <= this.capacityBytes / 4;
   }
 
-  get(sha256: string): Buffer | undefined {
-    const bytes = this.entries.get(sha256);
-    if (bytes) {
+  get(sha256: string): Pieces | undefined {
+    const pieces = this.entries.get(sha256);
+    if (pieces) {
       this.entries.delete(sha256);
-      this.entries.set(sha256, bytes);
+      this.entries.set(sha256, pieces);
     }
-    return bytes;
+    return pieces;
   }
 
-  set(sha256: string, bytes: Buffer): void {
-    if (!this.admits(bytes.length) || this.entries.has(sha256)) return;
-    this.entries.set(sha256, bytes);
-    this.usedBytes += bytes.length;
+  set(sha256: string, pieces: Pieces): void {
+    const size = piecesLength(pieces);
+    if (!this.admits(size) || this.entries.has(sha256)) return;
+    this.entries.set(sha256, pieces);
+    this.usedBytes += size;
     for (const [oldest, evicted] of this.entries) {
       if (this.usedBytes <= this.capacityBytes) break;
       this.entries.delete(oldest);
-      this.usedBytes -= evicted.length;
+      this.usedBytes -= piecesLength(evicted);
     }
   }
 
   /**
-   * Passes the chunks of a whole artifact through, keeping a copy that enters the cache once the
-   * last chunk has gone out (a download cut short caches nothing). The first download of an
+   * Passes the pieces of a whole artifact through, keeping them for the cache, which they enter
+   * once the last one has gone out (a download cut short caches nothing). The first download of an
    * artifact streams at once instead of waiting for a complete read.
    */
-  async *fillFrom(sha256: string, size: number, chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  async *fillFrom(sha256: string, size: number, pieces: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
     if (!this.admits(size) || this.filling.has(sha256)) {
-      yield* chunks;
+      yield* pieces;
       return;
     }
     this.filling.add(sha256);
     try {
-      const whole = Buffer.allocUnsafe(size);
-      let offset = 0;
-      for await (const chunk of chunks) {
-        offset += chunk.copy(whole, offset);
-        yield chunk;
+      const kept: Buffer[] = [];
+      for await (const piece of pieces) {
+        kept.push(piece);
+        yield piece;
       }
-      if (offset === size) this.set(sha256, whole);
+      if (piecesLength(kept) === size) this.set(sha256, kept);
     } finally {
       this.filling.delete(sha256);
     }

@@ -6,7 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ArtifactFile, BlobStore } from '@mwt/db';
+import { slicePieces, type ArtifactFile, type BlobStore } from '@mwt/db';
 import type { ArtifactCache } from './artifact-cache.js';
 import type { AppDeps } from './deps.js';
 import { noneMatch, parseRange, rangeStillValid } from './download-headers.js';
@@ -17,14 +17,14 @@ export interface DownloadDeps extends AppDeps {
   artifactCache: ArtifactCache;
 }
 
-/** Bytes [start, end) of the artifact. */
-function body(blobs: BlobStore, cache: ArtifactCache, artifact: ArtifactFile, start: number, end: number): Buffer | Readable {
+/** Bytes [start, end) of the artifact, as pieces (from the cache, or as they arrive from PostgreSQL). */
+function body(blobs: BlobStore, cache: ArtifactCache, artifact: ArtifactFile, start: number, end: number): Readable {
   const cached = cache.get(artifact.sha256);
-  if (cached) return cached.subarray(start, end);
-  const chunks = blobs.artifactChunks(artifact.id, artifact.sha256, start, end);
+  // Not object mode: the stream then pulls the next piece only once the socket has taken the last.
+  if (cached) return Readable.from(slicePieces(cached, start, end), { objectMode: false });
+  const pieces = blobs.artifactChunks(artifact.id, artifact.sha256, start, end);
   const whole = start === 0 && end === artifact.size;
-  // Not object mode: the stream then pulls the next chunk only once the socket has taken the last.
-  return Readable.from(whole ? cache.fillFrom(artifact.sha256, artifact.size, chunks) : chunks, { objectMode: false });
+  return Readable.from(whole ? cache.fillFrom(artifact.sha256, artifact.size, pieces) : pieces, { objectMode: false });
 }
 
 /** `artifact`: the row of `artifactId` as the caller may see it (the artifacts repository), or null: 404. */

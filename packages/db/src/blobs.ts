@@ -13,6 +13,7 @@
  */
 import pg from 'pg';
 import { copyOneBytea } from './copy-out.js';
+import { piecesLength } from './pieces.js';
 import type { ArtifactKind } from './generated/client.js';
 import { withClient } from './pool.js';
 
@@ -109,30 +110,32 @@ export class BlobStore {
   }
 
   /**
-   * Bytes [start, end) of artifact `id`, chunk by chunk as the caller asks for them, with up to
-   * READ_AHEAD chunks fetched ahead on other connections, so that PostgreSQL, node-postgres and the
-   * caller work at once (one at a time, a 32 MB read took twice as long). Each chunk is a query of
-   * its own on any pooled connection (a slow client holds none), guarded by the sha256 the caller
-   * knows: if the row changes meanwhile the read fails (BlobChanged) rather than mix two versions.
+   * Bytes [start, end) of artifact `id`, in order, as the pieces (about 64 KB) PostgreSQL's answers
+   * arrived in: never joined, so a download copies nothing it passes on (pieces.ts). They are read
+   * chunkBytes at a time, up to READ_AHEAD chunks ahead on other connections, so that PostgreSQL,
+   * node-postgres and the caller work at once (one at a time, a 32 MB read took twice as long). Each
+   * chunk is a query of its own on any pooled connection (a slow client holds none), guarded by the
+   * sha256 the caller knows: if the row changes meanwhile the read fails (BlobChanged) rather than
+   * mix two versions.
    */
   async *artifactChunks(id: string, sha256: string, start: number, end: number): AsyncGenerator<Buffer> {
     const guard = `AND "sha256" = ${pg.escapeLiteral(sha256)}`;
-    const fetch = async (offset: number): Promise<Buffer> => {
+    const fetch = async (offset: number): Promise<Buffer[]> => {
       const length = Math.min(this.chunkBytes, end - offset);
       const chunk = await copyOneBytea(this.pool, sliceCopySql(ARTIFACT_BYTES, id, offset, length, guard));
-      if (chunk?.length !== length) throw new BlobChanged(`artifact ${id} changed while it was being read`);
+      if (chunk === null || piecesLength(chunk) !== length) throw new BlobChanged(`artifact ${id} changed while it was being read`);
       return chunk;
     };
     // Settled as they end: a fetch ahead may fail (the row rewritten, PostgreSQL gone) while the
     // generator waits at `yield` for a slow client, long before anyone awaits it. A rejected promise
     // nobody handles by then is an unhandled rejection, which ends the process.
-    const ahead: Promise<Settled<Buffer>>[] = [];
+    const ahead: Promise<Settled<Buffer[]>>[] = [];
     let next = start;
     while (next < end || ahead.length > 0) {
       for (; next < end && ahead.length <= READ_AHEAD; next += this.chunkBytes) ahead.push(settled(fetch(next)));
       const chunk = await ahead.shift()!;
       if (!chunk.ok) throw chunk.error;
-      yield chunk.value;
+      yield* chunk.value;
     }
   }
 

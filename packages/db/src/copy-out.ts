@@ -7,6 +7,7 @@
  */
 import type pg from 'pg';
 import { to as copyTo, type CopyToStreamQuery } from 'pg-copy-streams';
+import { copyOfPieces, piecesLength, slicePieces, type Pieces } from './pieces.js';
 import { withClient } from './pool.js';
 
 /** "PGCOPY\n\377\r\n\0", then flags (int32) and the length of a header extension (int32). */
@@ -39,30 +40,39 @@ function copyToStream(sql: string): CopyToStreamQuery {
   return stream;
 }
 
-/** The one bytea field of the at most one row in a binary COPY's output; null when there is no row (or the value is NULL). */
-export function parseOneBytea(out: Buffer): Buffer | null {
-  if (out.length < SIGNATURE.length + 8 || !out.subarray(0, SIGNATURE.length).equals(SIGNATURE)) throw new Error('not a binary COPY');
-  let at = SIGNATURE.length + 8 + out.readUInt32BE(SIGNATURE.length + 4);
-  const fields = out.readInt16BE(at);
+/**
+ * The one bytea field of the at most one row in a binary COPY's output, as subarrays of the pieces
+ * the output arrived in; null when there is no row (or the value is NULL).
+ */
+export function parseOneBytea(out: Pieces): Buffer[] | null {
+  const total = piecesLength(out);
+  const read = (at: number, length: number) => {
+    if (at + length > total) throw new Error('a binary COPY ends early');
+    return copyOfPieces(out, at, at + length);
+  };
+  const head = read(0, SIGNATURE.length + 8);
+  if (!head.subarray(0, SIGNATURE.length).equals(SIGNATURE)) throw new Error('not a binary COPY');
+  let at = SIGNATURE.length + 8 + head.readUInt32BE(SIGNATURE.length + 4);
+  const fields = read(at, 2).readInt16BE(0);
   at += 2;
   if (fields === TRAILER) return null;
   if (fields !== 1) throw new Error(`a binary COPY of one column has rows of ${fields} fields`);
-  const length = out.readInt32BE(at);
+  const length = read(at, 4).readInt32BE(0);
   at += 4;
   if (length < 0) return null;
-  if (out.readInt16BE(at + length) !== TRAILER) throw new Error('a binary COPY of one row has more');
-  return out.subarray(at, at + length);
+  if (at + length + 2 !== total || read(at + length, 2).readInt16BE(0) !== TRAILER) throw new Error('a binary COPY of one row has more');
+  return slicePieces(out, at, at + length);
 }
 
 /**
  * Runs `sql` (a `COPY (SELECT <one bytea column>) TO STDOUT (FORMAT binary)`) on a connection of
  * its own from `pool` (withClient: one the COPY failed on is closed, not pooled again) and returns
- * the value. COPY takes no parameters: the caller quotes literals.
+ * the value as the pieces it arrived in (parseOneBytea). COPY takes no parameters: the caller quotes literals.
  */
-export function copyOneBytea(pool: pg.Pool, sql: string): Promise<Buffer | null> {
+export function copyOneBytea(pool: pg.Pool, sql: string): Promise<Buffer[] | null> {
   return withClient(pool, async (client) => {
-    const parts: Buffer[] = [];
-    for await (const part of client.query(copyToStream(sql)) as AsyncIterable<Buffer>) parts.push(part);
-    return parseOneBytea(parts.length === 1 ? parts[0] : Buffer.concat(parts));
+    const pieces: Buffer[] = [];
+    for await (const piece of client.query(copyToStream(sql)) as AsyncIterable<Buffer>) pieces.push(piece);
+    return parseOneBytea(pieces);
   });
 }

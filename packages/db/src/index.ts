@@ -16,5 +16,6 @@ export type { FinalFields, FinalState, JobListFilter, JobProgress, JobStatusRow 
 export type { NewModularization } from './repositories/modularizations.js';
 export type { ModuleRecord } from './repositories/modules.js';
 export type { EpochFigures, NewRun } from './repositories/runs.js';
+export { piecesLength, slicePieces, type Pieces } from './pieces.js';
 export { isUniqueViolation } from './unique.js';
 export { isDatabaseUnavailable } from './unavailable.js';
