@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadDataset, subsetClasses } from '@mwt/core';
 import { unpackTar } from '@mwt/shared';
 import { testApiKey } from '../support/api-client.js';
-import { removeServiceKeys, startWorker, type ServiceProcess } from '../support/processes.js';
+import { startWorker, type ServiceProcess } from '../support/processes.js';
 import { startTestApi, type TestApi } from '../support/test-api.js';
 
 const run = promisify(execFile);
@@ -88,10 +88,7 @@ before(async () => {
 
 after(async () => {
   await worker?.stop();
-  await service?.api.stop();
-  await service?.queue.close();
-  await service?.prisma.$disconnect();
-  await removeServiceKeys();
+  await service?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

@@ -15,13 +15,13 @@ import { checkpointPosition } from '@mwt/core';
 import type { PrismaClient } from '@mwt/db';
 import type { QueuedJob } from '@mwt/shared';
 import type { Call, JobView } from '../support/api-client.js';
-import { failedInQueue, FAST_RECOVERY_ENV, GaveUp, removeServiceKeys, startWorker, waitFor, type ServiceProcess } from '../support/processes.js';
-import { startTestApi } from '../support/test-api.js';
+import { failedInQueue, FAST_RECOVERY_ENV, GaveUp, startWorker, waitFor, type ServiceProcess } from '../support/processes.js';
+import { startTestApi, type TestApi } from '../support/test-api.js';
 
+let service: TestApi | undefined;
 let env: Record<string, string>;
 /** An empty MWT_DATA_DIR: MNIST is bundled, CIFAR-10 and SVHN files are missing. */
 const dataDir = mkdtempSync(join(tmpdir(), 'mwt-no-data-'));
-let api: ServiceProcess;
 let http: Call;
 let prisma: PrismaClient;
 let queue: Queue<QueuedJob>;
@@ -29,7 +29,8 @@ const workers: ServiceProcess[] = [];
 const jobIds: string[] = [];
 
 before(async () => {
-  ({ env, api, http, prisma, queue } = await startTestApi({ ...FAST_RECOVERY_ENV, MWT_DATA_DIR: dataDir }));
+  service = await startTestApi({ ...FAST_RECOVERY_ENV, MWT_DATA_DIR: dataDir });
+  ({ env, http, prisma, queue } = service);
 });
 
 // Each test starts its own workers: one left over would take the next test's job.
@@ -38,12 +39,7 @@ afterEach(async () => {
 });
 
 after(async () => {
-  await api?.stop();
-  await prisma.job.deleteMany({ where: { id: { in: jobIds } } });
-  await queue.obliterate({ force: true });
-  await removeServiceKeys();
-  await queue.close();
-  await prisma.$disconnect();
+  await service?.stop(jobIds);
   rmSync(dataDir, { recursive: true, force: true });
 });
 

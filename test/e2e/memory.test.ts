@@ -10,29 +10,24 @@ import assert from 'node:assert/strict';
 import { availableParallelism, loadavg } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import type { Queue } from 'bullmq';
-import type { PrismaClient } from '@mwt/db';
 import type { QueuedJob } from '@mwt/shared';
 import type { Call, JobView } from '../support/api-client.js';
-import { failedInQueue, startWorker, waitFor, type ServiceProcess } from '../support/processes.js';
-import { startTestApi } from '../support/test-api.js';
+import { failedInQueue, startWorker, waitFor } from '../support/processes.js';
+import { startTestApi, type TestApi } from '../support/test-api.js';
 
+let service: TestApi | undefined;
 let env: Record<string, string>;
-let api: ServiceProcess;
 let http: Call;
-let prisma: PrismaClient;
 let queue: Queue<QueuedJob>;
 const jobIds: string[] = [];
 
 before(async () => {
-  ({ env, api, http, prisma, queue } = await startTestApi({ MWT_WORKER_MEMORY_MB: '65536' }));
+  service = await startTestApi({ MWT_WORKER_MEMORY_MB: '65536' });
+  ({ env, http, queue } = service);
 });
 
 after(async () => {
-  await api?.stop();
-  await prisma.job.deleteMany({ where: { id: { in: jobIds } } });
-  await queue.obliterate({ force: true });
-  await queue.close();
-  await prisma.$disconnect();
+  await service?.stop(jobIds);
 });
 
 describe('a worker that goes over its memory budget', () => {

@@ -13,11 +13,10 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Queue } from 'bullmq';
 import { parse } from 'yaml';
-import type { PrismaClient } from '@mwt/db';
 import type { QueuedJob } from '@mwt/shared';
 import { apiClient, type Call, type JobView } from '../support/api-client.js';
-import { freePort, GaveUp, removeServiceKeys, waitFor, type ServiceProcess } from '../support/processes.js';
-import { startTestApi } from '../support/test-api.js';
+import { freePort, GaveUp, waitFor } from '../support/processes.js';
+import { startTestApi, type TestApi } from '../support/test-api.js';
 
 type Role = 'api' | 'worker';
 
@@ -79,24 +78,20 @@ function launch(argv: string[], env: Record<string, string>) {
 /** How long a stop may take: the API closes at once, a worker within a batch or two (the shutdown's own grace is 30 s). */
 const STOP_BOUND_MS = 20_000;
 
+let service: TestApi | undefined;
 let env: Record<string, string>;
-let api: ServiceProcess;
 let http: Call;
-let prisma: PrismaClient;
 let queue: Queue<QueuedJob>;
 const jobIds: string[] = [];
 
 before(async () => {
   execFileSync('npx', ['tsc', '-b', 'tsconfig.build.json'], { stdio: 'inherit' });
-  ({ env, api, http, prisma, queue } = await startTestApi());
+  service = await startTestApi();
+  ({ env, http, queue } = service);
 });
 
 after(async () => {
-  await api?.stop();
-  await prisma.job.deleteMany({ where: { id: { in: jobIds } } });
-  await queue.obliterate({ force: true });
-  await removeServiceKeys();
-  await Promise.all([queue.close(), prisma.$disconnect()]);
+  await service?.stop(jobIds);
 });
 
 describe('SIGTERM to the documented start commands', () => {
