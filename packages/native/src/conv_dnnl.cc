@@ -139,6 +139,8 @@ void useOurThreadCount() {
 // Runs one pass; `weights` is the filter (forward, input gradient) or the filter gradient (written).
 bool run(Pass pass, const ConvGeometry& g, const float* src, float* weights, float* dst) {
   useOurThreadCount();
+  // oneDNN's OpenMP threads get the cores: ours would spin beside them for the next job.
+  parkHelpers();
   Prepared* prepared = cached(pass, g);
   if (prepared == nullptr) return false;
   dnnl::engine& engine = cpuEngine();

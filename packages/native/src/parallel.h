@@ -11,6 +11,11 @@ namespace mwt {
 // the default, the machine's hardware concurrency.
 int threadCount();
 
+// Sends the pool's idle threads to sleep now instead of letting them spin for the next job: called
+// before work goes to another thread pool (oneDNN's OpenMP threads), whose threads would otherwise
+// share the cores with ours spinning. The next job wakes them.
+void parkHelpers();
+
 // Calls body(begin, end) on disjoint chunks covering [0, n), in parallel when the work is worth it:
 // `cost` is a rough count of operations per item; small jobs run inline on the calling thread.
 // For bodies whose result does not depend on how [0, n) is cut.
