@@ -23,8 +23,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # Fields of each block type that this peer builds; anything else is refused (see module docstring).
+# `heInit` only chooses the initial weights' scale (He init's fan-in over the taps a small map can
+# see): it changes no shape and no step's work, so the peer keeps torch's own initialisation.
 KNOWN_FIELDS = {
-    "conv": {"type", "name", "filters", "kernelSize", "stride", "masked", "batchNorm"},
+    "conv": {"type", "name", "filters", "kernelSize", "stride", "masked", "batchNorm", "heInit"},
     "residual": {"type", "name", "filters", "innerFilters", "stride", "masked", "projection", "activation", "batchNorm"},
     "maxPool": {"type", "name", "size"},
     "flatten": {"type", "name"},
