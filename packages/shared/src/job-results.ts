@@ -14,17 +14,27 @@ const modularizationFigures = {
   coupling: Type.Number(),
 };
 
+// One example per result, each once: the pipeline's is made of the others, as its schema is.
+const TRAIN_RESULT_EXAMPLE = { runId: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d', testAccuracy: 0.965 };
+const MODULARIZE_RESULT_EXAMPLE = { modularizationId: '5d1f9e0a-8c3b-4b6e-a0f2-9e4c7d2b1a33', krr: 0.35, cohesion: 0.88, coupling: 0.12 };
+const REUSE_RESULT_EXAMPLE = {
+  moduleId: '7c6b5a49-3827-4615-8f4e-3d2c1b0a9f8e',
+  moduleRunId: '2b3c4d5e-6f70-4182-93a4-b5c6d7e8f901',
+  moduleAccuracy: 0.995,
+  standardAccuracy: 0.998,
+};
+
 export const TrainResult = Type.Object(
   {
     runId: Id('The training run (GET /runs/{id}).'),
     testAccuracy: Type.Union([Accuracy('Test accuracy after the last epoch.'), Type.Null()]),
   },
-  { $id: 'TrainResult', description: 'Result of a train-modular or train-standard job.', examples: [{ runId: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d', testAccuracy: 0.965 }] },
+  { $id: 'TrainResult', description: 'Result of a train-modular or train-standard job.', examples: [TRAIN_RESULT_EXAMPLE] },
 );
 
 export const ModularizeResult = Type.Object(
   { modularizationId: Id('The modularization (GET /modularizations/{id}).'), ...modularizationFigures },
-  { $id: 'ModularizeResult', examples: [{ modularizationId: '5d1f9e0a-8c3b-4b6e-a0f2-9e4c7d2b1a33', krr: 0.35, cohesion: 0.88, coupling: 0.12 }] },
+  { $id: 'ModularizeResult', examples: [MODULARIZE_RESULT_EXAMPLE] },
 );
 
 const reuseFigures = {
@@ -36,21 +46,15 @@ const reuseFigures = {
 
 export const ReuseResult = Type.Object(reuseFigures, {
   $id: 'ReuseResult',
-  examples: [{ moduleId: '7c6b5a49-3827-4615-8f4e-3d2c1b0a9f8e', moduleRunId: '2b3c4d5e-6f70-4182-93a4-b5c6d7e8f901', moduleAccuracy: 0.995, standardAccuracy: 0.998 }],
+  examples: [REUSE_RESULT_EXAMPLE],
 });
 
 /** A finished pipeline's result, as the document shows it (here and in the Job example). */
 export const PIPELINE_RESULT_EXAMPLE = {
   standardRunId: '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
-  modularRunId: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
-  modularizationId: '5d1f9e0a-8c3b-4b6e-a0f2-9e4c7d2b1a33',
-  krr: 0.35,
-  cohesion: 0.88,
-  coupling: 0.12,
-  moduleId: '7c6b5a49-3827-4615-8f4e-3d2c1b0a9f8e',
-  moduleRunId: '2b3c4d5e-6f70-4182-93a4-b5c6d7e8f901',
-  moduleAccuracy: 0.995,
-  standardAccuracy: 0.998,
+  modularRunId: TRAIN_RESULT_EXAMPLE.runId,
+  ...MODULARIZE_RESULT_EXAMPLE,
+  ...REUSE_RESULT_EXAMPLE,
 };
 
 export const PipelineResult = Type.Object(
