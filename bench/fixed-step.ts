@@ -2,7 +2,7 @@
  * One SGD step of a model on the first `batch` training samples, with the paper's loss weights and
  * Nesterov momentum: the same step, repeatable, for every speed measurement (bench rows, profilers).
  */
-import { buildArchitecture, createModel, disposeModel, gatherBatch, Sgd, trainStep, type Dataset, type ModelName } from '@mwt/core';
+import { buildArchitecture, createModel, disposeModel, gatherBatch, makeDataset, Sgd, trainStep, type Dataset, type ModelName } from '@mwt/core';
 
 export interface FixedStep {
   /** Runs the step once (forward, backward, update). */
@@ -25,4 +25,20 @@ export function fixedTrainStep(dataset: Dataset, model: ModelName, modular: bool
       disposeModel(built);
     },
   };
+}
+
+/** Random CIFAR-10-shaped samples: the step's time does not depend on the pixel values. */
+export function syntheticDataset(count: number): Dataset {
+  const split = {
+    images: Float32Array.from({ length: count * 32 * 32 * 3 }, (_, i) => Math.sin(i * 12.9898) % 1),
+    labels: Int32Array.from({ length: count }, (_, i) => i % 10),
+    count,
+  };
+  return makeDataset(
+    'cifar10',
+    Array.from({ length: 10 }, (_, i) => `class${i}`),
+    { scale: 1, mean: [0, 0, 0], std: [1, 1, 1] },
+    split,
+    split,
+  );
 }

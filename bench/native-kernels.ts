@@ -1,17 +1,20 @@
 /**
  * Where a training step's time goes on the native backend, per C++ kernel and outside them:
- *   npx tsx bench/native-kernels.ts [--standard] [--batch 128] [--steps 30]
+ *   npx tsx bench/native-kernels.ts [--model simcnn-small] [--standard] [--batch 128] [--steps 30]
+ * simcnn-small and the other small variants train on MNIST-shaped digits, the full-width models on
+ * synthetic CIFAR-10-shaped samples (32x32x3), as in the ratio bench.
  * Wraps every function of the addon with a timer (they are synchronous, so the times are real and,
  * unlike tf.profile's, undisturbed); "outside" is the rest of the step: tfjs' engine and tape, the
  * JS side of kernels, the cpu backend's own kernels.
  */
 import { parseArgs } from 'node:util';
-import { initBackend, loadDataset } from '@mwt/core';
+import { initBackend, isModelName, loadDataset } from '@mwt/core';
 import { nativeKernels } from '@mwt/native';
-import { fixedTrainStep } from './fixed-step.js';
+import { fixedTrainStep, syntheticDataset } from './fixed-step.js';
 
 const { values } = parseArgs({
   options: {
+    model: { type: 'string', default: 'simcnn-small' },
     standard: { type: 'boolean', default: false },
     batch: { type: 'string', default: '128' },
     steps: { type: 'string', default: '30' },
@@ -20,10 +23,12 @@ const { values } = parseArgs({
 const modular = !values.standard;
 const batch = Number(values.batch);
 const steps = Number(values.steps);
+const model = values.model;
+if (!isModelName(model)) throw new Error(`unknown model ${model}`);
 
 const backend = await initBackend('native');
-const dataset = await loadDataset('mnist', { seed: 0 });
-const step = fixedTrainStep(dataset, 'simcnn-small', modular, batch);
+const dataset = model.endsWith('-small') ? await loadDataset('mnist', { seed: 0 }) : syntheticDataset(batch);
+const step = fixedTrainStep(dataset, model, modular, batch);
 for (let i = 0; i < 5; i++) step.run();
 
 // The addon's functions are writable properties (addon.cc), so that they can be wrapped here.
@@ -45,7 +50,7 @@ for (let i = 0; i < steps; i++) step.run();
 const wall = (performance.now() - started) / steps;
 const inKernels = [...totals.values()].reduce((sum, { ms }) => sum + ms, 0) / steps;
 console.log(
-  `${modular ? 'modular' : 'standard'} step, batch ${batch}, ${backend.name} (${backend.threads} threads): ${wall.toFixed(1)} ms/step, ${inKernels.toFixed(1)} ms in native kernels, ${(wall - inKernels).toFixed(1)} ms outside`,
+  `${model} ${modular ? 'modular' : 'standard'} step, batch ${batch}, ${backend.name} (${backend.threads} threads): ${wall.toFixed(1)} ms/step, ${inKernels.toFixed(1)} ms in native kernels, ${(wall - inKernels).toFixed(1)} ms outside`,
 );
 for (const [name, { ms, calls }] of [...totals].sort((a, b) => b[1].ms - a[1].ms)) {
   console.log(

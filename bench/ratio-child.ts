@@ -8,9 +8,9 @@
  */
 import { createInterface } from 'node:readline';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, isModelName, makeDataset, type Architecture, type Dataset } from '@mwt/core';
+import { initBackend, isModelName, type Architecture } from '@mwt/core';
 import { nativeKernels } from '@mwt/native';
-import { fixedTrainStep, type FixedStep } from './fixed-step.js';
+import { fixedTrainStep, syntheticDataset, type FixedStep } from './fixed-step.js';
 
 interface Prepare {
   /** null: free the current network. */
@@ -18,22 +18,6 @@ interface Prepare {
   batch: number;
   modular: boolean;
   warmup?: number;
-}
-
-/** Random CIFAR-10-shaped samples: the step's time does not depend on the pixel values. */
-function syntheticDataset(count: number): Dataset {
-  const split = {
-    images: Float32Array.from({ length: count * 32 * 32 * 3 }, (_, i) => Math.sin(i * 12.9898) % 1),
-    labels: Int32Array.from({ length: count }, (_, i) => i % 10),
-    count,
-  };
-  return makeDataset(
-    'cifar10',
-    Array.from({ length: 10 }, (_, i) => `class${i}`),
-    { scale: 1, mean: [0, 0, 0], std: [1, 1, 1] },
-    split,
-    split,
-  );
 }
 
 const backend = await initBackend();

@@ -92,6 +92,25 @@ describe('native backend', { skip }, () => {
     });
   }
 
+  test("the wide layers' forward pass runs on oneDNN's direct JIT kernels, not its brgemm ones (3x slower on 2x2 maps)", (t) => {
+    if (!nativeKernels().convUsesDnnl()) {
+      t.skip('built without oneDNN');
+      return;
+    }
+    for (const [size, channels] of [
+      [2, 512],
+      [4, 512],
+      [8, 256],
+    ]) {
+      const geometry = Int32Array.from([32, size, size, channels, size, size, channels, 3, 3, 1, 1, 1, 1, 1, 1]);
+      const implementation = nativeKernels().convImplementation(geometry);
+      assert.notEqual(implementation, 'native', `${size}x${size}x${channels}: oneDNN takes it`);
+      assert.doesNotMatch(implementation, /^brg/, `${size}x${size}x${channels}`);
+    }
+    // A 3x3 window on 1x1 maps only reads padding in 8 of its 9 taps: our kernel, which skips them.
+    assert.equal(nativeKernels().convImplementation(Int32Array.from([4, 1, 1, 12, 1, 1, 20, 3, 3, 1, 1, 1, 1, 1, 1])), 'native');
+  });
+
   test('matMul: transposes, batches, batch broadcasting, fused bias and ReLU', async () => {
     for (const [ta, tb] of [
       [false, false],

@@ -349,6 +349,16 @@ napi_value ConvUsesDnnl(napi_env env, napi_callback_info) {
   return result;
 }
 
+napi_value ConvImplementation(napi_env env, napi_callback_info info) {
+  napi_value result = nullptr;
+  guarded(env, [&] {
+    Call c(env, info, 1);
+    const std::string name = convImplementation(geometry(c, 0));
+    napi_create_string_utf8(env, name.c_str(), name.size(), &result);
+  });
+  return result;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   // Enumerable and replaceable, like a JS module's functions (so that a profiler can wrap them).
   constexpr auto kMethod = static_cast<napi_property_attributes>(napi_writable | napi_enumerable | napi_configurable);
@@ -373,6 +383,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"maskGateGrad", nullptr, MaskGateGrad, nullptr, nullptr, nullptr, kMethod, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, kMethod, nullptr},
       {"convUsesDnnl", nullptr, ConvUsesDnnl, nullptr, nullptr, nullptr, kMethod, nullptr},
+      {"convImplementation", nullptr, ConvImplementation, nullptr, nullptr, nullptr, kMethod, nullptr},
   };
   napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
   return exports;

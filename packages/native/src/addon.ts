@@ -98,6 +98,8 @@ export interface NativeKernels {
   threads(): number;
   /** Whether the convolutions run through oneDNN (built with libdnnl-dev, MWT_NATIVE_DNNL not 0). */
   convUsesDnnl(): boolean;
+  /** Which kernel runs conv2d for a geometry: oneDNN's name for its implementation ("jit:avx512_core"), or "native". */
+  convImplementation(geometry: ConvGeometry): string;
 }
 
 /** Codes shared with kernels.h. */

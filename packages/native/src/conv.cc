@@ -303,6 +303,11 @@ bool useDnnl(const ConvGeometry& g) {
 
 bool convUsesDnnl() { return dnnlEnabled(); }
 
+std::string convImplementation(const ConvGeometry& g) {
+  const std::string dnnl = useDnnl(g) ? dnnlForwardImplementation(g) : "";
+  return dnnl.empty() ? "native" : dnnl;
+}
+
 void conv2d(const float* x, const float* filter, float* out, const ConvGeometry& g) {
   if (useDnnl(g) && dnnlConv2d(x, filter, out, g)) return;
   const PaddedView in = padInput(x, g);

@@ -3,6 +3,8 @@
 // own kernel. The gradients overwrite their outputs (kernels.h's callers zero-fill them anyway).
 #pragma once
 
+#include <string>
+
 #include "kernels.h"
 
 namespace mwt {
@@ -11,5 +13,8 @@ bool dnnlAvailable();
 bool dnnlConv2d(const float* x, const float* filter, float* out, const ConvGeometry& g);
 bool dnnlConv2dBackpropInput(const float* dy, const float* filter, float* dx, const ConvGeometry& g);
 bool dnnlConv2dBackpropFilter(const float* x, const float* dy, float* dFilter, const ConvGeometry& g);
+// The name oneDNN gives the implementation that runs a geometry's forward pass, e.g.
+// "jit:avx512_core"; empty where oneDNN is absent or cannot take the geometry.
+std::string dnnlForwardImplementation(const ConvGeometry& g);
 
 }  // namespace mwt

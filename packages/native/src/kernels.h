@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace mwt {
 
@@ -22,6 +23,9 @@ void conv2dBackpropInput(const float* dy, const float* filter, float* dx, const 
 void conv2dBackpropFilter(const float* x, const float* dy, float* dFilter, const ConvGeometry& g);
 // Whether the three above run through oneDNN where they can (built with it, not turned off).
 bool convUsesDnnl();
+// Which kernel runs conv2d for a geometry: oneDNN's name for its implementation ("jit:avx512_core"),
+// or "native" for the kernels in conv.cc.
+std::string convImplementation(const ConvGeometry& g);
 
 // c[b] = act(op(a[b]) @ op(b[b]) + bias); a batch of 1 broadcasts. op = transpose when asked.
 enum class Activation { kLinear = 0, kRelu = 1 };
