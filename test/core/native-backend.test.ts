@@ -111,6 +111,36 @@ describe('native backend', { skip }, () => {
     assert.equal(nativeKernels().convImplementation(Int32Array.from([4, 1, 1, 12, 1, 1, 20, 3, 3, 1, 1, 1, 1, 1, 1])), 'native');
   });
 
+  test('the gradient kernels overwrite their outputs: an output full of NaN gives what a zeroed one does', () => {
+    const kernels = nativeKernels();
+    const random = (length: number, seed: number) => Float32Array.from({ length }, (_, i) => Math.sin((i + 1) * seed));
+    // [batch, inH, inW, inC, outH, outW, outC, kH, kW, strides, dilations, padTop, padLeft]: a 3x3
+    // window on 1x1 maps (our own kernel) and on 4x4 maps (oneDNN's, where the addon has it).
+    for (const size of [1, 4]) {
+      const geometry = Int32Array.from([2, size, size, 8, size, size, 6, 3, 3, 1, 1, 1, 1, 1, 1]);
+      const [inputs, outputs, filters] = [2 * size * size * 8, 2 * size * size * 6, 9 * 8 * 6];
+      const x = random(inputs, 1.3);
+      const dy = random(outputs, 2.7);
+      const filter = random(filters, 0.9);
+      const run = (fill: number) => {
+        const dx = new Float32Array(inputs).fill(fill);
+        const dFilter = new Float32Array(filters).fill(fill);
+        kernels.conv2dBackpropInput(dy, filter, dx, geometry);
+        kernels.conv2dBackpropFilter(x, dy, dFilter, geometry);
+        return { dx, dFilter };
+      };
+      assert.deepEqual(run(Number.NaN), run(0), `${size}x${size} maps`);
+    }
+    const pool = Int32Array.from([2, 4, 4, 3, 2, 2, 3, 2, 2, 2, 2, 1, 1, 0, 0]);
+    const [x, dy] = [random(2 * 4 * 4 * 3, 1.1), random(2 * 2 * 2 * 3, 0.7)];
+    const maxPoolGrad = (fill: number) => {
+      const dx = new Float32Array(x.length).fill(fill);
+      kernels.maxPoolGrad(dy, x, dx, pool);
+      return dx;
+    };
+    assert.deepEqual(maxPoolGrad(Number.NaN), maxPoolGrad(0));
+  });
+
   test('matMul: transposes, batches, batch broadcasting, fused bias and ReLU', async () => {
     for (const [ta, tb] of [
       [false, false],

@@ -12,13 +12,13 @@ import { OutputPool } from './output-pool.js';
 /** The name tfjs knows the backend by. */
 export const NATIVE_BACKEND = 'mwt-native';
 
-/** Free output arrays kept for reuse, at most (the arrays in live tensors are not counted). */
-const POOL_BYTES = 256 * 1024 * 1024;
+/** Free output arrays kept for reuse at least up to this size (more where a step used more: OutputPool). */
+const MIN_POOL_BYTES = 256 * 1024 * 1024;
 
 type DataId = Parameters<MathBackendCPU['readSync']>[0];
 
 export class NativeBackend extends MathBackendCPU {
-  private readonly outputs = new OutputPool(POOL_BYTES);
+  private readonly outputs = new OutputPool(MIN_POOL_BYTES);
 
   constructor() {
     super();
@@ -27,9 +27,9 @@ export class NativeBackend extends MathBackendCPU {
     Reflect.set(this, 'firstUse', false);
   }
 
-  /** A float32 output array for a kernel: zero-filled when the kernel accumulates into it. */
-  allocate(length: number, zeroed = false): Float32Array {
-    return this.outputs.take(length, zeroed);
+  /** A float32 output array for a kernel, with contents the kernel overwrites. */
+  allocate(length: number): Float32Array {
+    return this.outputs.take(length);
   }
 
   override disposeData(dataId: DataId, force = false): boolean {

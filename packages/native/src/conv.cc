@@ -325,6 +325,7 @@ void conv2dBackpropFilter(const float* x, const float* dy, float* dFilter, const
   const PaddedView in = padInput(x, g);
   const TapRange taps = usedTaps(g);
   const int64_t size = static_cast<int64_t>(g.kH) * g.kW * g.inC * g.outC;
+  std::fill_n(dFilter, size, 0.0f);
   const int64_t rows = static_cast<int64_t>(g.batch) * g.outH;
   // One accumulator per chunk (chunk 0 writes straight into the output), added up in chunk order.
   const int64_t chunks = chunkCount(rows, macsPerOutputRow(g));
@@ -341,6 +342,7 @@ void conv2dBackpropFilter(const float* x, const float* dy, float* dFilter, const
 
 void conv2dBackpropInput(const float* dy, const float* filter, float* dx, const ConvGeometry& g) {
   if (useDnnl(g) && dnnlConv2dBackpropInput(dy, filter, dx, g)) return;
+  std::fill_n(dx, static_cast<int64_t>(g.batch) * g.inH * g.inW * g.inC, 0.0f);
   // [kh, kw, ci, co] -> [kh, kw, co, ci]
   std::vector<float> transposed(static_cast<size_t>(g.kH) * g.kW * g.inC * g.outC);
   for (int k = 0; k < g.kH * g.kW; k++)

@@ -1,6 +1,6 @@
 // oneDNN's convolutions (conv_dnnl.cc), where the addon was built against it. Each returns false,
 // computing nothing, where oneDNN is absent or cannot take the geometry; the caller then runs its
-// own kernel. The gradients overwrite their outputs (kernels.h's callers zero-fill them anyway).
+// own kernel. The gradients overwrite their outputs, as every kernel in kernels.h does.
 #pragma once
 
 #include <string>

@@ -1,6 +1,6 @@
 // Float32 kernels of the native tfjs backend. Tensors are dense row-major arrays; images are NHWC
-// and conv filters [kh, kw, in, out], as in tfjs. Kernels overwrite their outputs, except the two conv
-// gradients and maxPoolGrad, which may add into outputs the caller zero-filled.
+// and conv filters [kh, kw, in, out], as in tfjs. Kernels overwrite their outputs (the gradients that
+// add up contributions clear theirs first), so callers pass arrays with any contents.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,5 @@
 // Max pooling over NHWC windows and its gradient, vectorized along channels.
+#include <algorithm>
 #include <limits>
 #include <vector>
 
@@ -56,6 +57,7 @@ void maxPoolGrad(const float* dy, const float* x, float* dx, const ConvGeometry&
     for (int64_t b = begin; b < end; b++) {
       const float* image = x + b * imageSize;
       float* dImage = dx + b * imageSize;
+      std::fill_n(dImage, imageSize, 0.0f);
       for (int oh = 0; oh < g.outH; oh++) {
         for (int ow = 0; ow < g.outW; ow++) {
           for (int c = 0; c < channels; c++) {

@@ -68,9 +68,8 @@ function convInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs): tf
 }
 
 /**
- * Runs a geometry kernel into a new output of `outShape` (zero-filled for the gradients that add into
- * it); undefined (the cpu kernel then runs) where an input is not float32, the layout is not NHWC, or a
- * tensor is empty.
+ * Runs a geometry kernel into a new output of `outShape` (which it overwrites); undefined (the cpu
+ * kernel then runs) where an input is not float32, the layout is not NHWC, or a tensor is empty.
  */
 function runGeometryKernel(
   backend: NativeBackend,
@@ -78,12 +77,11 @@ function runGeometryKernel(
   inputs: (Float32Array | undefined)[],
   outShape: number[],
   kernel: (inputs: Float32Array[], out: Float32Array, g: ConvGeometry) => void,
-  accumulates = false,
 ): tf.TensorInfo | undefined {
   const g = geometry(info);
   const present = inputs.filter((values): values is Float32Array => values !== undefined && values.length > 0);
   if (!g || present.length !== inputs.length || size(outShape) === 0) return undefined;
-  const out = backend.allocate(size(outShape), accumulates);
+  const out = backend.allocate(size(outShape));
   kernel(present, out, g);
   return backend.output([...outShape], out);
 }
@@ -97,26 +95,16 @@ const conv2d: NativeKernel<ConvAttrs> = ({ inputs, backend, attrs }) => {
 const conv2dBackpropInput: NativeKernel<ConvAttrs & Pick<tf.Conv2DBackpropInputAttrs, 'inputShape'>> = ({ inputs, backend, attrs }) => {
   const { dy, filter } = requireInputs(inputs, 'dy', 'filter');
   const info = convInfo(attrs.inputShape, filter.shape, attrs);
-  return runGeometryKernel(
-    backend,
-    info,
-    [backend.floats(dy), backend.floats(filter)],
-    attrs.inputShape,
-    ([dys, fs], dx, g) => nativeKernels().conv2dBackpropInput(dys, fs, dx, g),
-    true,
+  return runGeometryKernel(backend, info, [backend.floats(dy), backend.floats(filter)], attrs.inputShape, ([dys, fs], dx, g) =>
+    nativeKernels().conv2dBackpropInput(dys, fs, dx, g),
   );
 };
 
 const conv2dBackpropFilter: NativeKernel<ConvAttrs & Pick<tf.Conv2DBackpropFilterAttrs, 'filterShape'>> = ({ inputs, backend, attrs }) => {
   const { x, dy } = requireInputs(inputs, 'x', 'dy');
   const info = convInfo(x.shape, attrs.filterShape, attrs);
-  return runGeometryKernel(
-    backend,
-    info,
-    [backend.floats(x), backend.floats(dy)],
-    attrs.filterShape,
-    ([xs, dys], dFilter, g) => nativeKernels().conv2dBackpropFilter(xs, dys, dFilter, g),
-    true,
+  return runGeometryKernel(backend, info, [backend.floats(x), backend.floats(dy)], attrs.filterShape, ([xs, dys], dFilter, g) =>
+    nativeKernels().conv2dBackpropFilter(xs, dys, dFilter, g),
   );
 };
 
@@ -134,7 +122,7 @@ const maxPool: NativeKernel<PoolAttrs> = ({ inputs, backend, attrs }) => {
 const maxPoolGrad: NativeKernel<PoolAttrs> = ({ inputs, backend, attrs }) => {
   const { dy, input } = requireInputs(inputs, 'dy', 'input');
   const info = poolInfo(input.shape, attrs);
-  return runGeometryKernel(backend, info, [backend.floats(dy), backend.floats(input)], input.shape, ([dys, xs], dx, g) => nativeKernels().maxPoolGrad(dys, xs, dx, g), true);
+  return runGeometryKernel(backend, info, [backend.floats(dy), backend.floats(input)], input.shape, ([dys, xs], dx, g) => nativeKernels().maxPoolGrad(dys, xs, dx, g));
 };
 
 export const CONV_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
