@@ -202,6 +202,8 @@ bool dnnlConv2dBackpropFilter(const float* x, const float* dy, float* dFilter, c
 }
 
 std::string dnnlForwardImplementation(const ConvGeometry& g) {
+  // A primitive is made for the thread count in force when it is created: ours, as in run().
+  useOurThreadCount();
   const Prepared* prepared = cached(Pass::kForward, g);
   return prepared == nullptr ? "" : prepared->implementation;
 }
