@@ -96,7 +96,18 @@ void skipBrgemm(dnnl::convolution_forward::primitive_desc& forward) {
   }
 }
 
+// oneDNN makes a primitive for the OpenMP thread count in force when it is created (and runs it on
+// as many): ours, set once before the first primitive.
+void useOurThreadCount() {
+  static const bool set = [] {
+    omp_set_num_threads(threadCount());
+    return true;
+  }();
+  (void)set;
+}
+
 std::unique_ptr<Prepared> prepare(Pass pass, const ConvGeometry& g) {
+  useOurThreadCount();
   const Problem p = describe(g);
   if (!p.valid) return nullptr;
   dnnl::engine& engine = cpuEngine();
@@ -146,17 +157,8 @@ Prepared* cached(Pass pass, const ConvGeometry& g) {
   return found->second.get();
 }
 
-void useOurThreadCount() {
-  static const bool set = [] {
-    omp_set_num_threads(threadCount());
-    return true;
-  }();
-  (void)set;
-}
-
 // Runs one pass; `weights` is the filter (forward, input gradient) or the filter gradient (written).
 bool run(Pass pass, const ConvGeometry& g, const float* src, float* weights, float* dst) {
-  useOurThreadCount();
   // oneDNN's OpenMP threads get the cores: ours would spin beside them for the next job.
   parkHelpers();
   Prepared* prepared = cached(pass, g);
@@ -202,8 +204,6 @@ bool dnnlConv2dBackpropFilter(const float* x, const float* dy, float* dFilter, c
 }
 
 std::string dnnlForwardImplementation(const ConvGeometry& g) {
-  // A primitive is made for the thread count in force when it is created: ours, as in run().
-  useOurThreadCount();
   const Prepared* prepared = cached(Pass::kForward, g);
   return prepared == nullptr ? "" : prepared->implementation;
 }
