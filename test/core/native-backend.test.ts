@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { addonPath, NATIVE_BACKEND, nativeKernels, registerNativeBackend } from '@mwt/native';
 import { buildArchitecture, createModel, disposeModel, gatherBatch, loadDataset, pairWeights, Sgd, trainStep } from '@mwt/core';
 import { initBackend } from '../../packages/core/src/backend/select.js';
+import { addRelu } from '../../packages/core/src/ops/add-relu.js';
 import { globalAvgPool } from '../../packages/core/src/ops/global-avg-pool.js';
 import { maskGate } from '../../packages/core/src/ops/mask-gate.js';
 import { maskJaccardMetrics, pairSimilaritySums } from '../../packages/core/src/ops/mask-pairs.js';
@@ -281,6 +282,60 @@ describe('native backend', { skip }, () => {
       ]);
       return [maskGate(pooled, weights), ...grads];
     });
+  });
+
+  test('addRelu: one pass each way (MwtAddRelu, MwtReluGrad), and bit for bit what tf.relu(tf.add) and its gradient give', async () => {
+    // 21 channels: the kernels' 16-wide vectors and their scalar tail; zeros, -0 and NaN at the kink.
+    const kink = () => tf.tensor1d([0, -0, NaN, 1, -1, 0, NaN]);
+    const cases: [number[], number[]][] = [
+      [
+        [3, 4, 5, 21],
+        [3, 4, 5, 21],
+      ],
+      [[3, 4, 5, 21], [21]],
+    ];
+    for (const [aShape, bShape] of cases) {
+      const { cpu, native } = await onBoth(() => {
+        const a = tf
+          .concat([kink(), tf.reshape(normal(aShape, 1), [-1])])
+          .slice(0, tf.util.sizeFromShape(aShape))
+          .reshape(aShape);
+        const b = tf
+          .concat([kink(), tf.reshape(normal(bShape, 2), [-1])])
+          .slice(0, tf.util.sizeFromShape(bShape))
+          .reshape(bShape);
+        const upstream = tf
+          .concat([kink(), tf.reshape(normal(aShape, 3), [-1])])
+          .slice(0, tf.util.sizeFromShape(aShape))
+          .reshape(aShape);
+        const [dA, dB] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(addRelu(x, y), upstream)))([a, b]);
+        return [addRelu(a, b), dA, dB];
+      });
+      cpu.forEach((expected, i) => assertClose(native[i], expected, `addRelu ${aShape.join('x')} + ${bShape.join('x')} output ${i}`, 0));
+    }
+    assert.ok(await tf.setBackend(NATIVE_BACKEND));
+    const profile = await tf.profile(() => tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(addRelu(x, y)))([normal([2, 3, 3, 4], 1), normal([4], 2)]));
+    const kernels = profile.kernelNames;
+    assert.ok(kernels.includes('MwtAddRelu') && kernels.includes('MwtReluGrad'), kernels.join(' '));
+    assert.ok(!kernels.includes(tf.Relu) && !kernels.includes(tf.Step), kernels.join(' '));
+  });
+
+  test('SGD updates a parameter in place, never a tensor that shares its data', async () => {
+    assert.ok(await tf.setBackend(NATIVE_BACKEND));
+    const initial = tf.tensor1d([1, 2, 3]);
+    const param = tf.variable(initial);
+    const params = new Map([['w', param]]);
+    const optimizer = new Sgd(params, { momentum: 0.5, nesterov: false, weightDecay: 0 });
+    // The first step gives the variable data of its own (it shares `initial`'s), the second writes into it.
+    optimizer.step(new Map([['w', tf.tensor1d([1, 1, 1])]]), 0.1);
+    const own = param.dataSync();
+    optimizer.step(new Map([['w', tf.tensor1d([1, 1, 1])]]), 0.1);
+    // v = 1, then 1.5: p = [1, 2, 3] - 0.1 - 0.15.
+    assertClose(Float32Array.from(param.dataSync()), Float32Array.from([0.75, 1.75, 2.75]), 'parameter', 1e-6);
+    assert.deepEqual([...initial.dataSync()], [1, 2, 3], 'the tensor the variable was made from changed');
+    assert.ok(param.dataSync() === own, 'the second update made a new array instead of writing in place');
+    optimizer.dispose();
+    tf.dispose([initial, param]);
   });
 
   test('a modular training step equals the wasm backend’s, and leaks nothing', async () => {

@@ -88,9 +88,10 @@ export const MWT_KERNEL_ATTRS: { readonly [K in MwtKernelName]: AttrGuards<MwtKe
 };
 
 /*
- * Kernels a backend registers only where it pays: where one kernel per variable costs more host time
- * than the work itself (webgpu). Ops use their portable formulation where they are absent, and the
- * native backend does without them.
+ * Kernels a backend registers only where they pay: one kernel for many variables where a kernel per
+ * variable costs more host time than the work itself (webgpu, native), or one pass over an activation
+ * for what tfjs' ops do in two or three (native). Ops use their portable formulation where they are
+ * absent.
  */
 
 /**
@@ -121,8 +122,21 @@ export type MwtSgdUpdateInPlaceAttrs = MwtSgdUpdateAttrs & { count: number };
 export const MWT_RUNNING_STATS_IN_PLACE = 'MwtRunningStatsInPlace';
 export type MwtRunningStatsInPlaceAttrs = { count: number; momentum: number; corrections: number[] };
 
+/**
+ * { a, b } -> [relu(a + b)]: a residual sum and the ReLU after it, or a bias and the ReLU after it.
+ * b has a's shape, or one value per channel ([C], a's last axis). Exactly tf.relu(tf.add(a, b)).
+ */
+export const MWT_ADD_RELU = 'MwtAddRelu';
+export type MwtAddReluInputs<T = TensorInfo> = { a: T; b: T };
+
+/** { dy, y } -> [dy * step(y)]: the ReLU's gradient from its output y (y > 0 exactly where its input is). */
+export const MWT_RELU_GRAD = 'MwtReluGrad';
+export type MwtReluGradInputs<T = TensorInfo> = { dy: T; y: T };
+
 /** The attributes of each optional kernel, by name. */
 export interface MwtOptionalKernelAttrs {
+  [MWT_ADD_RELU]: NoAttrs;
+  [MWT_RELU_GRAD]: NoAttrs;
   [MWT_GLOBAL_AVG_POOL]: Record<string, never>;
   [MWT_GLOBAL_AVG_POOL_GRAD]: MwtGlobalAvgPoolGradAttrs;
   [MWT_SGD_UPDATE_IN_PLACE]: MwtSgdUpdateInPlaceAttrs;
@@ -132,6 +146,8 @@ export interface MwtOptionalKernelAttrs {
 export type MwtOptionalKernelName = keyof MwtOptionalKernelAttrs;
 
 export const MWT_OPTIONAL_KERNEL_ATTRS: { readonly [K in MwtOptionalKernelName]: AttrGuards<MwtOptionalKernelAttrs[K]> } = {
+  [MWT_ADD_RELU]: {},
+  [MWT_RELU_GRAD]: {},
   [MWT_GLOBAL_AVG_POOL]: {},
   [MWT_GLOBAL_AVG_POOL_GRAD]: { height: isNumber, width: isNumber },
   [MWT_SGD_UPDATE_IN_PLACE]: { count: isNumber, lr: isNumber, momentum: isNumber, weightDecay: isNumber, nesterov: isBoolean },

@@ -216,7 +216,7 @@ napi_value Binary(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Call c(env, info, 7);
     const int op = static_cast<int>(c.number(0));
-    if (op < 0 || op > static_cast<int>(BinaryOp::kMin)) throw ArgumentError("unknown binary op");
+    if (op < 0 || op > static_cast<int>(BinaryOp::kReluGrad)) throw ArgumentError("unknown binary op");
     size_t length = 0;
     napi_get_typedarray_info(env, c.args[6], nullptr, &length, nullptr, nullptr, nullptr);
     if (length < 1 || length > static_cast<size_t>(kMaxRank)) throw ArgumentError("rank must be 1.." + std::to_string(kMaxRank));

@@ -110,6 +110,10 @@ export enum BinaryOp {
   Div = 3,
   Max = 4,
   Min = 5,
+  /** relu(a + b) */
+  AddRelu = 6,
+  /** a * step(b): the ReLU's gradient, a = dy and b = its output */
+  ReluGrad = 7,
 }
 export enum UnaryOp {
   Relu = 0,

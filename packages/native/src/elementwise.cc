@@ -12,21 +12,47 @@
 namespace mwt {
 namespace {
 
+// tfjs' ReLU and Step (alpha 0): NaN passes through both.
+inline float relu(float x) { return x > 0.0f ? x : (std::isnan(x) ? x : 0.0f); }
+inline float step(float x) { return x > 0.0f ? 1.0f : (std::isnan(x) ? x : 0.0f); }
+inline Float16 relu(Float16 x) { return x > 0.0f ? x : (x != x ? x : Float16{}); }
+inline Float16 step(Float16 x) { return x > 0.0f ? Float16{} + 1.0f : (x != x ? x : Float16{}); }
+
 template <BinaryOp Op>
-inline float apply(float a, float b) {
-  if constexpr (Op == BinaryOp::kAdd) return a + b;
-  if constexpr (Op == BinaryOp::kSub) return a - b;
-  if constexpr (Op == BinaryOp::kMul) return a * b;
-  if constexpr (Op == BinaryOp::kDiv) return a / b;
-  if constexpr (Op == BinaryOp::kMax) return std::isnan(a) || a > b ? a : b;  // tfjs propagates NaN
-  return std::isnan(a) || a < b ? a : b;
+constexpr bool kVectorSelects = Op == BinaryOp::kAddRelu || Op == BinaryOp::kReluGrad;
+
+// On floats, and on Float16 vectors for the ops with kVectorSelects.
+template <BinaryOp Op, typename V>
+inline V apply(V a, V b) {
+  if constexpr (Op == BinaryOp::kAddRelu) {
+    return relu(a + b);
+  } else if constexpr (Op == BinaryOp::kReluGrad) {
+    return a * step(b);
+  } else if constexpr (Op == BinaryOp::kAdd) {
+    return a + b;
+  } else if constexpr (Op == BinaryOp::kSub) {
+    return a - b;
+  } else if constexpr (Op == BinaryOp::kMul) {
+    return a * b;
+  } else if constexpr (Op == BinaryOp::kDiv) {
+    return a / b;
+  } else if constexpr (Op == BinaryOp::kMax) {
+    return std::isnan(a) || a > b ? a : b;  // tfjs propagates NaN
+  } else {
+    return std::isnan(a) || a < b ? a : b;
+  }
 }
 
 // The innermost axis, in its three cases: both operands run along it, or one is broadcast.
 template <BinaryOp Op>
 inline void line(const float* a, int64_t aStep, const float* b, int64_t bStep, float* out, int64_t n) {
   if (aStep == 1 && bStep == 1) {
-    for (int64_t i = 0; i < n; i++) out[i] = apply<Op>(a[i], b[i]);
+    int64_t i = 0;
+    // GCC leaves the selects of ReLU and Step scalar (see stepRange): vectors by hand.
+    if constexpr (kVectorSelects<Op>) {
+      for (; i + 16 <= n; i += 16) store(out + i, apply<Op>(load<Float16>(a + i), load<Float16>(b + i)));
+    }
+    for (; i < n; i++) out[i] = apply<Op>(a[i], b[i]);
   } else if (aStep == 1) {
     const float bv = b[0];
     for (int64_t i = 0; i < n; i++) out[i] = apply<Op>(a[i], bv);
@@ -130,6 +156,8 @@ void binary(BinaryOp op, const float* a, const int* aShape, const float* b, cons
     case BinaryOp::kDiv: return broadcastBinary<BinaryOp::kDiv>(a, b, out, l);
     case BinaryOp::kMax: return broadcastBinary<BinaryOp::kMax>(a, b, out, l);
     case BinaryOp::kMin: return broadcastBinary<BinaryOp::kMin>(a, b, out, l);
+    case BinaryOp::kAddRelu: return broadcastBinary<BinaryOp::kAddRelu>(a, b, out, l);
+    case BinaryOp::kReluGrad: return broadcastBinary<BinaryOp::kReluGrad>(a, b, out, l);
   }
 }
 
@@ -155,7 +183,7 @@ void unary(UnaryOp op, const float* x, float* out, int64_t size, float alpha) {
   parallelFor(size, op == UnaryOp::kExp || op == UnaryOp::kTanh ? 20.0 : 1.0, [&](int64_t begin, int64_t end) {
     switch (op) {
       case UnaryOp::kRelu:
-        for (int64_t i = begin; i < end; i++) out[i] = x[i] > 0.0f ? x[i] : (std::isnan(x[i]) ? x[i] : 0.0f);
+        for (int64_t i = begin; i < end; i++) out[i] = relu(x[i]);
         break;
       case UnaryOp::kStep:
         stepRange(x, out, begin, end, alpha);

@@ -61,7 +61,9 @@ void batchNormInference(const float* x, const float* mean, const float* variance
                         float* out, int64_t rows, int channels, float epsilon);
 
 // Elementwise ops with NumPy broadcasting; shapes are padded to the same rank by the caller.
-enum class BinaryOp { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kMax = 4, kMin = 5 };
+// kAddRelu is relu(a + b) (a residual sum, or a bias, and the ReLU after it) in one pass; kReluGrad is
+// a * step(b), the ReLU's gradient for a = dy and b = its output: each what its two tfjs ops compute.
+enum class BinaryOp { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kMax = 4, kMin = 5, kAddRelu = 6, kReluGrad = 7 };
 constexpr int kMaxRank = 6;
 void binary(BinaryOp op, const float* a, const int* aShape, const float* b, const int* bShape, float* out,
             const int* outShape, int rank);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { addRelu } from '../ops/add-relu.js';
 import { batchNormTrain } from '../ops/batch-norm.js';
 import { conv2d } from '../ops/conv2d.js';
 import { globalAvgPool } from '../ops/global-avg-pool.js';
@@ -121,7 +122,9 @@ class ForwardPass {
     const override = masked ? this.options.maskOverride?.get(prefix) : undefined;
     const mask = masked && !override ? this.maskOf(prefix, x) : undefined;
     if (!batchNorm) {
-      let y: tf.Tensor4D = tf.add(z, param<tf.Rank.R1>(this.params, `${prefix}/bias`));
+      const bias = param<tf.Rank.R1>(this.params, `${prefix}/bias`);
+      if (relu && !override && !mask) return addRelu(z, bias);
+      let y: tf.Tensor4D = tf.add(z, bias);
       if (override) y = tf.mul(y, tf.tensor4d(override, [1, 1, 1, override.length]));
       if (mask) y = tf.mul(y, tf.reshape(mask, [mask.shape[0], 1, 1, mask.shape[1]]));
       return relu ? tf.relu(y) : y;
@@ -160,8 +163,7 @@ class ForwardPass {
     if (block.conv2Kept) branch = scatterChannels(branch, block.conv2Kept, block.filters);
     let shortcut = block.projection ? this.maskedConv(`${block.name}/shortcut`, x, block.stride, block.masked, false, batchNorm) : x;
     if (block.shortcutKept) shortcut = scatterChannels(shortcut, block.shortcutKept, block.filters);
-    const sum = tf.add(branch, shortcut) as tf.Tensor4D;
-    return reluBeforeAdd ? sum : tf.relu(sum);
+    return reluBeforeAdd ? tf.add(branch, shortcut) : addRelu(branch, shortcut);
   }
 
   dense(prefix: string, x: tf.Tensor2D, relu: boolean): tf.Tensor2D {

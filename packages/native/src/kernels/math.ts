@@ -63,9 +63,10 @@ const fusedMatMul: NativeKernel<FusedMatMulAttrs> = (args) => {
   return matMul(args, bias, activation === 'relu');
 };
 
-function binary(op: BinaryOp): NativeKernel {
+/** An elementwise op of two inputs, named `a` and `b` unless given (MwtReluGrad's are `dy` and `y`). */
+export function binary(op: BinaryOp, aName = 'a', bName = 'b'): NativeKernel {
   return ({ inputs, backend }) => {
-    const { a, b } = requireInputs(inputs, 'a', 'b');
+    const { [aName]: a, [bName]: b } = requireInputs(inputs, aName, bName);
     const as = backend.floats(a);
     const bs = backend.floats(b);
     if (!as || !bs) return undefined;

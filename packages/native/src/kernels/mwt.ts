@@ -1,23 +1,33 @@
 /** The native implementations of MwT's fused kernels (their contracts: @mwt/core's kernel-names.ts). */
 import * as tf from '@tensorflow/tfjs';
 import {
+  MWT_ADD_RELU,
   MWT_BATCH_NORM_TRAIN,
   MWT_BATCH_NORM_TRAIN_GRAD,
   MWT_KERNEL_ATTRS,
   MWT_MASK_GATE,
   MWT_MASK_GATE_GRAD,
   MWT_MASK_JACCARD,
+  MWT_OPTIONAL_KERNEL_ATTRS,
   MWT_PAIR_SIMILARITY,
   MWT_PAIR_SIMILARITY_GRAD,
+  MWT_RELU_GRAD,
+  MWT_RUNNING_STATS_IN_PLACE,
   MWT_SGD_UPDATE,
+  MWT_SGD_UPDATE_IN_PLACE,
   type MwtBatchNormAttrs,
   type MwtKernelAttrs,
   type MwtKernelName,
+  type MwtOptionalKernelAttrs,
+  type MwtOptionalKernelName,
   type MwtPairSimilarityAttrs,
+  type MwtRunningStatsInPlaceAttrs,
   type MwtSgdUpdateAttrs,
+  type MwtSgdUpdateInPlaceAttrs,
 } from '@mwt/core/kernel-names';
-import { nativeKernels } from '../addon.js';
+import { BinaryOp, nativeKernels } from '../addon.js';
 import { nativeOnlyKernel, type NativeKernel, type NativeKernelArgs } from '../kernel.js';
+import { binary } from './math.js';
 
 /** [batch, pixels, channels, relu] of a [B, H, W, C] activation, or undefined if not float32 NHWC. */
 function batchNormShape(z: tf.TensorInfo, attrs: MwtBatchNormAttrs): Int32Array | undefined {
@@ -92,6 +102,44 @@ const sgdUpdate: NativeKernel<MwtSgdUpdateAttrs> = (args) => {
   return [args.backend.output(param.shape, newParam), args.backend.output(param.shape, newVelocity)];
 };
 
+/**
+ * Every parameter and its velocity updated in their own arrays: per step, two fewer arrays written
+ * per parameter (and read again by the next forward pass) than MwtSgdUpdate's new ones, and one call.
+ */
+const sgdUpdateInPlace: NativeKernel<MwtSgdUpdateInPlaceAttrs> = (args) => {
+  const { count, lr, momentum, weightDecay, nesterov } = args.attrs;
+  for (let i = 0; i < count; i++) {
+    const param = floats(args, `param${i}`);
+    const velocity = floats(args, `velocity${i}`);
+    nativeKernels().sgdUpdate(param, velocity, floats(args, `grad${i}`), param, velocity, lr, momentum, weightDecay, nesterov);
+  }
+  return [];
+};
+
+/**
+ * BatchNorm's running statistics, in place: a few hundred values per layer, so in JS, with each
+ * product and sum rounded to float32 as the tfjs ops it replaces round them (one call instead of
+ * seven kernels per layer).
+ */
+const runningStatsInPlace: NativeKernel<MwtRunningStatsInPlaceAttrs> = (args) => {
+  const { count, momentum, corrections } = args.attrs;
+  const f = Math.fround;
+  const keep = f(1 - momentum);
+  const take = f(momentum);
+  for (let i = 0; i < count; i++) {
+    const runningMean = floats(args, `runningMean${i}`);
+    const runningVariance = floats(args, `runningVariance${i}`);
+    const mean = floats(args, `mean${i}`);
+    const variance = floats(args, `variance${i}`);
+    const correction = f(corrections[i]);
+    for (let c = 0; c < runningMean.length; c++) {
+      runningMean[c] = f(runningMean[c] * keep) + f(mean[c] * take);
+      runningVariance[c] = f(runningVariance[c] * keep) + f(f(variance[c] * correction) * take);
+    }
+  }
+  return [];
+};
+
 /** [batch, kernels] of a pair kernel's mask, or undefined where it is not a float32 matrix. */
 function pairShape(args: NativeKernelArgs): Int32Array | undefined {
   const mask = args.inputs.mask;
@@ -156,6 +204,10 @@ function mwtKernel<K extends MwtKernelName>(kernelName: K, kernel: NativeKernel<
   return nativeOnlyKernel(kernelName, MWT_KERNEL_ATTRS[kernelName], kernel);
 }
 
+function optionalKernel<K extends MwtOptionalKernelName>(kernelName: K, kernel: NativeKernel<MwtOptionalKernelAttrs[K]>): tf.KernelConfig {
+  return nativeOnlyKernel(kernelName, MWT_OPTIONAL_KERNEL_ATTRS[kernelName], kernel);
+}
+
 export const MWT_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
   mwtKernel(MWT_BATCH_NORM_TRAIN, batchNormTrain),
   mwtKernel(MWT_BATCH_NORM_TRAIN_GRAD, batchNormTrainGrad),
@@ -165,4 +217,8 @@ export const MWT_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
   mwtKernel(MWT_MASK_JACCARD, maskJaccard),
   mwtKernel(MWT_MASK_GATE, maskGate),
   mwtKernel(MWT_MASK_GATE_GRAD, maskGateGrad),
+  optionalKernel(MWT_ADD_RELU, binary(BinaryOp.AddRelu)),
+  optionalKernel(MWT_RELU_GRAD, binary(BinaryOp.ReluGrad, 'dy', 'y')),
+  optionalKernel(MWT_SGD_UPDATE_IN_PLACE, sgdUpdateInPlace),
+  optionalKernel(MWT_RUNNING_STATS_IN_PLACE, runningStatsInPlace),
 ];
