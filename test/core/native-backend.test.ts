@@ -68,8 +68,11 @@ describe('native backend', { skip }, () => {
     { x: [1, 7, 5, 70], f: [2, 3, 70, 66], stride: 1, pad: 'same' },
     { x: [2, 9, 9, 4], f: [3, 3, 4, 4], stride: 1, pad: 'same', dilation: 2 },
     // Images smaller than the window: some taps only ever read padding (skipped), pixel blocks span images.
+    // oneDNN gets the smaller conv of the taps used where they are contiguous in the filter (the centre
+    // tap; rows 1-3 of 5), our kernels where they are not (the middle column of 2x1 maps).
     { x: [5, 1, 1, 12], f: [3, 3, 12, 20], stride: 1, pad: 'same' },
     { x: [3, 2, 3, 6], f: [5, 5, 6, 9], stride: 1, pad: 'same' },
+    { x: [3, 2, 1, 8], f: [3, 3, 8, 10], stride: 1, pad: 'same' },
     // Enough work to be split across threads, with pixel blocks that cross rows within each part.
     { x: [6, 5, 5, 24], f: [3, 3, 24, 40], stride: 1, pad: 'same' },
     // The wide layers of the full-width models (oneDNN's where the addon has it): 3x3 on small maps,
@@ -108,8 +111,10 @@ describe('native backend', { skip }, () => {
       assert.notEqual(implementation, 'native', `${size}x${size}x${channels}: oneDNN takes it`);
       assert.doesNotMatch(implementation, /^brg/, `${size}x${size}x${channels}`);
     }
-    // A 3x3 window on 1x1 maps only reads padding in 8 of its 9 taps: our kernel, which skips them.
-    assert.equal(nativeKernels().convImplementation(Int32Array.from([4, 1, 1, 12, 1, 1, 20, 3, 3, 1, 1, 1, 1, 1, 1])), 'native');
+    // A 3x3 window on 1x1 maps only reads padding in 8 of its 9 taps: oneDNN gets the 1x1 conv of the
+    // centre tap. On 2x1 maps the taps used (a column) are not contiguous in the filter: our kernel.
+    assert.notEqual(nativeKernels().convImplementation(Int32Array.from([4, 1, 1, 12, 1, 1, 20, 3, 3, 1, 1, 1, 1, 1, 1])), 'native');
+    assert.equal(nativeKernels().convImplementation(Int32Array.from([4, 2, 1, 12, 2, 1, 20, 3, 3, 1, 1, 1, 1, 1, 1])), 'native');
   });
 
   test('the gradient kernels overwrite their outputs: an output full of NaN gives what a zeroed one does', () => {

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "chunks.h"
@@ -283,8 +284,7 @@ double macsPerOutputRow(const ConvGeometry& g) {
 
 // Which convolutions oneDNN runs, where the addon has it. Measured per layer (bench/conv-layers.ts,
 // CPU time at 1 thread) it is 1.3-3x faster than the kernels here on the zoo's layers from 1 to 512
-// channels (about even on the filter gradient of 2x2 maps), except where some taps only ever read
-// padding (3x3 convs of 1x1 maps), which the kernels here skip and oneDNN computes. MWT_NATIVE_DNNL=0 turns it off, to compare.
+// channels (about even on the filter gradient of 2x2 maps). MWT_NATIVE_DNNL=0 turns it off, to compare.
 bool dnnlEnabled() {
   static const bool enabled = [] {
     const char* env = std::getenv("MWT_NATIVE_DNNL");
@@ -293,10 +293,32 @@ bool dnnlEnabled() {
   return enabled;
 }
 
-bool useDnnl(const ConvGeometry& g) {
-  if (!dnnlEnabled()) return false;
+// What oneDNN is given for a geometry. Where some taps only ever read padding (3x3 'same' convs of
+// 1x1 maps: all but the centre), the smaller convolution over the taps used, which gives the same
+// output and gradients without the work of the others (oneDNN would compute them all): its filter
+// is the part of ours that those taps occupy, when that part is contiguous ([kh, kw, in, out]: one
+// row of taps, or whole rows).
+struct DnnlProblem {
+  ConvGeometry geometry;
+  int64_t filterOffset;  // where the used taps start in our filter, in floats
+  int64_t filterSize;    // how many floats they span
+};
+
+std::optional<DnnlProblem> dnnlProblem(const ConvGeometry& g) {
+  if (!dnnlEnabled()) return std::nullopt;
   const TapRange taps = usedTaps(g);
-  return taps.khEnd - taps.khBegin == g.kH && taps.kwEnd - taps.kwBegin == g.kW;
+  const int rows = taps.khEnd - taps.khBegin;
+  const int cols = taps.kwEnd - taps.kwBegin;
+  if (rows <= 0 || cols <= 0 || (rows > 1 && cols != g.kW)) return std::nullopt;
+  const int64_t tapSize = static_cast<int64_t>(g.inC) * g.outC;
+  DnnlProblem problem{g, (static_cast<int64_t>(taps.khBegin) * g.kW + taps.kwBegin) * tapSize, static_cast<int64_t>(rows) * cols * tapSize};
+  problem.geometry.kH = rows;
+  problem.geometry.kW = cols;
+  problem.geometry.padTop = g.padTop - taps.khBegin * g.dilationH;
+  problem.geometry.padLeft = g.padLeft - taps.kwBegin * g.dilationW;
+  // Padding the used taps never needed: oneDNN has no negative padding, so our kernels run these.
+  if (problem.geometry.padTop < 0 || problem.geometry.padLeft < 0) return std::nullopt;
+  return problem;
 }
 
 }  // namespace
@@ -304,12 +326,14 @@ bool useDnnl(const ConvGeometry& g) {
 bool convUsesDnnl() { return dnnlEnabled(); }
 
 std::string convImplementation(const ConvGeometry& g) {
-  const std::string dnnl = useDnnl(g) ? dnnlForwardImplementation(g) : "";
+  const std::optional<DnnlProblem> problem = dnnlProblem(g);
+  const std::string dnnl = problem ? dnnlForwardImplementation(problem->geometry) : "";
   return dnnl.empty() ? "native" : dnnl;
 }
 
 void conv2d(const float* x, const float* filter, float* out, const ConvGeometry& g) {
-  if (useDnnl(g) && dnnlConv2d(x, filter, out, g)) return;
+  const std::optional<DnnlProblem> problem = dnnlProblem(g);
+  if (problem && dnnlConv2d(x, filter + problem->filterOffset, out, problem->geometry)) return;
   const PaddedView in = padInput(x, g);
   const TapRange taps = usedTaps(g);
   const int64_t rows = static_cast<int64_t>(g.batch) * g.outH;
@@ -321,10 +345,16 @@ void conv2d(const float* x, const float* filter, float* out, const ConvGeometry&
 }
 
 void conv2dBackpropFilter(const float* x, const float* dy, float* dFilter, const ConvGeometry& g) {
-  if (useDnnl(g) && dnnlConv2dBackpropFilter(x, dy, dFilter, g)) return;
+  const int64_t size = static_cast<int64_t>(g.kH) * g.kW * g.inC * g.outC;
+  const std::optional<DnnlProblem> problem = dnnlProblem(g);
+  if (problem && dnnlConv2dBackpropFilter(x, dy, dFilter + problem->filterOffset, problem->geometry)) {
+    // The taps that only read padding get no gradient.
+    std::fill(dFilter, dFilter + problem->filterOffset, 0.0f);
+    std::fill(dFilter + problem->filterOffset + problem->filterSize, dFilter + size, 0.0f);
+    return;
+  }
   const PaddedView in = padInput(x, g);
   const TapRange taps = usedTaps(g);
-  const int64_t size = static_cast<int64_t>(g.kH) * g.kW * g.inC * g.outC;
   std::fill_n(dFilter, size, 0.0f);
   const int64_t rows = static_cast<int64_t>(g.batch) * g.outH;
   // One accumulator per chunk (chunk 0 writes straight into the output), added up in chunk order.
@@ -341,7 +371,8 @@ void conv2dBackpropFilter(const float* x, const float* dy, float* dFilter, const
 }
 
 void conv2dBackpropInput(const float* dy, const float* filter, float* dx, const ConvGeometry& g) {
-  if (useDnnl(g) && dnnlConv2dBackpropInput(dy, filter, dx, g)) return;
+  const std::optional<DnnlProblem> problem = dnnlProblem(g);
+  if (problem && dnnlConv2dBackpropInput(dy, filter + problem->filterOffset, dx, problem->geometry)) return;
   std::fill_n(dx, static_cast<int64_t>(g.batch) * g.inH * g.inW * g.inC, 0.0f);
   // [kh, kw, ci, co] -> [kh, kw, co, ci]
   std::vector<float> transposed(static_cast<size_t>(g.kH) * g.kW * g.inC * g.outC);
