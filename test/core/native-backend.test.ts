@@ -291,7 +291,11 @@ describe('native backend', { skip }, () => {
 
   test('addRelu: one pass each way (MwtAddRelu, MwtReluGrad), and bit for bit what tf.relu(tf.add) and its gradient give', async () => {
     // 21 channels: the kernels' 16-wide vectors and their scalar tail; zeros, -0 and NaN at the kink.
-    const kink = () => tf.tensor1d([0, -0, NaN, 1, -1, 0, NaN]);
+    const withKink = (shape: number[], seed: number) =>
+      tf
+        .concat([tf.tensor1d([0, -0, NaN, 1, -1, 0, NaN]), tf.reshape(normal(shape, seed), [-1])])
+        .slice(0, tf.util.sizeFromShape(shape))
+        .reshape(shape);
     const cases: [number[], number[]][] = [
       [
         [3, 4, 5, 21],
@@ -301,18 +305,9 @@ describe('native backend', { skip }, () => {
     ];
     for (const [aShape, bShape] of cases) {
       const { cpu, native } = await onBoth(() => {
-        const a = tf
-          .concat([kink(), tf.reshape(normal(aShape, 1), [-1])])
-          .slice(0, tf.util.sizeFromShape(aShape))
-          .reshape(aShape);
-        const b = tf
-          .concat([kink(), tf.reshape(normal(bShape, 2), [-1])])
-          .slice(0, tf.util.sizeFromShape(bShape))
-          .reshape(bShape);
-        const upstream = tf
-          .concat([kink(), tf.reshape(normal(aShape, 3), [-1])])
-          .slice(0, tf.util.sizeFromShape(aShape))
-          .reshape(aShape);
+        const a = withKink(aShape, 1);
+        const b = withKink(bShape, 2);
+        const upstream = withKink(aShape, 3);
         const [dA, dB] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(addRelu(x, y), upstream)))([a, b]);
         return [addRelu(a, b), dA, dB];
       });

@@ -17,8 +17,9 @@ export function addRelu<T extends tf.Tensor>(a: T, b: tf.Tensor): T {
     save([value]);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
       const dSum = tf.engine().runKernel<tf.Tensor>(MWT_RELU_GRAD, { dy, y: saved[0] }, {});
-      // A bias gets the sum over every axis it was broadcast along (all but the last).
-      const dRight = right.rank === left.rank ? dSum.clone() : tf.reshape(tf.sum(dSum, [...Array(left.rank - 1).keys()]), right.shape);
+      // What tf.add's gradient gives b: the sum over the axes it was broadcast along (a bias: all but the last).
+      const broadcast = tf.backend_util.getReductionAxes(right.shape, dSum.shape);
+      const dRight = broadcast.length > 0 ? tf.reshape(tf.sum(dSum, broadcast), right.shape) : dSum.clone();
       return [dSum, dRight];
     };
     return { value, gradFunc };
