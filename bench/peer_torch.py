@@ -284,6 +284,11 @@ def main():
     parser.add_argument("--min-seconds", type=float, default=3.0)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    # Denormals flushed to zero, as our kernels do (packages/native/src/denormals.h): otherwise a
+    # step slows down several-fold once gradients shrink into that range, late in a run or after
+    # many steps on one batch, as the bench takes. Set before OpenMP starts its threads, which
+    # inherit the mode of the thread that creates them.
+    torch.set_flush_denormal(True)
     if args.serve:
         serve()
         return

@@ -103,7 +103,7 @@ async function startSides(threads: number, baselineAddon: string | undefined, lo
   if (sides.baseline) await sides.baseline.read();
   log(
     `threads ${threads}: ours ${oursInfo.backend} (${oursInfo.threads} thr, convs ${oursInfo.dnnl ? 'oneDNN' : 'own kernels'}), ` +
-      `peer torch ${peerInfo.torch} (${peerInfo.threads} thr, BLAS ${peerInfo.blas}, convs ${peerInfo.mkldnn ? 'oneDNN' : 'im2col + BLAS'}, OMP_WAIT_POLICY=PASSIVE)` +
+      `peer torch ${peerInfo.torch} (${peerInfo.threads} thr, BLAS ${peerInfo.blas}, convs ${peerInfo.mkldnn ? 'oneDNN' : 'im2col + BLAS'}, OMP_WAIT_POLICY=PASSIVE, denormals flushed)` +
       (baselineAddon ? `, baseline: ours on ${baselineAddon}` : ''),
   );
   if (oursInfo.backend !== 'native') throw new Error(`ours runs on ${oursInfo.backend}, not native`);

@@ -117,6 +117,28 @@ describe('native backend', { skip }, () => {
     assert.equal(nativeKernels().convImplementation(Int32Array.from([4, 2, 1, 12, 2, 1, 20, 3, 3, 1, 1, 1, 1, 1, 1])), 'native');
   });
 
+  test('kernels flush denormal floats to zero on every thread, as TensorFlow does, and JavaScript keeps its own', async () => {
+    assert.ok(await tf.setBackend(NATIVE_BACKEND));
+    const tiny = 1e-39; // a float32 denormal (normal floats start at 1.18e-38)
+    const small = tf.tidy(() => tf.mul(tf.tensor1d([tiny, 1, -tiny, 2e-38]), tf.ones([4])).dataSync());
+    assert.deepEqual([...small], [0, 1, -0, Math.fround(2e-38)]);
+    // Large enough for the pool's helpers to take part, and for oneDNN's threads.
+    const large = tf.tidy(() => tf.mul(tf.fill([400_000], tiny), tf.ones([400_000])).dataSync());
+    assert.equal(
+      large.findIndex((v) => v !== 0),
+      -1,
+      'elementwise',
+    );
+    const conv = tf.tidy(() => tf.conv2d(tf.fill<tf.Rank.R4>([32, 16, 16, 16], tiny), tf.ones<tf.Rank.R4>([3, 3, 16, 16]), 1, 'same').dataSync());
+    assert.equal(
+      conv.findIndex((v) => v !== 0),
+      -1,
+      'convolution',
+    );
+    // Only inside the kernels: JavaScript's float32 rounding still gives a denormal.
+    assert.ok(Math.fround(small[3] / 1000) > 0);
+  });
+
   test('the gradient kernels overwrite their outputs: an output full of NaN gives what a zeroed one does', () => {
     const kernels = nativeKernels();
     const random = (length: number, seed: number) => Float32Array.from({ length }, (_, i) => Math.sin((i + 1) * seed));

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "denormals.h"
 #include "kernels.h"
 #include "parallel.h"
 
@@ -87,6 +88,7 @@ int64_t filterSize(const ConvGeometry& g) { return static_cast<int64_t>(g.kH) * 
 template <typename Body>
 napi_value guarded(napi_env env, Body&& body) {
   try {
+    const FlushDenormals flush;
     body();
   } catch (const ArgumentError& error) {
     napi_throw_range_error(env, nullptr, ("mwt-native: " + error.message).c_str());

@@ -22,6 +22,7 @@
 #include <string>
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "denormals.h"
 #include "parallel.h"
 
 namespace mwt {
@@ -96,18 +97,21 @@ void skipBrgemm(dnnl::convolution_forward::primitive_desc& forward) {
   }
 }
 
-// oneDNN makes a primitive for the OpenMP thread count in force when it is created (and runs it on
-// as many): ours, set once before the first primitive.
-void useOurThreadCount() {
+// oneDNN makes a primitive for the OpenMP thread count in force when it is created, and runs it on
+// as many: ours, set once before the first primitive. Its threads flush denormals as ours do (the
+// calling thread, OpenMP's thread 0, does so in each kernel call).
+void useOurThreads() {
   static const bool set = [] {
     omp_set_num_threads(threadCount());
+#pragma omp parallel
+    if (omp_get_thread_num() != 0) flushDenormalsForGood();
     return true;
   }();
   (void)set;
 }
 
 std::unique_ptr<Prepared> prepare(Pass pass, const ConvGeometry& g) {
-  useOurThreadCount();
+  useOurThreads();
   const Problem p = describe(g);
   if (!p.valid) return nullptr;
   dnnl::engine& engine = cpuEngine();

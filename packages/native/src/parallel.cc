@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include "denormals.h"
+
 namespace mwt {
 namespace {
 
@@ -60,6 +62,7 @@ class Pool {
 
  private:
   void loop(int slot) {
+    flushDenormalsForGood();
     uint64_t seen = 0;
     for (;;) {
       if (!spinForNextJob(seen)) {
