@@ -79,6 +79,11 @@ describe('native backend', { skip }, () => {
     // a strided 1x1 projection shortcut.
     { x: [3, 4, 4, 256], f: [3, 3, 256, 96], stride: 1, pad: 'same' },
     { x: [2, 4, 4, 128], f: [1, 1, 128, 256], stride: 2, pad: 'same' },
+    // Maps of 4x4 and less between wide layers: one GEMM per tap over the pixels it joins (with
+    // oneDNN), here on 2x2 maps, on a stride-2 conv down to 4x4, and on 1x1 maps (the centre tap).
+    { x: [3, 2, 2, 64], f: [3, 3, 64, 80], stride: 1, pad: 'same' },
+    { x: [2, 8, 7, 64], f: [3, 3, 64, 72], stride: 2, pad: 'same' },
+    { x: [4, 1, 1, 96], f: [3, 3, 96, 64], stride: 1, pad: 'same' },
   ];
   for (const c of convs) {
     test(`conv2d and both gradients: x=${c.x} f=${c.f} stride ${c.stride} ${c.pad}${c.dilation ? ` dilation ${c.dilation}` : ''}`, async () => {
@@ -96,24 +101,24 @@ describe('native backend', { skip }, () => {
     });
   }
 
-  test("the wide layers' forward pass runs on oneDNN's direct JIT kernels, not its brgemm ones (3x slower on 2x2 maps)", (t) => {
+  test('the wide layers run on oneDNN: its direct JIT kernels (not brgemm, 3x slower there) down to 8x8 maps, a GEMM per tap below', (t) => {
     if (!nativeKernels().convUsesDnnl()) {
       t.skip('built without oneDNN');
       return;
     }
+    const implementation = (size: number, inC: number, outC: number) =>
+      nativeKernels().convImplementation(Int32Array.from([32, size, size, inC, size, size, outC, 3, 3, 1, 1, 1, 1, 1, 1]));
     for (const [size, channels] of [
-      [2, 512],
-      [4, 512],
       [8, 256],
+      [16, 128],
     ]) {
-      const geometry = Int32Array.from([32, size, size, channels, size, size, channels, 3, 3, 1, 1, 1, 1, 1, 1]);
-      const implementation = nativeKernels().convImplementation(geometry);
-      assert.notEqual(implementation, 'native', `${size}x${size}x${channels}: oneDNN takes it`);
-      assert.doesNotMatch(implementation, /^brg/, `${size}x${size}x${channels}`);
+      assert.match(implementation(size, channels, channels), /^jit/, `${size}x${size}x${channels}`);
     }
-    // A 3x3 window on 1x1 maps only reads padding in 8 of its 9 taps: oneDNN gets the 1x1 conv of the
-    // centre tap. On 2x1 maps the taps used (a column) are not contiguous in the filter: our kernel.
-    assert.notEqual(nativeKernels().convImplementation(Int32Array.from([4, 1, 1, 12, 1, 1, 20, 3, 3, 1, 1, 1, 1, 1, 1])), 'native');
+    for (const size of [4, 2, 1]) assert.equal(implementation(size, 512, 512), 'gemm per tap', `${size}x${size}x512`);
+    // Narrow layers on small maps stay with oneDNN's convolutions: a 3x3 window on 1x1 maps only reads
+    // padding in 8 of its 9 taps, so oneDNN gets the 1x1 conv of the centre tap. On 2x1 maps the taps used
+    // (a column) are not contiguous in the filter: our kernel.
+    assert.match(implementation(1, 12, 20), /^jit/);
     assert.equal(nativeKernels().convImplementation(Int32Array.from([4, 2, 1, 12, 2, 1, 20, 3, 3, 1, 1, 1, 1, 1, 1])), 'native');
   });
 

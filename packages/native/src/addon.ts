@@ -98,7 +98,10 @@ export interface NativeKernels {
   threads(): number;
   /** Whether the convolutions run through oneDNN (built with libdnnl-dev, MWT_NATIVE_DNNL not 0). */
   convUsesDnnl(): boolean;
-  /** Which kernel runs conv2d for a geometry: oneDNN's name for its implementation ("jit:avx512_core"), or "native". */
+  /**
+   * Which kernel runs conv2d for a geometry: "gemm per tap" (small maps, conv_taps.cc), oneDNN's name for its
+   * implementation ("jit:avx512_core"), or "native".
+   */
   convImplementation(geometry: ConvGeometry): string;
 }
 

@@ -11,6 +11,7 @@
 
 #include "chunks.h"
 #include "conv_dnnl.h"
+#include "conv_taps.h"
 #include "kernels.h"
 #include "parallel.h"
 
@@ -326,12 +327,14 @@ std::optional<DnnlProblem> dnnlProblem(const ConvGeometry& g) {
 bool convUsesDnnl() { return dnnlEnabled(); }
 
 std::string convImplementation(const ConvGeometry& g) {
+  if (dnnlEnabled() && tapsTake(g)) return "gemm per tap";
   const std::optional<DnnlProblem> problem = dnnlProblem(g);
   const std::string dnnl = problem ? dnnlForwardImplementation(problem->geometry) : "";
   return dnnl.empty() ? "native" : dnnl;
 }
 
 void conv2d(const float* x, const float* filter, float* out, const ConvGeometry& g) {
+  if (dnnlEnabled() && tapsConv2d(x, filter, out, g)) return;
   const std::optional<DnnlProblem> problem = dnnlProblem(g);
   if (problem && dnnlConv2d(x, filter + problem->filterOffset, out, problem->geometry)) return;
   const PaddedView in = padInput(x, g);
@@ -345,6 +348,7 @@ void conv2d(const float* x, const float* filter, float* out, const ConvGeometry&
 }
 
 void conv2dBackpropFilter(const float* x, const float* dy, float* dFilter, const ConvGeometry& g) {
+  if (dnnlEnabled() && tapsConv2dBackpropFilter(x, dy, dFilter, g)) return;
   const int64_t size = static_cast<int64_t>(g.kH) * g.kW * g.inC * g.outC;
   const std::optional<DnnlProblem> problem = dnnlProblem(g);
   if (problem && dnnlConv2dBackpropFilter(x, dy, dFilter + problem->filterOffset, problem->geometry)) {
@@ -371,6 +375,7 @@ void conv2dBackpropFilter(const float* x, const float* dy, float* dFilter, const
 }
 
 void conv2dBackpropInput(const float* dy, const float* filter, float* dx, const ConvGeometry& g) {
+  if (dnnlEnabled() && tapsConv2dBackpropInput(dy, filter, dx, g)) return;
   const std::optional<DnnlProblem> problem = dnnlProblem(g);
   if (problem && dnnlConv2dBackpropInput(dy, filter + problem->filterOffset, dx, problem->geometry)) return;
   std::fill_n(dx, static_cast<int64_t>(g.batch) * g.inH * g.inW * g.inC, 0.0f);
