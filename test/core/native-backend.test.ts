@@ -81,8 +81,8 @@ describe('native backend', { skip }, () => {
     { x: [2, 4, 4, 128], f: [1, 1, 128, 256], stride: 2, pad: 'same' },
     // Maps of 4x4 and less between wide layers: one GEMM per tap over the pixels it joins (with
     // oneDNN), here on 2x2 maps, on a stride-2 conv down to 4x4, and on 1x1 maps (the centre tap).
-    { x: [3, 2, 2, 64], f: [3, 3, 64, 80], stride: 1, pad: 'same' },
-    { x: [2, 8, 7, 64], f: [3, 3, 64, 72], stride: 2, pad: 'same' },
+    { x: [3, 2, 2, 128], f: [3, 3, 128, 136], stride: 1, pad: 'same' },
+    { x: [2, 8, 7, 128], f: [3, 3, 128, 128], stride: 2, pad: 'same' },
     { x: [4, 1, 1, 96], f: [3, 3, 96, 64], stride: 1, pad: 'same' },
   ];
   for (const c of convs) {

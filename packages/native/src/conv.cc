@@ -285,7 +285,8 @@ double macsPerOutputRow(const ConvGeometry& g) {
 
 // Which convolutions oneDNN runs, where the addon has it. Measured per layer (bench/conv-layers.ts,
 // CPU time at 1 thread) it is 1.3-3x faster than the kernels here on the zoo's layers from 1 to 512
-// channels (about even on the filter gradient of 2x2 maps). MWT_NATIVE_DNNL=0 turns it off, to compare.
+// channels (about even on the filter gradient of 2x2 maps, which conv_taps.cc now takes, through
+// oneDNN's sgemm). MWT_NATIVE_DNNL=0 turns it off, to compare.
 bool dnnlEnabled() {
   static const bool enabled = [] {
     const char* env = std::getenv("MWT_NATIVE_DNNL");

@@ -79,6 +79,7 @@ struct Prepared {
   memory weightsInnerMemory;
   bool reorderWeights;
   std::string implementation;  // oneDNN's name for the kernel it picked
+  int threads;                 // the OpenMP threads it was made for, and runs on
 };
 
 dnnl::convolution_forward::desc forwardDesc(const Problem& p) {
@@ -97,10 +98,9 @@ void skipBrgemm(dnnl::convolution_forward::primitive_desc& forward) {
   }
 }
 
-// oneDNN makes a primitive for the OpenMP thread count in force when it is created, and runs it on
-// as many: ours, set once before the first primitive. Its threads flush denormals as ours do (the
-// calling thread, OpenMP's thread 0, does so in each kernel call).
-void useOurThreads() {
+// Its OpenMP threads flush denormals as ours do (the calling thread, OpenMP's thread 0, does so in
+// each kernel call).
+void flushDenormalsOnOpenMpThreads() {
   static const bool set = [] {
     omp_set_num_threads(threadCount());
 #pragma omp parallel
@@ -110,8 +110,21 @@ void useOurThreads() {
   (void)set;
 }
 
+// oneDNN makes a primitive for the OpenMP thread count in force when it is created, and runs it on
+// as many: ours, except for small convolutions, where waking a second thread and joining it costs
+// more than it saves. Measured per layer on simcnn-small at batch 32 (two threads against one): the
+// forward pass and input gradient lose below ~8M multiply-adds (1.8M: 0.35 against 0.14 ms), the
+// filter gradient, which sums per-thread partial filters, below ~16M (7.2M: 0.59 against 0.14).
+// A function of the geometry only, so a run gives the same bits as the last.
+int threadsFor(Pass pass, const ConvGeometry& g) {
+  const double macs = static_cast<double>(g.batch) * g.outH * g.outW * g.kH * g.kW * g.inC * g.outC;
+  const double serialBelow = pass == Pass::kFilter ? 16e6 : 8e6;
+  return macs < serialBelow ? 1 : threadCount();
+}
+
 std::unique_ptr<Prepared> prepare(Pass pass, const ConvGeometry& g) {
-  useOurThreads();
+  flushDenormalsOnOpenMpThreads();
+  omp_set_num_threads(threadsFor(pass, g));
   const Problem p = describe(g);
   if (!p.valid) return nullptr;
   dnnl::engine& engine = cpuEngine();
@@ -121,6 +134,7 @@ std::unique_ptr<Prepared> prepare(Pass pass, const ConvGeometry& g) {
   dnnl::convolution_forward::primitive_desc forward(forwardOp, engine);
   skipBrgemm(forward);
   auto prepared = std::make_unique<Prepared>();
+  prepared->threads = threadsFor(pass, g);
   switch (pass) {
     case Pass::kForward:
       prepared->primitive = dnnl::convolution_forward(forward);
@@ -163,10 +177,11 @@ Prepared* cached(Pass pass, const ConvGeometry& g) {
 
 // Runs one pass; `weights` is the filter (forward, input gradient) or the filter gradient (written).
 bool run(Pass pass, const ConvGeometry& g, const float* src, float* weights, float* dst) {
-  // oneDNN's OpenMP threads get the cores: ours would spin beside them for the next job.
-  parkHelpers();
   Prepared* prepared = cached(pass, g);
   if (prepared == nullptr) return false;
+  omp_set_num_threads(prepared->threads);
+  // oneDNN's OpenMP threads get the cores: ours would spin beside them for the next job.
+  if (prepared->threads > 1) parkHelpers();
   dnnl::engine& engine = cpuEngine();
   dnnl::stream& stream = cpuStream();
   const Problem p = describe(g);
