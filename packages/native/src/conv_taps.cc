@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <vector>
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.h>
@@ -90,12 +91,15 @@ void gemm(char transA, char transB, int64_t m, int64_t n, int64_t k, const float
   dnnl_sgemm(transA, transB, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
 }
 
+// Scratch rows, every one written before it is read (a vector would zero them first).
+std::unique_ptr<float[]> uninitialized(int64_t floats) { return std::unique_ptr<float[]>(new float[floats]); }
+
 int64_t tapSize(const ConvGeometry& g) { return static_cast<int64_t>(g.inC) * g.outC; }
 int64_t outputPixels(const ConvGeometry& g) { return static_cast<int64_t>(g.batch) * g.outH * g.outW; }
 
-// The forward pass and the input gradient: out (rows of outWidth) = sum over taps of the rows of
-// `from` (rows of fromWidth) the tap joins times its filter slice, op'd by `transpose`. `forward`
-// says which side of the pairs `from` is on.
+// The forward pass (`forward`: from = x, out = y) and the input gradient (from = dy, out = dx): each
+// tap adds (the rows of `from` it joins) x (its filter slice, transposed for the gradient) to the
+// rows of `out` it joins.
 void accumulateTaps(const float* from, int fromWidth, const float* filter, bool forward, float* out, int64_t outRows, int outWidth,
                     const ConvGeometry& g) {
   const std::vector<TapPairs> taps = tapPairs(g);
@@ -107,14 +111,14 @@ void accumulateTaps(const float* from, int fromWidth, const float* filter, bool 
   } else {
     std::fill_n(out, outRows * outWidth, 0.0f);
   }
-  std::vector<float> rowsFrom(static_cast<size_t>(outputPixels(g)) * fromWidth);
-  std::vector<float> rowsTo(static_cast<size_t>(outputPixels(g)) * outWidth);
+  const std::unique_ptr<float[]> rowsFrom = uninitialized(outputPixels(g) * fromWidth);
+  const std::unique_ptr<float[]> rowsTo = uninitialized(outputPixels(g) * outWidth);
   for (size_t t = 0; t < taps.size(); t++) {
     const TapPairs& pairs = taps[t];
     if (static_cast<int>(t) == identity || pairs.in.empty()) continue;
-    gatherRows(from, forward ? pairs.in : pairs.out, fromWidth, rowsFrom.data());
-    gemm('N', transpose, pairs.in.size(), outWidth, fromWidth, rowsFrom.data(), fromWidth, filter + t * tapSize(g), g.outC, rowsTo.data(), outWidth);
-    scatterAddRows(rowsTo.data(), forward ? pairs.out : pairs.in, outWidth, out);
+    gatherRows(from, forward ? pairs.in : pairs.out, fromWidth, rowsFrom.get());
+    gemm('N', transpose, pairs.in.size(), outWidth, fromWidth, rowsFrom.get(), fromWidth, filter + t * tapSize(g), g.outC, rowsTo.get(), outWidth);
+    scatterAddRows(rowsTo.get(), forward ? pairs.out : pairs.in, outWidth, out);
   }
 }
 
@@ -150,8 +154,8 @@ bool tapsConv2dBackpropInput(const float* dy, const float* filter, float* dx, co
 bool tapsConv2dBackpropFilter(const float* x, const float* dy, float* dFilter, const ConvGeometry& g) {
   if (!tapsTake(g)) return false;
   const std::vector<TapPairs> taps = tapPairs(g);
-  std::vector<float> rowsIn(static_cast<size_t>(outputPixels(g)) * g.inC);
-  std::vector<float> rowsOut(static_cast<size_t>(outputPixels(g)) * g.outC);
+  const std::unique_ptr<float[]> rowsIn = uninitialized(outputPixels(g) * g.inC);
+  const std::unique_ptr<float[]> rowsOut = uninitialized(outputPixels(g) * g.outC);
   for (size_t t = 0; t < taps.size(); t++) {
     const TapPairs& pairs = taps[t];
     float* tap = dFilter + t * tapSize(g);
@@ -160,9 +164,9 @@ bool tapsConv2dBackpropFilter(const float* x, const float* dy, float* dFilter, c
     } else if (pairs.in.empty()) {
       std::fill_n(tap, tapSize(g), 0.0f);
     } else {
-      gatherRows(x, pairs.in, g.inC, rowsIn.data());
-      gatherRows(dy, pairs.out, g.outC, rowsOut.data());
-      gemm('T', 'N', g.inC, g.outC, pairs.in.size(), rowsIn.data(), g.inC, rowsOut.data(), g.outC, tap, g.outC);
+      gatherRows(x, pairs.in, g.inC, rowsIn.get());
+      gatherRows(dy, pairs.out, g.outC, rowsOut.get());
+      gemm('T', 'N', g.inC, g.outC, pairs.in.size(), rowsIn.get(), g.inC, rowsOut.get(), g.outC, tap, g.outC);
     }
   }
   return true;
