@@ -19,6 +19,7 @@
 #include <oneapi/dnnl/dnnl.h>
 
 #include "parallel.h"
+#include "window.h"
 
 namespace mwt {
 namespace {
@@ -34,25 +35,22 @@ struct TapPairs {
 // The taps in [kh, kw] order.
 std::vector<TapPairs> tapPairs(const ConvGeometry& g) {
   std::vector<TapPairs> taps(static_cast<size_t>(g.kH) * g.kW);
-  for (int kh = 0; kh < g.kH; kh++) {
-    for (int kw = 0; kw < g.kW; kw++) {
-      TapPairs& pairs = taps[static_cast<size_t>(kh) * g.kW + kw];
-      bool identity = g.inH == g.outH && g.inW == g.outW;
-      for (int n = 0; n < g.batch; n++) {
-        for (int oh = 0; oh < g.outH; oh++) {
-          const int ih = oh * g.strideH + kh * g.dilationH - g.padTop;
-          if (ih < 0 || ih >= g.inH) continue;
-          for (int ow = 0; ow < g.outW; ow++) {
-            const int iw = ow * g.strideW + kw * g.dilationW - g.padLeft;
-            if (iw < 0 || iw >= g.inW) continue;
-            pairs.in.push_back((static_cast<int64_t>(n) * g.inH + ih) * g.inW + iw);
-            pairs.out.push_back((static_cast<int64_t>(n) * g.outH + oh) * g.outW + ow);
-            identity = identity && pairs.in.back() == pairs.out.back() && pairs.out.back() == static_cast<int64_t>(pairs.out.size()) - 1;
-          }
-        }
+  const int64_t inPixels = static_cast<int64_t>(g.inH) * g.inW;
+  for (int n = 0; n < g.batch; n++) {
+    for (int oh = 0; oh < g.outH; oh++) {
+      for (int ow = 0; ow < g.outW; ow++) {
+        const int64_t out = (static_cast<int64_t>(n) * g.outH + oh) * g.outW + ow;
+        forEachWindowPixel(g, oh, ow, [&](int tap, int64_t in) {
+          taps[tap].in.push_back(n * inPixels + in);
+          taps[tap].out.push_back(out);
+        });
       }
-      pairs.identity = identity && static_cast<int64_t>(pairs.out.size()) == static_cast<int64_t>(g.batch) * g.outH * g.outW;
     }
+  }
+  const int64_t pixels = static_cast<int64_t>(g.batch) * g.outH * g.outW;
+  for (TapPairs& pairs : taps) {
+    pairs.identity = static_cast<int64_t>(pairs.out.size()) == pixels && g.inH == g.outH && g.inW == g.outW;
+    for (int64_t i = 0; pairs.identity && i < pixels; i++) pairs.identity = pairs.in[i] == i && pairs.out[i] == i;
   }
   return taps;
 }
