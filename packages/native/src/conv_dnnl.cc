@@ -1,12 +1,12 @@
 // Convolutions and their gradients through oneDNN (Debian's libdnnl-dev), compiled only where the
 // build found it (MWT_HAVE_DNNL). For the wide layers of the paper's models (256-512 channels on
-// 8x8..2x2 maps) oneDNN's JIT kernels keep weight blocks in registers and L1 and run several times
-// faster than the direct kernels in conv.cc. Activations stay NHWC (no reorder); the filter is
+// 8x8 maps and up; conv_taps.cc takes the smaller maps) oneDNN's JIT kernels keep weight blocks in
+// registers and L1 and run several times faster than the direct kernels in conv.cc. Activations stay NHWC (no reorder); the filter is
 // reordered between our [kh, kw, in, out] and the blocked layout oneDNN picks.
 //
 // Primitives are cached by geometry: every call comes from Node's main thread, so the cache needs no
-// lock. oneDNN runs on its own OpenMP threads, as many as our pool has; its convolutions give the
-// same bits for the same thread count, which the resume tests rely on.
+// lock. oneDNN runs on its own OpenMP threads, as many as our pool has (one for small convolutions);
+// its convolutions give the same bits for the same thread count, which the resume tests rely on.
 #include "conv_dnnl.h"
 
 #ifdef MWT_HAVE_DNNL
@@ -124,7 +124,8 @@ int threadsFor(Pass pass, const ConvGeometry& g) {
 
 std::unique_ptr<Prepared> prepare(Pass pass, const ConvGeometry& g) {
   flushDenormalsOnOpenMpThreads();
-  omp_set_num_threads(threadsFor(pass, g));
+  const int threads = threadsFor(pass, g);
+  omp_set_num_threads(threads);
   const Problem p = describe(g);
   if (!p.valid) return nullptr;
   dnnl::engine& engine = cpuEngine();
@@ -134,7 +135,7 @@ std::unique_ptr<Prepared> prepare(Pass pass, const ConvGeometry& g) {
   dnnl::convolution_forward::primitive_desc forward(forwardOp, engine);
   skipBrgemm(forward);
   auto prepared = std::make_unique<Prepared>();
-  prepared->threads = threadsFor(pass, g);
+  prepared->threads = threads;
   switch (pass) {
     case Pass::kForward:
       prepared->primitive = dnnl::convolution_forward(forward);
