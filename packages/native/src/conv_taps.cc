@@ -1,11 +1,11 @@
 // On maps of a few pixels, a 3x3 'same' window reads padding in most of its taps: of a 2x2 map's 36
 // (pixel, tap) products only 16 are real, of a 4x4 map's 144 100. oneDNN's direct kernels are built
 // for large maps: they split work by pixel rows and load each weight block for a handful of pixels,
-// and its filter gradient on 2x2x512 ran at a fifth of the machine's peak. Here each tap is one
-// matrix product over the pixel pairs it joins, and only those: the inputs it reads and the outputs
-// it writes are gathered into rows (batch x pixels of them), multiplied by that tap's [in, out]
-// slice of the filter with oneDNN's sgemm, and added back; the centre tap, which joins every pixel
-// with itself, multiplies the arrays in place.
+// and its filter gradient on 2x2x512 ran at a quarter of the machine's peak (counting every product,
+// padding included). Here each tap is one matrix product over the pixel pairs it joins, and only
+// those: the inputs it reads and the outputs it writes are gathered into rows (batch x pixels of
+// them), multiplied by that tap's [in, out] slice of the filter with oneDNN's sgemm, and added back;
+// the centre tap, which joins every pixel with itself, multiplies the arrays in place.
 #include "conv_taps.h"
 
 #ifdef MWT_HAVE_DNNL
