@@ -1,8 +1,9 @@
 // Convolutions and their gradients through oneDNN (Debian's libdnnl-dev), compiled only where the
 // build found it (MWT_HAVE_DNNL). For the wide layers of the paper's models (256-512 channels on
 // 8x8 maps and up; conv_taps.cc takes the smaller maps) oneDNN's JIT kernels keep weight blocks in
-// registers and L1 and run several times faster than the direct kernels in conv.cc. Activations stay NHWC (no reorder); the filter is
-// reordered between our [kh, kw, in, out] and the blocked layout oneDNN picks.
+// registers and L1 and run several times faster than the direct kernels in conv.cc. Activations stay
+// NHWC (no reorder); the filter is reordered between our [kh, kw, in, out] and the blocked layout
+// oneDNN picks.
 //
 // Primitives are cached by geometry: every call comes from Node's main thread, so the cache needs no
 // lock. oneDNN runs on its own OpenMP threads, as many as our pool has (one for small convolutions);

@@ -98,8 +98,10 @@ int64_t outputPixels(const ConvGeometry& g) { return static_cast<int64_t>(g.batc
 // The forward pass (`forward`: from = x, out = y) and the input gradient (from = dy, out = dx): each
 // tap adds (the rows of `from` it joins) x (its filter slice, transposed for the gradient) to the
 // rows of `out` it joins.
-void accumulateTaps(const float* from, int fromWidth, const float* filter, bool forward, float* out, int64_t outRows, int outWidth,
-                    const ConvGeometry& g) {
+void accumulateTaps(const float* from, const float* filter, bool forward, float* out, const ConvGeometry& g) {
+  const int fromWidth = forward ? g.inC : g.outC;
+  const int outWidth = forward ? g.outC : g.inC;
+  const int64_t outRows = forward ? outputPixels(g) : static_cast<int64_t>(g.batch) * g.inH * g.inW;
   const std::vector<TapPairs> taps = tapPairs(g);
   const int identity = identityTap(taps);
   const char transpose = forward ? 'N' : 'T';
@@ -139,13 +141,13 @@ bool tapsTake(const ConvGeometry& g) {
 
 bool tapsConv2d(const float* x, const float* filter, float* out, const ConvGeometry& g) {
   if (!tapsTake(g)) return false;
-  accumulateTaps(x, g.inC, filter, true, out, outputPixels(g), g.outC, g);
+  accumulateTaps(x, filter, true, out, g);
   return true;
 }
 
 bool tapsConv2dBackpropInput(const float* dy, const float* filter, float* dx, const ConvGeometry& g) {
   if (!tapsTake(g)) return false;
-  accumulateTaps(dy, g.outC, filter, false, dx, static_cast<int64_t>(g.batch) * g.inH * g.inW, g.inC, g);
+  accumulateTaps(dy, filter, false, dx, g);
   return true;
 }
 
