@@ -38,6 +38,12 @@ export interface RatioRow {
   oursMinMs: number;
   peerMinMs: number;
   ratio: number;
+  /**
+   * The median over rounds of each round's ours / peer: the two times of a round are taken moments
+   * apart, so a slow phase of the machine (this VM's speed drifts by 10-25% over minutes) slows both.
+   * Where it and `ratio` differ much, the row says more about the machine than about the code.
+   */
+  pairedRatio: number;
   /** Ours: 3 x forward multiply-adds x 2 flops (forward, input and filter gradients) per step / median time. */
   gflops: number;
   peakPct?: number;
@@ -140,6 +146,7 @@ async function measureCase(sides: Sides, model: ModelName, kind: 'modular' | 'st
     oursMinMs: Math.min(...oursMs),
     peerMinMs: Math.min(...peerMs),
     ratio: median(oursMs) / median(peerMs),
+    pairedRatio: median(oursMs.map((ms, round) => ms / peerMs[round])),
     gflops: flops / median(oursMs) / 1e6,
     peerGflops: flops / median(peerMs) / 1e6,
     load: loads.reduce((a, b) => a + b, 0) / loads.length,
@@ -182,7 +189,7 @@ export async function benchRatios(options: RatioOptions, log: (line: string) => 
   }
 }
 
-const RATIO_HEADER = 'model            kind      batch thr  ours ms (min)        torch ms (min)       ratio  ours GF/s %peak  torch GF/s %peak  load';
+const RATIO_HEADER = 'model            kind      batch thr  ours ms (min)        torch ms (min)       ratio  paired  ours GF/s %peak  torch GF/s %peak  load';
 
 export function formatRatioRow(r: RatioRow): string {
   const pct = (value?: number) => (value === undefined ? '   -' : value.toFixed(0).padStart(4));
@@ -194,6 +201,7 @@ export function formatRatioRow(r: RatioRow): string {
     `${r.oursMs.toFixed(1).padStart(8)} (${r.oursMinMs.toFixed(1).padStart(8)})`,
     `${r.peerMs.toFixed(1).padStart(8)} (${r.peerMinMs.toFixed(1).padStart(8)})`,
     `${r.ratio.toFixed(2).padStart(5)}x`,
+    `${r.pairedRatio.toFixed(2).padStart(5)}x`,
     `${r.gflops.toFixed(0).padStart(9)} ${pct(r.peakPct)}`,
     `${r.peerGflops.toFixed(0).padStart(10)} ${pct(r.peerPeakPct)}`,
     r.load.toFixed(1).padStart(5),

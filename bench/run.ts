@@ -1,7 +1,7 @@
 /**
  * npm run bench -- [--model simcnn-small] [--batches 64,128] [--cpu] [--reuse-epochs 1]
  *                  [--ratio-models vgg16,resnet18,simcnn,rescnn] [--ratio-batches 32,128] [--ratio-threads 1,2]
- *                  [--rounds 5] [--baseline-addon old/mwt_native.node] [--skip-training] [--skip-peer] [--skip-pipeline] [--skip-service] [--skip-streams]
+ *                  [--rounds 5] [--ratio-min-ms 1000] [--baseline-addon old/mwt_native.node] [--skip-training] [--skip-peer] [--skip-pipeline] [--skip-service] [--skip-streams]
  *
  * Sections live in their own files (training.ts, ratios.ts, pipeline.ts, service.ts); this file only
  * runs them, prints one table and writes it to bench/results/latest.json. Each training backend runs
@@ -31,7 +31,9 @@ const { values } = parseArgs({
     'ratio-batches': { type: 'string', default: '32,128' },
     'ratio-threads': { type: 'string', default: '1,2' },
     rounds: { type: 'string', default: '5' },
-    'ratio-min-ms': { type: 'string', default: '300' },
+    // Per side and round: a batch-32 step of the full-width models takes 0.3-1 s, and one step a
+    // round let a single slow moment of the machine decide a row.
+    'ratio-min-ms': { type: 'string', default: '1000' },
     'baseline-addon': { type: 'string' },
     'reuse-epochs': { type: 'string', default: '1' },
     'min-ms': { type: 'string', default: '3000' },
