@@ -29,9 +29,10 @@ const ARTIFACT_BYTES = 32 * 1024 * 1024;
 const FIRST_DOWNLOADS = 7;
 /**
  * Untimed first downloads before those: a fresh API process pays for its first few transfers (V8
- * compiling the download path, the kernel's socket buffers growing), and measured here its CPU per
- * 32 MB fell from 120-180 ms on the first to 30-60 from about the fourth, at 130-170 MB/s against
- * 200-300. A long-running API pays that once, not per artifact; the note prints these rates too.
+ * compiling the download path; on the first two, its socket writes and garbage collection took
+ * twice as long), and measured here its CPU per 32 MB fell from 120-230 ms on the first to 30-90
+ * from about the fifth, at 120-180 MB/s against 230-340. A long-running API pays that once, not per
+ * artifact; the row's note gives these rates too.
  */
 const WARMUP_DOWNLOADS = 3;
 
