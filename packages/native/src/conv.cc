@@ -279,10 +279,6 @@ void inputPixelRange(float* target, int64_t rowStride, int64_t imageStride, cons
   });
 }
 
-double macsPerOutputRow(const ConvGeometry& g) {
-  return static_cast<double>(g.outW) * g.kH * g.kW * g.inC * g.outC;
-}
-
 // Which convolutions oneDNN runs, where the addon has it. Measured per layer (bench/conv-layers.ts,
 // CPU time at 1 thread) it is 1.3-3x faster than the kernels here on the zoo's layers from 1 to 512
 // channels (about even on the filter gradient of 2x2 maps, which conv_taps.cc now takes, through

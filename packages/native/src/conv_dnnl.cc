@@ -118,7 +118,7 @@ void flushDenormalsOnOpenMpThreads() {
 // filter gradient, which sums per-thread partial filters, below ~16M (7.2M: 0.59 against 0.14).
 // A function of the geometry only, so a run gives the same bits as the last.
 int threadsFor(Pass pass, const ConvGeometry& g) {
-  const double macs = static_cast<double>(g.batch) * g.outH * g.outW * g.kH * g.kW * g.inC * g.outC;
+  const double macs = static_cast<double>(g.batch) * g.outH * macsPerOutputRow(g);
   const double serialBelow = pass == Pass::kFilter ? 16e6 : 8e6;
   return macs < serialBelow ? 1 : threadCount();
 }

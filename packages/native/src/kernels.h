@@ -18,6 +18,10 @@ struct ConvGeometry {
   int padTop, padLeft;
 };
 
+// Multiply-adds of a convolution over one row of output pixels (padded taps counted): the cost
+// the kernels size their threading by.
+inline double macsPerOutputRow(const ConvGeometry& g) { return static_cast<double>(g.outW) * g.kH * g.kW * g.inC * g.outC; }
+
 void conv2d(const float* x, const float* filter, float* out, const ConvGeometry& g);
 void conv2dBackpropInput(const float* dy, const float* filter, float* dx, const ConvGeometry& g);
 void conv2dBackpropFilter(const float* x, const float* dy, float* dFilter, const ConvGeometry& g);
