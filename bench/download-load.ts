@@ -4,24 +4,31 @@
  * on this machine, while curl fetches the same cached artifact at ~800 MB/s. Neither is fetch():
  * reading a 32 MB body with arrayBuffer() cost this process 140-280 ms of CPU, node:http 45-90.
  */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 
-/** One download of `url`: its status, its body and how long it took (the body's last byte in). */
-export function downloadOnce(url: string, headers: Record<string, string>): Promise<{ status: number; body: Buffer; ms: number }> {
-  return new Promise((resolve, reject) => {
-    const sent = performance.now();
-    request(url, { headers }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => parts.push(chunk));
-      res.on('end', () => {
-        const ms = performance.now() - sent;
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts), ms });
-      });
-      res.on('error', reject);
-    })
-      .on('error', reject)
-      .end();
-  });
+/**
+ * One download of `url` with curl, as the README downloads: its status, its body and how long it
+ * took (curl's time_total, the last byte written to a file; the body is read back afterwards). Not
+ * node:http in this process: on these two cores the client shares the CPU with the API and
+ * PostgreSQL, and this process, its heap grown by the load phases, spent 100-200 ms of CPU per 32 MB
+ * (curl: about 30), which showed as a slower service.
+ */
+export async function downloadOnce(url: string, headers: Record<string, string>): Promise<{ status: number; body: Buffer; ms: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'mwt-download-'));
+  try {
+    const file = join(dir, 'body');
+    const headerArgs = Object.entries(headers).flatMap(([name, value]) => ['--header', `${name}: ${value}`]);
+    const { stdout } = await promisify(execFile)('curl', ['--silent', '--show-error', '--output', file, '--write-out', '%{http_code} %{time_total}', ...headerArgs, url]);
+    const [status, seconds] = stdout.split(' ').map(Number);
+    return { status, body: await readFile(file), ms: seconds * 1000 };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 export interface DownloadLoad {
