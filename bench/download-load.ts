@@ -10,6 +10,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { percentile } from './stats.js';
 
 /**
  * One download of `url` with curl, as the README downloads: its status, its body and how long it
@@ -38,8 +39,6 @@ export interface DownloadLoad {
   p50Ms: number;
   p99Ms: number;
 }
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
 
 export async function downloadLoad(url: string, headers: Record<string, string>, connections: number, seconds: number): Promise<DownloadLoad> {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });

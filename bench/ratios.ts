@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildArchitecture, countFlops, type ModelName } from '@mwt/core';
 import { LineProcess } from './line-process.js';
+import { median } from './stats.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PYTHON = process.env.MWT_PEER_PYTHON ?? '/usr/bin/python3';
@@ -56,12 +57,6 @@ export interface RatioRow {
   baselineMs?: number;
   baselineRatio?: number;
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 /** Ours; with `addon`, ours on another build of the addon (MWT_NATIVE_ADDON), e.g. the one before a change. */
 function startOurs(threads: number, addon?: string): LineProcess {

@@ -17,6 +17,7 @@ import { createDatabase, type PrismaClient } from '@mwt/db';
 import { createJobQueue, readConfig, sha256 } from '@mwt/shared';
 import { createApiKey } from '../apps/api/src/auth/api-keys.js';
 import { downloadLoad, downloadOnce } from './download-load.js';
+import { median } from './stats.js';
 import type { BenchRow } from './table.js';
 
 const SUBMIT_SECONDS = 10;
@@ -206,7 +207,6 @@ export async function benchService(): Promise<BenchRow[]> {
       firstCpu.push(cpu);
       firstMs.push(first.ms);
     }
-    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
     const coldMs = median(firstMs);
     const rates = (ms: number[]) => ms.map((m) => (ARTIFACT_BYTES / 1e3 / m).toFixed(0)).join(', ');
     const download = await downloadLoad(downloadUrl, { authorization }, 4, DOWNLOAD_SECONDS);
