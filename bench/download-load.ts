@@ -17,7 +17,7 @@ import { percentile } from './stats.js';
  * took (curl's time_total, the last byte written to a file; the body is read back afterwards). Not
  * node:http in this process: on these two cores the client shares the CPU with the API and
  * PostgreSQL, and this process, its heap grown by the load phases, spent 100-200 ms of CPU per 32 MB
- * (curl: about 30), which showed as a slower service.
+ * (curl: 40-50 ms), which showed as a slower service.
  */
 export async function downloadOnce(url: string, headers: Record<string, string>): Promise<{ status: number; body: Buffer; ms: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'mwt-download-'));

@@ -133,8 +133,10 @@ function postgresBackends(database: string): number[] {
  */
 function childrenCpuMs(): number {
   try {
-    // The fields after the command's closing parenthesis, the state first (field 3): cutime and cstime are fields 16 and 17.
-    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    // The fields after the command name's closing parenthesis (the name may hold one too), the state
+    // (field 3) first: cutime and cstime are fields 16 and 17.
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
     return (Number(fields[13]) + Number(fields[14])) * 10;
   } catch {
     return 0;
