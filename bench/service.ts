@@ -154,6 +154,10 @@ async function cpuCost<T>(apiPid: number, database: string, transfer: () => Prom
   return { result, apiMs: (after.get(apiPid) ?? 0) - (before.get(apiPid) ?? 0), postgresMs, clientMs: childrenCpuMs() - clientBefore };
 }
 
+/** CPU per request of a load phase: on two shared cores, what bounds the rate. */
+const perRequest = ({ apiMs, postgresMs }: { apiMs: number; postgresMs: number }, requests: number) =>
+  `CPU per request: API ${((apiMs * 1000) / requests).toFixed(0)} us, PostgreSQL ${((postgresMs * 1000) / requests).toFixed(0)} us`;
+
 function load(options: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
@@ -173,18 +177,23 @@ export async function benchService(): Promise<BenchRow[]> {
   const authorization = `Bearer ${secret}`;
   try {
     const body = JSON.stringify({ type: 'train-standard', params: { epochs: 1, trainLimit: 100 } });
-    const submit = await load({
-      url: `${base}/jobs`,
-      method: 'POST',
-      headers: { authorization, 'content-type': 'application/json' },
-      body,
-      connections: 64,
-      duration: SUBMIT_SECONDS,
-    });
+    const database = new URL(config.databaseUrl).pathname.slice(1);
+    const { result: submit, ...submitCpu } = await cpuCost(api.pid!, database, () =>
+      load({
+        url: `${base}/jobs`,
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json' },
+        body,
+        connections: 64,
+        duration: SUBMIT_SECONDS,
+      }),
+    );
     const accepted = await prisma.job.count({ where: { ownerKeyId: key.id } });
 
     const polledJobId = await insertPipelineJob(prisma, key.id);
-    const poll = await load({ url: `${base}/jobs/${polledJobId}`, headers: { authorization }, connections: 64, duration: POLL_SECONDS });
+    const { result: poll, ...pollCpu } = await cpuCost(api.pid!, database, () =>
+      load({ url: `${base}/jobs/${polledJobId}`, headers: { authorization }, connections: 64, duration: POLL_SECONDS }),
+    );
 
     // Module-sized downloads: 32 MB artifacts of one of this key's jobs, stored as the worker stores
     // one. Each first download streams from PostgreSQL (then the cache holds it): the median of
@@ -193,7 +202,6 @@ export async function benchService(): Promise<BenchRow[]> {
     const firstMs: number[] = [];
     const warmupMs: number[] = [];
     const firstCpu: { apiMs: number; postgresMs: number; clientMs: number }[] = [];
-    const database = new URL(config.databaseUrl).pathname.slice(1);
     let downloadUrl = '';
     for (let i = -WARMUP_DOWNLOADS; i < FIRST_DOWNLOADS; i++) {
       const bytes = randomBytes(ARTIFACT_BYTES);
@@ -221,7 +229,7 @@ export async function benchService(): Promise<BenchRow[]> {
         unit: 'req',
         p50Ms: submit.latency.p50,
         p99Ms: submit.latency.p99,
-        note: `${submit.requests.total} sent, ${submit.non2xx} non-2xx, ${submit.errors} errors; ${accepted} jobs stored`,
+        note: `${submit.requests.total} sent, ${submit.non2xx} non-2xx, ${submit.errors} errors; ${accepted} jobs stored; ${perRequest(submitCpu, submit.requests.total)}`,
       },
       {
         section: 'service',
@@ -231,7 +239,7 @@ export async function benchService(): Promise<BenchRow[]> {
         unit: 'req',
         p50Ms: poll.latency.p50,
         p99Ms: poll.latency.p99,
-        note: `${poll.requests.total} sent, ${poll.non2xx} non-2xx, ${poll.errors} errors; a job with 2 runs, 1 modularization, ${POLLED_MODULES} modules`,
+        note: `${poll.requests.total} sent, ${poll.non2xx} non-2xx, ${poll.errors} errors; a job with 2 runs, 1 modularization, ${POLLED_MODULES} modules; ${perRequest(pollCpu, poll.requests.total)}`,
       },
       {
         section: 'service',
