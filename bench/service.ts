@@ -173,12 +173,14 @@ export async function benchService(): Promise<BenchRow[]> {
   const { key, secret } = await createApiKey(db, { name: 'bench', scopes: ['read', 'submit'] });
   // Rate limiting on, but far above what one client can send: its cost is part of the figure.
   const api = await startApi({ PORT: String(port), HOST: '127.0.0.1', MWT_QUEUE_PREFIX: prefix, MWT_RATE_LIMIT: '10000000', LOG_LEVEL: 'warn' });
+  const apiPid = api.pid;
+  if (apiPid === undefined) throw new Error('the API process has no pid');
   const base = `http://127.0.0.1:${port}`;
   const authorization = `Bearer ${secret}`;
   try {
     const body = JSON.stringify({ type: 'train-standard', params: { epochs: 1, trainLimit: 100 } });
     const database = new URL(config.databaseUrl).pathname.slice(1);
-    const { result: submit, ...submitCpu } = await cpuCost(api.pid!, database, () =>
+    const { result: submit, ...submitCpu } = await cpuCost(apiPid, database, () =>
       load({
         url: `${base}/jobs`,
         method: 'POST',
@@ -191,7 +193,7 @@ export async function benchService(): Promise<BenchRow[]> {
     const accepted = await prisma.job.count({ where: { ownerKeyId: key.id } });
 
     const polledJobId = await insertPipelineJob(prisma, key.id);
-    const { result: poll, ...pollCpu } = await cpuCost(api.pid!, database, () =>
+    const { result: poll, ...pollCpu } = await cpuCost(apiPid, database, () =>
       load({ url: `${base}/jobs/${polledJobId}`, headers: { authorization }, connections: 64, duration: POLL_SECONDS }),
     );
 
@@ -208,7 +210,7 @@ export async function benchService(): Promise<BenchRow[]> {
       const artifact = { id: randomUUID(), jobId: job.id, kind: 'module', fileName: 'bench.tar', contentType: 'application/x-tar', sha256: sha256(bytes), bytes } as const;
       await db.blobs.writeArtifact(artifact);
       downloadUrl = `${base}/artifacts/${artifact.id}/download`;
-      const { result: first, ...cpu } = await cpuCost(api.pid!, database, () => downloadOnce(downloadUrl, { authorization }));
+      const { result: first, ...cpu } = await cpuCost(apiPid, database, () => downloadOnce(downloadUrl, { authorization }));
       if (first.status !== 200 || sha256(first.body) !== artifact.sha256) throw new Error('a first download differs from the stored artifact');
       if (i < 0) {
         warmupMs.push(first.ms);
