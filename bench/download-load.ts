@@ -16,8 +16,8 @@ import { percentile } from './stats.js';
  * One download of `url` with curl, as the README downloads: its status, its body and how long it
  * took (curl's time_total, the last byte written to a file; the body is read back afterwards). Not
  * node:http in this process: on these two cores the client shares the CPU with the API and
- * PostgreSQL, and this process, its heap grown by the load phases, spent 100-200 ms of CPU per 32 MB
- * (curl: 40-50 ms), which showed as a slower service.
+ * PostgreSQL, and this process spent 93-209 ms of CPU per 32 MB (curl: 40-50 ms), which showed as
+ * a slower service.
  */
 export async function downloadOnce(url: string, headers: Record<string, string>): Promise<{ status: number; body: Buffer; ms: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'mwt-download-'));

@@ -164,10 +164,10 @@ void accumulateTaps(const float* from, const float* filter, bool forward, float*
 // pixel rows, on two threads most (512 x 512 slices, two threads: 32 rows 0.30 against 0.08 ms
 // untransposed, 128 rows 0.53 against 0.34): the 2x2x512 input gradient at batch 32 ran at a
 // quarter of the peak there. Transposed, every product is untransposed, at the cost of transposing
-// dy and dx. Measured on an AMD EPYC (2 cores, AVX-512), that pays between 512-channel layers on two
-// threads (2x2, batch 32: 2.2 ms a call instead of 3.9; 4x4 or batch 128: 5-12% faster), not on one
-// thread (up to 5% slower at batch 128) nor between narrower layers (4x4x128, batch 128: 3.9 ms
-// instead of 2.7).
+// dy and dx. Measured on an AMD EPYC (2 cores, AVX-512), that pays between 512-channel layers on
+// two threads (2x2, batch 32: 2.2 ms a call instead of 3.9; 4x4 or batch 128: 5-18% faster), not
+// on one thread (up to 6% slower, except at 2x2 and batch 32) nor between narrower layers
+// (4x4x128, batch 128: 3.9-4.7 ms instead of 2.7-3.8).
 bool inputGradientTransposes(const ConvGeometry& g) { return std::min(g.inC, g.outC) >= 512 && threadCount() > 1; }
 
 // The input gradient as dxT [in, input pixels] = sum over taps of W_t [in, out] x dyT [out, the
