@@ -55,7 +55,11 @@ export class OutputPool {
     for (const [length, list] of this.free) {
       if (fits()) break;
       if (length === values.length) continue;
-      for (let dropped = list.pop(); dropped; dropped = fits() ? undefined : list.pop()) this.freeBytes -= dropped.byteLength;
+      while (!fits()) {
+        const dropped = list.pop();
+        if (!dropped) break;
+        this.freeBytes -= dropped.byteLength;
+      }
       if (list.length === 0) this.free.delete(length);
     }
     return fits();
