@@ -1,7 +1,7 @@
 /**
  * The blob store (packages/db/src/blobs.ts) on real PostgreSQL: artifact bytes and checkpoint states
- * written as one Buffer parameter and read back in chunks. A store with 1,000-byte chunks puts the
- * chunk boundaries where the tests can aim at them.
+ * written as one Buffer parameter and read back in chunks. A store with 1,000-byte chunks, each read
+ * as slices of 300 bytes (300, 300, 300, 100), puts the boundaries where the tests can aim at them.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -9,14 +9,15 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { BlobChanged, BlobStore, createDatabase, type ArtifactUpload, type Database } from '@mwt/db';
-import { parseOneBytea } from '../../packages/db/src/copy-out.js';
+import { parseNumberedSlices } from '../../packages/db/src/copy-out.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/mwt_test';
 const CHUNK = 1000;
+const SLICE = 300;
 const db = createDatabase(DATABASE_URL);
 const { prisma } = db;
-const blobs = new BlobStore(db.pool, CHUNK);
+const blobs = new BlobStore(db.pool, CHUNK, SLICE);
 const artifactIds: string[] = [];
 let jobId: string;
 
@@ -111,6 +112,10 @@ describe('artifacts', () => {
   const ranges: [string, number, number][] = [
     ['the first byte', 0, 1],
     ['the two bytes around the first boundary', CHUNK - 1, CHUNK + 1],
+    ['the two bytes around the first slice boundary', SLICE - 1, SLICE + 1],
+    ['exactly the second slice', SLICE, 2 * SLICE],
+    ['the short last slice of a chunk', 3 * SLICE, CHUNK],
+    ['a slice boundary to a slice boundary in the next chunk', 2 * SLICE, CHUNK + SLICE],
     ['exactly the second chunk', CHUNK, 2 * CHUNK],
     ['from a boundary to the end', 2 * CHUNK, 3 * CHUNK + 500],
     ['across two boundaries', CHUNK - 10, 2 * CHUNK + 10],
@@ -202,41 +207,46 @@ describe('artifacts', () => {
   });
 });
 
-describe('a binary COPY of one bytea, as pieces', () => {
-  /** PostgreSQL's own output for `SELECT <value>`, joined. */
-  async function copyOutput(valueSql: string): Promise<Buffer> {
+describe('a binary COPY of numbered slices, as pieces', () => {
+  /** PostgreSQL's own output for `SELECT <rows>`, joined. */
+  async function copyOutput(selectSql: string): Promise<Buffer> {
     const client = await db.pool.connect();
     try {
       const pieces: Buffer[] = [];
-      for await (const piece of client.query(copyTo(`COPY (SELECT ${valueSql}) TO STDOUT (FORMAT binary)`)) as AsyncIterable<Buffer>) pieces.push(piece);
+      for await (const piece of client.query(copyTo(`COPY (SELECT ${selectSql}) TO STDOUT (FORMAT binary)`)) as AsyncIterable<Buffer>) pieces.push(piece);
       return Buffer.concat(pieces);
     } finally {
       client.release();
     }
   }
+  const hex = (bytes: Buffer) => `${pg.escapeLiteral(`\\x${bytes.toString('hex')}`)}::bytea`;
 
-  test('parses to the value wherever the pieces split it: header, field count, length, value or trailer', async () => {
-    const value = randomBytes(40);
-    const out = await copyOutput(`${pg.escapeLiteral(`\\x${value.toString('hex')}`)}::bytea`);
+  test('parses to the slices joined wherever the pieces split the output: header, field count, number, length, slice or trailer', async () => {
+    const slices = [randomBytes(13), randomBytes(0), randomBytes(21)];
+    const out = await copyOutput(`* FROM (VALUES ${slices.map((slice, n) => `(${n}, ${hex(slice)})`).join(', ')}) AS v`);
     for (let first = 1; first < out.length; first++) {
       for (const second of [first + 1, first + 7, out.length]) {
         const pieces = [out.subarray(0, first), out.subarray(first, second), out.subarray(second)].filter((p) => p.length > 0);
-        const parsed = parseOneBytea(pieces);
-        assert.ok(parsed && Buffer.concat(parsed).equals(value), `split at ${first} and ${second}`);
+        const parsed = parseNumberedSlices(pieces);
+        assert.ok(parsed && Buffer.concat(parsed).equals(Buffer.concat(slices)), `split at ${first} and ${second}`);
         // Subarrays of the pieces: nothing copied.
         assert.ok(
-          parsed.every((p) => pieces.some((piece) => piece.buffer === p.buffer)),
+          parsed.every((part) => pieces.some((piece) => piece.buffer === part.buffer)),
           `a copy at ${first}, ${second}`,
         );
       }
     }
   });
 
-  test('no row and a NULL value read as null; a cut-off output fails', async () => {
-    assert.equal(parseOneBytea([await copyOutput(`'\\x00'::bytea WHERE false`)]), null);
-    assert.equal(parseOneBytea([await copyOutput('NULL::bytea')]), null);
-    const out = await copyOutput(`'\\x0102'::bytea`);
-    assert.throws(() => parseOneBytea([out.subarray(0, out.length - 3)]));
+  test('no row and a NULL slice read as null; a cut-off output, a row out of order or of other fields fail', async () => {
+    assert.equal(parseNumberedSlices([await copyOutput(`0, '\\x00'::bytea WHERE false`)]), null);
+    assert.equal(parseNumberedSlices([await copyOutput('0, NULL::bytea')]), null);
+    const out = await copyOutput(`0, '\\x0102'::bytea`);
+    assert.throws(() => parseNumberedSlices([out.subarray(0, out.length - 3)]), /ends early/);
+    const swapped = await copyOutput(`* FROM (VALUES (1, '\\x01'::bytea), (0, '\\x02'::bytea)) AS v`);
+    assert.throws(() => parseNumberedSlices([swapped]), /out of order/);
+    const unnumbered = await copyOutput(`'\\x01'::bytea`);
+    assert.throws(() => parseNumberedSlices([unnumbered]), /rows of 1 fields/);
   });
 });
 

@@ -6,18 +6,21 @@
  * Writes pass the bytes as one Buffer parameter (sent in binary). Reads fetch CHUNK_BYTES at a time
  * with substring(): the columns are STORAGE EXTERNAL (uncompressed, see the migration), so
  * PostgreSQL reads only the TOAST chunks a slice covers, memory stays bounded and a byte range costs
- * what it covers. Downloads (artifactChunks) read each chunk with a binary COPY (copy-out.ts), the
- * bytes as stored: a 32 MB download cost the API 40-80 ms of CPU and PostgreSQL 80-110, against
- * 130-200 and 160-190 with the base64 text the whole-value reads below still use (pg would parse a
- * bytea from hex, which Node decodes 3-4 times slower than base64, whose line breaks Buffer.from skips).
+ * what it covers. Downloads (artifactChunks) read each chunk with a binary COPY (copy-out.ts) in
+ * slices, the bytes as stored: a 32 MB download cost the API 40-80 ms of CPU and PostgreSQL 80-110
+ * (one slice per chunk, on a machine with cheap page faults), against 130-200 and 160-190 with the
+ * base64 text the whole-value reads below still use (pg would parse a bytea from hex, which Node
+ * decodes 3-4 times slower than base64, whose line breaks Buffer.from skips).
  */
 import pg from 'pg';
-import { copyOneBytea } from './copy-out.js';
+import { copyNumberedSlices } from './copy-out.js';
 import { piecesLength } from './pieces.js';
 import type { ArtifactKind } from './generated/client.js';
 import { withClient } from './pool.js';
 
 export const CHUNK_BYTES = 1 << 20;
+/** What a download's COPY reads per row: see BlobStore's constructor. */
+export const SLICE_BYTES = 32 << 10;
 /** Chunks a streaming read fetches ahead of the one it hands out. */
 const READ_AHEAD = 2;
 
@@ -58,10 +61,17 @@ function chunkSql({ table, key, column }: BlobColumn, guard = ''): string {
   return `SELECT encode(substring(${column} from $2 for $3), 'base64') AS chunk FROM ${table} WHERE ${key} = $1 ${guard}`;
 }
 
-/** A binary COPY of bytes [offset, offset + length) of the value in the row `keyValue`, if `guard` holds. */
-function sliceCopySql({ table, key, column }: BlobColumn, keyValue: string, offset: number, length: number, guard: string): string {
-  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length)) throw new RangeError(`not a byte range: ${offset}+${length}`);
-  return `COPY (SELECT substring(${column} from ${offset + 1} for ${length}) FROM ${table} WHERE ${key} = ${pg.escapeLiteral(keyValue)} ${guard}) TO STDOUT (FORMAT binary)`;
+/**
+ * A binary COPY of bytes [offset, offset + length) of the value in the row `keyValue`, if `guard`
+ * holds, as rows (n, the n-th slice of sliceBytes) for parseNumberedSlices. No ORDER BY: a sort
+ * would carry the slices (and spill them to disk); with no join condition PostgreSQL can only
+ * nest the loops, which keeps generate_series' order, and the reader checks the numbers.
+ */
+function slicesCopySql({ table, key, column }: BlobColumn, keyValue: string, offset: number, length: number, sliceBytes: number, guard: string): string {
+  if (![offset, length, sliceBytes].every(Number.isSafeInteger) || length <= 0 || sliceBytes <= 0) throw new RangeError(`not a byte range: ${offset}+${length}`);
+  const slices = Math.ceil(length / sliceBytes);
+  return `COPY (SELECT n, substring(${column} from ${offset + 1} + n * ${sliceBytes} for least(${sliceBytes}, ${length} - n * ${sliceBytes}))
+    FROM ${table} CROSS JOIN generate_series(0, ${slices - 1}) AS n WHERE ${key} = ${pg.escapeLiteral(keyValue)} ${guard}) TO STDOUT (FORMAT binary)`;
 }
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
@@ -74,9 +84,19 @@ const settled = <T>(promise: Promise<T>): Promise<Settled<T>> =>
   );
 
 export class BlobStore {
+  /**
+   * `chunkBytes`: what one query reads. `sliceBytes`: the rows a download's query reads that in.
+   * PostgreSQL holds a row's slice about three times over (the slice, its send copy, COPY's row
+   * buffer), and glibc gives memory over 128 KiB back to the kernel when it is freed: on a VM where
+   * a page fault costs 12 us, a 1 MiB COPY of one row took PostgreSQL 390-490 ms of CPU per 32 MB
+   * of fresh artifacts (24,000 page faults); in rows of 256 KiB 160-200 ms (5,500), of 64 KiB
+   * 100-140 (1,300), of 32 KiB 100-130 (500-700), of 16 KiB 80-130: past that the rows' own cost
+   * takes over.
+   */
   constructor(
     private readonly pool: pg.Pool,
     readonly chunkBytes = CHUNK_BYTES,
+    readonly sliceBytes = Math.min(SLICE_BYTES, chunkBytes),
   ) {}
 
   /** Inserts or overwrites the artifact row `id` (ids are derived from the job: a retried phase rewrites it). */
@@ -122,7 +142,7 @@ export class BlobStore {
     const guard = `AND "sha256" = ${pg.escapeLiteral(sha256)}`;
     const fetch = async (offset: number): Promise<Buffer[]> => {
       const length = Math.min(this.chunkBytes, end - offset);
-      const chunk = await copyOneBytea(this.pool, sliceCopySql(ARTIFACT_BYTES, id, offset, length, guard));
+      const chunk = await copyNumberedSlices(this.pool, slicesCopySql(ARTIFACT_BYTES, id, offset, length, this.sliceBytes, guard));
       if (chunk === null || piecesLength(chunk) !== length) throw new BlobChanged(`artifact ${id} changed while it was being read`);
       return chunk;
     };

@@ -25,8 +25,38 @@ export function slicePieces(pieces: Pieces, start: number, end: number): Buffer[
   return out;
 }
 
-/** Bytes [start, end) of `pieces` as one Buffer: for the few bytes of a header, not for a payload. */
-export function copyOfPieces(pieces: Pieces, start: number, end: number): Buffer {
-  const slices = slicePieces(pieces, start, end);
-  return slices.length === 1 ? slices[0] : Buffer.concat(slices);
+/** Reads `pieces` front to back, handing out subarrays of them. */
+export class PiecesCursor {
+  private index = 0;
+  private within = 0;
+  private consumed = 0;
+  private readonly length: number;
+
+  constructor(private readonly pieces: Pieces) {
+    this.length = piecesLength(pieces);
+  }
+
+  /** Bytes not taken yet. */
+  left(): number {
+    return this.length - this.consumed;
+  }
+
+  /** The next `length` bytes, as subarrays of the pieces (no copy). */
+  take(length: number): Buffer[] {
+    if (length > this.left()) throw new RangeError(`${length} bytes asked for, ${this.left()} left`);
+    const out: Buffer[] = [];
+    for (let wanted = length; wanted > 0;) {
+      const piece = this.pieces[this.index];
+      const part = piece.subarray(this.within, this.within + wanted);
+      if (part.length > 0) out.push(part);
+      wanted -= part.length;
+      this.within += part.length;
+      if (this.within === piece.length) {
+        this.index += 1;
+        this.within = 0;
+      }
+    }
+    this.consumed += length;
+    return out;
+  }
 }
