@@ -1,12 +1,13 @@
 /**
- * findJobWithChildIds (packages/db/src/job-view.ts), the one statement behind GET /jobs/:id: the
+ * findJobsWithChildIds (packages/db/src/job-view.ts), the one statement behind GET /jobs/:id: the
  * same row Prisma reads with `include` (four queries), children in creation order, and the owner
- * filter: a key sees its own jobs only, an admin every job.
+ * filter: a key sees its own jobs only, an admin every job; and the jobs repository, whose status
+ * polls that arrive together share that statement.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { createDatabase, findJobWithChildIds } from '@mwt/db';
+import { SYSTEM_PRINCIPAL, createDatabase, findJobWithChildIds, findJobsWithChildIds, type Principal } from '@mwt/db';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/mwt_test';
 const db = createDatabase(DATABASE_URL);
@@ -81,4 +82,55 @@ test('a key sees its own jobs only; jobs of no key only an admin or a lookup for
 
 test('an unknown id is null', async () => {
   assert.equal(await findJobWithChildIds(pool, randomUUID(), { any: true }), null);
+});
+
+test('one statement answers many lookups, each with its own owner, in the order asked', async () => {
+  const stranger = { ownerKeyId: randomUUID() };
+  const found = await findJobsWithChildIds(pool, [
+    { id: jobId, owner: { ownerKeyId } },
+    { id: jobId, owner: stranger },
+    { id: randomUUID(), owner: { any: true } },
+    { id: bareJobId, owner: { any: true } },
+    { id: jobId.toUpperCase(), owner: { any: true } },
+    { id: bareJobId, owner: { ownerKeyId: null } },
+  ]);
+  assert.deepEqual(
+    found.map((job) => job?.id ?? null),
+    [jobId, null, null, bareJobId, jobId, bareJobId],
+  );
+  assert.deepEqual(found[0], await prisma.job.findUniqueOrThrow({ where: { id: jobId }, include }));
+  assert.deepEqual(await findJobsWithChildIds(pool, []), []);
+});
+
+test('status polls that arrive together share one statement', async () => {
+  const polling = createDatabase(DATABASE_URL);
+  const statements: string[] = [];
+  const query = polling.pool.query.bind(polling.pool) as (config: { name?: string }) => Promise<unknown>;
+  // Counts what the repository sends: pg's own query, wrapped.
+  Object.assign(polling.pool, {
+    query: (config: { name?: string }) => {
+      statements.push(config.name ?? '?');
+      return query(config);
+    },
+  });
+  try {
+    const owner: Principal = { keyId: ownerKeyId, secretHash: null, scopes: ['read'] };
+    const stranger: Principal = { keyId: randomUUID(), secretHash: null, scopes: ['read'] };
+    const polls = await Promise.all([
+      polling.jobs.findWithChildIds(owner, jobId),
+      polling.jobs.findWithChildIds(stranger, jobId),
+      polling.jobs.findWithChildIds(SYSTEM_PRINCIPAL, bareJobId),
+      polling.jobs.findWithChildIds(owner, bareJobId),
+    ]);
+    assert.deepEqual(
+      polls.map((job) => job?.id ?? null),
+      [jobId, null, bareJobId, null],
+    );
+    assert.deepEqual(statements, ['mwt-jobs-with-child-ids']);
+    // A poll on its own goes out on its own, on the next turn of the event loop.
+    assert.equal((await polling.jobs.findWithChildIds(owner, jobId))?.id, jobId);
+    assert.equal(statements.length, 2);
+  } finally {
+    await polling.close();
+  }
 });
