@@ -3,7 +3,7 @@
  * its runs, modularization and modules) throughput and latency (autocannon, from this process,
  * against a real API process on Redis and PostgreSQL), and the download rate of a large module
  * artifact: its first download (streamed from PostgreSQL) and the steady state (from the API's
- * artifact cache).
+ * artifact cache, which the second download fills).
  * No worker runs: the jobs stay queued. Everything it creates is deleted afterwards.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -143,15 +143,52 @@ function childrenCpuMs(): number {
   }
 }
 
-/** Runs `transfer` and returns the CPU ms it cost the API process, PostgreSQL's backends for `database` and the client (this process's children). */
-async function cpuCost<T>(apiPid: number, database: string, transfer: () => Promise<T>): Promise<{ result: T; apiMs: number; postgresMs: number; clientMs: number }> {
-  const before = cpuMsByProcess([apiPid, ...postgresBackends(database)]);
+/**
+ * Minor page faults the processes `pids` have taken so far, per process (/proc/<pid>/stat's minflt):
+ * where a fault costs 12 us (as on the VM of the README's bench), they can be much of a transfer's CPU.
+ */
+function minorFaultsByProcess(pids: number[]): Map<number, number> {
+  const faults = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // After the command name's closing parenthesis: the state (field 3) first, minflt is field 10.
+      faults.set(pid, Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[7]));
+    } catch {
+      // gone, or no /proc here
+    }
+  }
+  return faults;
+}
+
+interface TransferCost {
+  apiMs: number;
+  postgresMs: number;
+  clientMs: number;
+  apiFaults: number;
+  postgresFaults: number;
+}
+
+/** Runs `transfer` and returns the CPU ms (and page faults) it cost the API process, PostgreSQL's backends for `database` and the client (this process's children). */
+async function cpuCost<T>(apiPid: number, database: string, transfer: () => Promise<T>): Promise<{ result: T } & TransferCost> {
+  const pids = () => [apiPid, ...postgresBackends(database)];
+  const [before, faultsBefore] = [cpuMsByProcess(pids()), minorFaultsByProcess(pids())];
   const clientBefore = childrenCpuMs();
   const result = await transfer();
-  const after = cpuMsByProcess([apiPid, ...postgresBackends(database)]);
-  let postgresMs = 0;
-  for (const [pid, ms] of after) if (pid !== apiPid) postgresMs += ms - (before.get(pid) ?? 0);
-  return { result, apiMs: (after.get(apiPid) ?? 0) - (before.get(apiPid) ?? 0), postgresMs, clientMs: childrenCpuMs() - clientBefore };
+  const [after, faultsAfter] = [cpuMsByProcess(pids()), minorFaultsByProcess(pids())];
+  const postgres = (used: Map<number, number>, earlier: Map<number, number>) => {
+    let sum = 0;
+    for (const [pid, value] of used) if (pid !== apiPid) sum += value - (earlier.get(pid) ?? 0);
+    return sum;
+  };
+  return {
+    result,
+    apiMs: (after.get(apiPid) ?? 0) - (before.get(apiPid) ?? 0),
+    postgresMs: postgres(after, before),
+    clientMs: childrenCpuMs() - clientBefore,
+    apiFaults: (faultsAfter.get(apiPid) ?? 0) - (faultsBefore.get(apiPid) ?? 0),
+    postgresFaults: postgres(faultsAfter, faultsBefore),
+  };
 }
 
 /** CPU per request of a load phase: on two shared cores, what bounds the rate. */
@@ -198,12 +235,13 @@ export async function benchService(): Promise<BenchRow[]> {
     );
 
     // Module-sized downloads: 32 MB artifacts of one of this key's jobs, stored as the worker stores
-    // one. Each first download streams from PostgreSQL (then the cache holds it): the median of
-    // FIRST_DOWNLOADS artifacts, one download each.
+    // one. Each first download streams from PostgreSQL (the cache admits an artifact on its second
+    // download: the first of the load below fills it): the median of FIRST_DOWNLOADS artifacts,
+    // one download each.
     const job = await prisma.job.findFirstOrThrow({ where: { ownerKeyId: key.id }, select: { id: true } });
     const firstMs: number[] = [];
     const warmupMs: number[] = [];
-    const firstCpu: { apiMs: number; postgresMs: number; clientMs: number }[] = [];
+    const firstCpu: TransferCost[] = [];
     let downloadUrl = '';
     for (let i = -WARMUP_DOWNLOADS; i < FIRST_DOWNLOADS; i++) {
       const bytes = randomBytes(ARTIFACT_BYTES);
@@ -252,7 +290,8 @@ export async function benchService(): Promise<BenchRow[]> {
         wallMs: coldMs,
         note:
           `median of ${FIRST_DOWNLOADS} artifacts (${rates(firstMs)} MB/s) after ${WARMUP_DOWNLOADS} that warm the process up (${rates(warmupMs)} MB/s), each by curl, its sha256 checked; ` +
-          `CPU per download (median): API ${median(firstCpu.map((c) => c.apiMs)).toFixed(0)} ms, PostgreSQL ${median(firstCpu.map((c) => c.postgresMs)).toFixed(0)} ms, client (curl) ${median(firstCpu.map((c) => c.clientMs)).toFixed(0)} ms`,
+          `CPU per download (median): API ${median(firstCpu.map((c) => c.apiMs)).toFixed(0)} ms, PostgreSQL ${median(firstCpu.map((c) => c.postgresMs)).toFixed(0)} ms, client (curl) ${median(firstCpu.map((c) => c.clientMs)).toFixed(0)} ms; ` +
+          `minor page faults per download (median): API ${median(firstCpu.map((c) => c.apiFaults)).toFixed(0)}, PostgreSQL ${median(firstCpu.map((c) => c.postgresFaults)).toFixed(0)}`,
       },
       {
         section: 'service',

@@ -17,7 +17,7 @@ export function ownedThroughJob(p: Principal): { job?: Prisma.JobWhereInput } {
   return isAdmin(p) ? {} : { job: visibleJobs(p) };
 }
 
-/** visibleJobs(p) as findJobWithChildIds' one statement takes it. */
+/** visibleJobs(p) as findJobsWithChildIds applies it to the rows of its one statement (polls of several keys share it). */
 export function jobOwner(p: Principal): JobOwner {
   return isAdmin(p) ? { any: true } : { ownerKeyId: p.keyId };
 }
