@@ -128,19 +128,26 @@ function postgresBackends(database: string): number[] {
 }
 
 /**
+ * The fields of /proc/<pid>/stat from field 3 (the state) on: those after the command name's closing
+ * parenthesis (the name may hold one too). Undefined if the process is gone or there is no /proc.
+ */
+function statFields(pid: number | 'self'): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * CPU time this process's ended children have used, in ms (/proc/self/stat's cutime + cstime, in
  * clock ticks of 10 ms): what the curl of a download cost.
  */
 function childrenCpuMs(): number {
-  try {
-    // The fields after the command name's closing parenthesis (the name may hold one too), the state
-    // (field 3) first: cutime and cstime are fields 16 and 17.
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-    return (Number(fields[13]) + Number(fields[14])) * 10;
-  } catch {
-    return 0;
-  }
+  // cutime and cstime are fields 16 and 17.
+  const fields = statFields('self');
+  return fields ? (Number(fields[13]) + Number(fields[14])) * 10 : 0;
 }
 
 /**
@@ -150,13 +157,9 @@ function childrenCpuMs(): number {
 function minorFaultsByProcess(pids: number[]): Map<number, number> {
   const faults = new Map<number, number>();
   for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      // After the command name's closing parenthesis: the state (field 3) first, minflt is field 10.
-      faults.set(pid, Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[7]));
-    } catch {
-      // gone, or no /proc here
-    }
+    // minflt is field 10.
+    const fields = statFields(pid);
+    if (fields) faults.set(pid, Number(fields[7]));
   }
   return faults;
 }
@@ -171,11 +174,13 @@ interface TransferCost {
 
 /** Runs `transfer` and returns the CPU ms (and page faults) it cost the API process, PostgreSQL's backends for `database` and the client (this process's children). */
 async function cpuCost<T>(apiPid: number, database: string, transfer: () => Promise<T>): Promise<{ result: T } & TransferCost> {
-  const pids = () => [apiPid, ...postgresBackends(database)];
-  const [before, faultsBefore] = [cpuMsByProcess(pids()), minorFaultsByProcess(pids())];
+  // /proc is scanned for the backends once before and once after: each scan reads every process's cmdline.
+  const pidsBefore = [apiPid, ...postgresBackends(database)];
+  const [before, faultsBefore] = [cpuMsByProcess(pidsBefore), minorFaultsByProcess(pidsBefore)];
   const clientBefore = childrenCpuMs();
   const result = await transfer();
-  const [after, faultsAfter] = [cpuMsByProcess(pids()), minorFaultsByProcess(pids())];
+  const pidsAfter = [apiPid, ...postgresBackends(database)];
+  const [after, faultsAfter] = [cpuMsByProcess(pidsAfter), minorFaultsByProcess(pidsAfter)];
   const postgres = (used: Map<number, number>, earlier: Map<number, number>) => {
     let sum = 0;
     for (const [pid, value] of used) if (pid !== apiPid) sum += value - (earlier.get(pid) ?? 0);
