@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { SYSTEM_PRINCIPAL, createDatabase, findJobWithChildIds, findJobsWithChildIds, type Principal } from '@mwt/db';
+import { SYSTEM_PRINCIPAL, createDatabase, findJobsWithChildIds, type JobOwner, type Principal } from '@mwt/db';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/mwt_test';
 const db = createDatabase(DATABASE_URL);
@@ -20,6 +20,9 @@ const include = {
 let ownerKeyId: string;
 let jobId: string;
 let bareJobId: string;
+
+/** One lookup through the statement. */
+const findOne = async (id: string, owner: JobOwner) => (await findJobsWithChildIds(pool, [{ id, owner }]))[0];
 
 before(async () => {
   ownerKeyId = (await prisma.apiKey.create({ data: { name: 'job-view test', prefix: 'mwt_x', secretHash: randomUUID(), scopes: ['read'] } })).id;
@@ -66,22 +69,22 @@ after(async () => {
 test('the same row and child ids as Prisma with include, in creation order', async () => {
   for (const id of [jobId, bareJobId]) {
     const expected = await prisma.job.findUniqueOrThrow({ where: { id }, include });
-    assert.deepEqual(await findJobWithChildIds(pool, id, { any: true }), expected);
+    assert.deepEqual(await findOne(id, { any: true }), expected);
   }
-  const job = await findJobWithChildIds(pool, jobId, { any: true });
+  const job = await findOne(jobId, { any: true });
   assert.deepEqual([job?.runs.length, job?.modularizations.length, job?.modules.length], [3, 1, 3]);
 });
 
 test('a key sees its own jobs only; jobs of no key only an admin or a lookup for no key', async () => {
-  assert.equal((await findJobWithChildIds(pool, jobId, { ownerKeyId }))?.id, jobId);
-  assert.equal(await findJobWithChildIds(pool, jobId, { ownerKeyId: randomUUID() }), null);
-  assert.equal(await findJobWithChildIds(pool, jobId, { ownerKeyId: null }), null);
-  assert.equal(await findJobWithChildIds(pool, bareJobId, { ownerKeyId }), null);
-  assert.equal((await findJobWithChildIds(pool, bareJobId, { any: true }))?.id, bareJobId);
+  assert.equal((await findOne(jobId, { ownerKeyId }))?.id, jobId);
+  assert.equal(await findOne(jobId, { ownerKeyId: randomUUID() }), null);
+  assert.equal(await findOne(jobId, { ownerKeyId: null }), null);
+  assert.equal(await findOne(bareJobId, { ownerKeyId }), null);
+  assert.equal((await findOne(bareJobId, { any: true }))?.id, bareJobId);
 });
 
 test('an unknown id is null', async () => {
-  assert.equal(await findJobWithChildIds(pool, randomUUID(), { any: true }), null);
+  assert.equal(await findOne(randomUUID(), { any: true }), null);
 });
 
 test('one statement answers many lookups, each with its own owner, in the order asked', async () => {

@@ -8,7 +8,7 @@ export * from './generated/client.js';
 export { BlobChanged, BlobStore, CHUNK_BYTES, type ArtifactUpload, type StoredCheckpoint } from './blobs.js';
 export { createDatabase, createPrisma, type Database, type DatabaseOptions } from './database.js';
 export { type NewJob } from './job-inserts.js';
-export { findJobWithChildIds, findJobsWithChildIds, type JobLookup, type JobOwner, type JobWithChildIds } from './job-view.js';
+export { findJobsWithChildIds, type JobLookup, type JobOwner, type JobWithChildIds } from './job-view.js';
 export { SCOPES, SYSTEM_PRINCIPAL, allows, isAdmin, type Principal, type Scope } from './principal.js';
 export type { ApiKeyRecord, NewApiKey } from './repositories/api-keys.js';
 export type { ArtifactFile } from './repositories/artifacts.js';

@@ -39,9 +39,3 @@ export async function findJobsWithChildIds(pool: pg.Pool, lookups: readonly JobL
     return job && ('any' in owner || job.ownerKeyId === owner.ownerKeyId) ? job : null;
   });
 }
-
-/** The job `id` with its children's ids, each list in creation order; null if there is none that `owner` may see. */
-export async function findJobWithChildIds(pool: pg.Pool, id: string, owner: JobOwner): Promise<JobWithChildIds | null> {
-  const [job] = await findJobsWithChildIds(pool, [{ id, owner }]);
-  return job;
-}

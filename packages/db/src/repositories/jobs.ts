@@ -10,7 +10,7 @@ import { findJobsWithChildIds, type JobLookup, type JobWithChildIds } from '../j
 import { jobOwner, visibleJobs } from '../owner-filter.js';
 import type { Principal } from '../principal.js';
 
-/** The job's children's ids, each list in creation order (what findJobWithChildIds reads in one statement). */
+/** The job's children's ids, each list in creation order (what findJobsWithChildIds reads in one statement). */
 const childIds = {
   runs: { select: { id: true }, orderBy: { createdAt: 'asc' } },
   modularizations: { select: { id: true }, orderBy: { createdAt: 'asc' } },
