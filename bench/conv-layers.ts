@@ -2,8 +2,8 @@
  * The native conv kernels on the layer shapes of a model at a training batch, each timed alone:
  *   npx tsx bench/conv-layers.ts [--model simcnn-small] [--input 28x28x1] [--batch 128] [--repeat 20]
  * (MWT_NATIVE_DNNL=0 times the addon's own kernels where it was built with oneDNN.)
- * Prints ms and GMAC/s (multiply-adds of the nominal 3x3 window, padding included) for the forward
- * pass and both gradients, and their sum over one training step (the first layer's input gradient
+ * Prints the median call's ms and GMAC/s (multiply-adds of the nominal 3x3 window, padding
+ * included) for the forward pass and both gradients, and their sum over one training step (the first layer's input gradient
  * is never needed: its input is data); then each layer's useful work (taps that read padding not
  * counted: 44% of the nominal on 2x2 maps) as % of the measured fp32 peak (bench/peak.ts).
  */
@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { buildArchitecture, initBackend, isModelName } from '@mwt/core';
 import { traceShapes } from '../packages/core/src/model/shapes.js';
 import { measurePeak } from './peak.js';
+import { median } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -34,14 +35,20 @@ const arch = buildArchitecture(values.model, inputShape, 10, { modular: true });
 const cpuTime = process.env.MWT_BENCH_CPU_TIME === '1';
 const now = () => (cpuTime ? (process.cpuUsage().user + process.cpuUsage().system) / 1000 : performance.now());
 
+// The median call: on a shared VM single calls of the same kernel vary by 30% or more, and a few
+// slow ones would move a mean.
 function msPerCall(run: () => tf.Tensor): number {
   for (let i = 0; i < 3; i++) run().dispose();
-  const started = now();
-  for (let i = 0; i < repeat; i++) run().dispose();
-  return (now() - started) / repeat;
+  const calls: number[] = [];
+  for (let i = 0; i < repeat; i++) {
+    const started = now();
+    run().dispose();
+    calls.push(now() - started);
+  }
+  return median(calls);
 }
 
-console.log(`${values.model} conv layers, batch ${batch}, ${backend.name} (${backend.threads} threads), ${repeat} calls each, ${cpuTime ? 'CPU' : 'wall'} time`);
+console.log(`${values.model} conv layers, batch ${batch}, ${backend.name} (${backend.threads} threads), median of ${repeat} calls each, ${cpuTime ? 'CPU' : 'wall'} time`);
 const peak = measurePeak([backend.threads ?? 1])?.get(backend.threads ?? 1);
 console.log(`fp32 peak (FMA loop, ${backend.threads} thr): ${peak?.toFixed(0) ?? 'n/a'} GFLOP/s`);
 

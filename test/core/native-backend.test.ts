@@ -84,8 +84,9 @@ describe('native backend', { skip }, () => {
     { x: [3, 2, 2, 128], f: [3, 3, 128, 136], stride: 1, pad: 'same' },
     { x: [2, 8, 7, 128], f: [3, 3, 128, 128], stride: 2, pad: 'same' },
     { x: [4, 1, 1, 96], f: [3, 3, 96, 64], stride: 1, pad: 'same' },
-    // Between 512-channel layers on two threads or more, the input gradient per tap is computed
-    // transposed: with a centre tap joining every pixel, and without one (stride 2 down to 2x2).
+    // Each thread takes a band of the result's columns through every tap (above, 136 output channels
+    // cut at a cache line into 64 and 72 on two threads): 512-channel layers with a centre tap
+    // joining every pixel, and without one (stride 2 down to 2x2).
     { x: [2, 2, 2, 512], f: [3, 3, 512, 512], stride: 1, pad: 'same' },
     { x: [1, 4, 3, 512], f: [3, 3, 512, 512], stride: 2, pad: 'same' },
   ];

@@ -5,9 +5,8 @@
 // padding included). Here each tap is one matrix product over the pixel pairs it joins, and only
 // those: the inputs it reads and the outputs it writes are gathered into rows (batch x pixels of
 // them), multiplied by that tap's [in, out] slice of the filter with oneDNN's sgemm, and added back;
-// the centre tap, which joins every pixel with itself, multiplies the arrays in place. Between
-// 512-channel layers on two threads or more, the input gradient does the same transposed
-// (inputGradientTransposed).
+// the centre tap, which joins every pixel with itself, multiplies the arrays in place. Each pass is
+// one OpenMP parallel region: every thread takes a band of the result's columns through all taps.
 #include "conv_taps.h"
 
 #ifdef MWT_HAVE_DNNL
@@ -15,11 +14,11 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <vector>
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.h>
 
+#include "denormals.h"
 #include "parallel.h"
 #include "window.h"
 
@@ -64,140 +63,128 @@ int identityTap(const std::vector<TapPairs>& taps) {
   return -1;
 }
 
-// Row i of `to` = row rows[i] of `from` (rows of `width` floats).
-void gatherRows(const float* from, const std::vector<int64_t>& rows, int width, float* to) {
-  parallelFor(static_cast<int64_t>(rows.size()), width, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; i++) std::memcpy(to + i * width, from + rows[i] * width, sizeof(float) * width);
-  });
+// Rows rows[i] of `from` (rows of `stride` floats), their `width` floats from column `column`, as
+// the rows of `to` (width floats each).
+void gatherRows(const float* from, int64_t stride, const std::vector<int64_t>& rows, int64_t column, int64_t width, float* to) {
+  for (size_t i = 0; i < rows.size(); i++) std::memcpy(to + i * width, from + rows[i] * stride + column, sizeof(float) * width);
 }
 
-// Row rows[i] of `to` += row i of `from`. The rows of one tap are distinct, so chunks never collide.
-void scatterAddRows(const float* from, const std::vector<int64_t>& rows, int width, float* to) {
-  parallelFor(static_cast<int64_t>(rows.size()), width, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; i++) {
-      float* target = to + rows[i] * width;
-      const float* source = from + i * width;
-      for (int c = 0; c < width; c++) target[c] += source[c];
-    }
-  });
+// Row rows[i] of `to` (rows of `stride` floats) += row i of `from` (rows of `width` floats).
+void scatterAddRows(const float* from, int64_t width, const std::vector<int64_t>& rows, int64_t stride, float* to) {
+  for (size_t i = 0; i < rows.size(); i++) {
+    float* target = to + rows[i] * stride;
+    const float* source = from + i * width;
+    for (int64_t c = 0; c < width; c++) target[c] += source[c];
+  }
 }
 
-// `to` (cols x rows) = `from` (rows x cols) transposed, a tile at a time so that both sides of a
-// tile stay in L1; threads take disjoint bands of rows of `from`.
-void transpose(const float* from, int64_t rows, int64_t cols, float* to) {
-  constexpr int64_t kTile = 32;
-  parallelFor((rows + kTile - 1) / kTile, kTile * cols, [&](int64_t begin, int64_t end) {
-    for (int64_t r0 = begin * kTile; r0 < std::min(rows, end * kTile); r0 += kTile) {
-      const int64_t r1 = std::min(rows, r0 + kTile);
-      for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
-        const int64_t c1 = std::min(cols, c0 + kTile);
-        for (int64_t r = r0; r < r1; r++)
-          for (int64_t c = c0; c < c1; c++) to[c * rows + r] = from[r * cols + c];
-      }
-    }
-  });
-}
-
-// Column j of `to` (height x columns.size()) = column columns[j] of `from` (height x fromWidth).
-void gatherColumns(const float* from, int64_t height, int64_t fromWidth, const std::vector<int64_t>& columns, float* to) {
-  const int64_t width = static_cast<int64_t>(columns.size());
-  parallelFor(height, width, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; i++)
-      for (int64_t j = 0; j < width; j++) to[i * width + j] = from[i * fromWidth + columns[j]];
-  });
-}
-
-// Column columns[j] of `to` (height x toWidth) += column j of `from` (height x columns.size()).
-// The columns of one tap are distinct, and threads take disjoint rows.
-void scatterAddColumns(const float* from, int64_t height, const std::vector<int64_t>& columns, int64_t toWidth, float* to) {
-  const int64_t width = static_cast<int64_t>(columns.size());
-  parallelFor(height, width, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; i++)
-      for (int64_t j = 0; j < width; j++) to[i * toWidth + columns[j]] += from[i * width + j];
-  });
-}
-
-// Row-major C = op(A) op(B) on oneDNN's OpenMP threads, as many as ours (conv_dnnl.cc may have
-// left fewer in force); ours sleep meanwhile.
+// Row-major C = op(A) op(B), on the calling thread: oneDNN's sgemm runs on one thread inside a
+// parallel region.
 void gemm(char transA, char transB, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
           int64_t ldc) {
-  omp_set_num_threads(threadCount());
-  parkHelpers();
   dnnl_sgemm(transA, transB, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
 }
 
-// Scratch rows, every one written before it is read (a vector would zero them first).
-std::unique_ptr<float[]> uninitialized(int64_t floats) { return std::unique_ptr<float[]>(new float[floats]); }
+// Columns [begin, end) of a matrix: one thread's share.
+struct Band {
+  int64_t begin, end;
+  int64_t size() const { return end - begin; }
+};
 
-int64_t tapSize(const ConvGeometry& g) { return static_cast<int64_t>(g.inC) * g.outC; }
-int64_t outputPixels(const ConvGeometry& g) { return static_cast<int64_t>(g.batch) * g.outH * g.outW; }
+// Thread `thread` of `threads`' share of `columns`, cut at multiples of 16 floats (64-byte cache
+// lines), so that no two threads write the same line. May be empty.
+Band bandOf(int64_t columns, int thread, int threads) {
+  const auto cut = [&](int at) { return at == threads ? columns : std::min(columns, (columns * at / threads + 8) / 16 * 16); };
+  return {cut(thread), cut(thread + 1)};
+}
 
-// The forward pass (`forward`: from = x, out = y) and the input gradient (from = dy, out = dx): each
-// tap adds (the rows of `from` it joins) x (its filter slice, transposed for the gradient) to the
-// rows of `out` it joins.
-void accumulateTaps(const float* from, const float* filter, bool forward, float* out, const ConvGeometry& g) {
-  const int fromWidth = forward ? g.inC : g.outC;
-  const int outWidth = forward ? g.outC : g.inC;
-  const int64_t outRows = forward ? outputPixels(g) : static_cast<int64_t>(g.batch) * g.inH * g.inW;
-  const std::vector<TapPairs> taps = tapPairs(g);
-  const int identity = identityTap(taps);
-  const char transpose = forward ? 'N' : 'T';
-  // The identity tap writes every output row straight away; without one they start at zero.
-  if (identity >= 0) {
-    gemm('N', transpose, outRows, outWidth, fromWidth, from, fromWidth, filter + identity * tapSize(g), g.outC, out, outWidth);
-  } else {
-    std::fill_n(out, outRows * outWidth, 0.0f);
-  }
-  const std::unique_ptr<float[]> rowsFrom = uninitialized(outputPixels(g) * fromWidth);
-  const std::unique_ptr<float[]> rowsTo = uninitialized(outputPixels(g) * outWidth);
-  for (size_t t = 0; t < taps.size(); t++) {
-    const TapPairs& pairs = taps[t];
-    if (static_cast<int>(t) == identity || pairs.in.empty()) continue;
-    gatherRows(from, forward ? pairs.in : pairs.out, fromWidth, rowsFrom.get());
-    gemm('N', transpose, pairs.in.size(), outWidth, fromWidth, rowsFrom.get(), fromWidth, filter + t * tapSize(g), g.outC, rowsTo.get(), outWidth);
-    scatterAddRows(rowsTo.get(), forward ? pairs.out : pairs.in, outWidth, out);
+// Runs body(thread, threads) once on each of oneDNN's OpenMP threads, as many as our pool has; ours
+// sleep meanwhile. A pass is one parallel region in which each thread does its share of every tap's
+// product, one after another: with a region (a wake-up and a join) per product and our pool's threads
+// taking the gathers between them, the 2x2x512 forward pass at batch 32 took 2.1-3.7 ms a call on
+// two threads of an AMD EPYC, now 1.5-1.6.
+template <typename Body>
+void onEveryThread(Body&& body) {
+  omp_set_num_threads(threadCount());
+  parkHelpers();
+#pragma omp parallel
+  {
+    if (omp_get_thread_num() != 0) flushDenormalsForGood();
+    body(omp_get_thread_num(), omp_get_num_threads());
   }
 }
 
-// Whether the input gradient is computed transposed. Its products in accumulateTaps take the
-// filter slices transposed, and oneDNN's sgemm packs a transposed B slowly where the taps join few
-// pixel rows, on two threads most (512 x 512 slices, two threads: 32 rows 0.30 against 0.08 ms
-// untransposed, 128 rows 0.53 against 0.34): the 2x2x512 input gradient at batch 32 ran at a
-// quarter of the peak there. Transposed, every product is untransposed, at the cost of transposing
-// dy and dx. Measured on an AMD EPYC (2 cores, AVX-512), that pays between 512-channel layers on
-// two threads (2x2, batch 32: 2.2 ms a call instead of 3.9; 4x4 or batch 128: 5-18% faster), not
-// on one thread (up to 6% slower, except at 2x2 and batch 32) nor between narrower layers
-// (4x4x128, batch 128: 3.9-4.7 ms instead of 2.7-3.8).
-bool inputGradientTransposes(const ConvGeometry& g) { return std::min(g.inC, g.outC) >= 512 && threadCount() > 1; }
+// A thread's scratch rows, kept between calls (at most 2 x 4 MB a thread, 4x4x512 at batch 128):
+// nothing is allocated per call, where an allocation this size may come fresh from the kernel, a
+// page fault per 4 KiB. Every float is written before it is read.
+float* scratch(std::vector<float>& buffer, int64_t floats) {
+  if (static_cast<int64_t>(buffer.size()) < floats) buffer.resize(floats);
+  return buffer.data();
+}
+thread_local std::vector<float> gatheredRows, productRows;
 
-// The input gradient as dxT [in, input pixels] = sum over taps of W_t [in, out] x dyT [out, the
-// output pixels tap t joins]: dy transposed once, its columns gathered per tap, the products added
-// into the columns of the input pixels the tap joins, and dxT transposed into dx.
-void inputGradientTransposed(const float* dy, const float* filter, float* dx, const ConvGeometry& g) {
-  const int64_t outPixels = outputPixels(g);
-  const int64_t inPixels = static_cast<int64_t>(g.batch) * g.inH * g.inW;
+int64_t tapSize(const ConvGeometry& g) { return static_cast<int64_t>(g.inC) * g.outC; }
+int64_t outputPixels(const ConvGeometry& g) { return static_cast<int64_t>(g.batch) * g.outH * g.outW; }
+int64_t inputPixels(const ConvGeometry& g) { return static_cast<int64_t>(g.batch) * g.inH * g.inW; }
+
+// The forward pass (`forward`: from = x, out = y) and the input gradient (from = dy, out = dx): each
+// tap adds (the rows of `from` it joins) x (its filter slice, transposed for the gradient) to the
+// rows of `out` it joins. Each thread computes a band of out's columns (output channels forward,
+// input channels for the gradient): rows of `from` whole, the filter slices' band of columns.
+void accumulateTaps(const float* from, const float* filter, bool forward, float* out, const ConvGeometry& g) {
+  const int64_t fromWidth = forward ? g.inC : g.outC;
+  const int64_t outWidth = forward ? g.outC : g.inC;
+  const int64_t outRows = forward ? outputPixels(g) : inputPixels(g);
   const std::vector<TapPairs> taps = tapPairs(g);
   const int identity = identityTap(taps);
-  const std::unique_ptr<float[]> dyT = uninitialized(g.outC * outPixels);
-  transpose(dy, outPixels, g.outC, dyT.get());
-  const std::unique_ptr<float[]> dxT = uninitialized(g.inC * inPixels);
-  // The identity tap (as many input pixels as output pixels) writes every column straight away.
-  if (identity >= 0) {
-    gemm('N', 'N', g.inC, outPixels, g.outC, filter + identity * tapSize(g), g.outC, dyT.get(), outPixels, dxT.get(), inPixels);
-  } else {
-    std::fill_n(dxT.get(), g.inC * inPixels, 0.0f);
-  }
-  const std::unique_ptr<float[]> columnsOut = uninitialized(g.outC * outPixels);
-  const std::unique_ptr<float[]> columnsIn = uninitialized(g.inC * outPixels);
-  for (size_t t = 0; t < taps.size(); t++) {
-    const TapPairs& pairs = taps[t];
-    if (static_cast<int>(t) == identity || pairs.in.empty()) continue;
-    const int64_t joined = static_cast<int64_t>(pairs.out.size());
-    gatherColumns(dyT.get(), g.outC, outPixels, pairs.out, columnsOut.get());
-    gemm('N', 'N', g.inC, joined, g.outC, filter + t * tapSize(g), g.outC, columnsOut.get(), joined, columnsIn.get(), joined);
-    scatterAddColumns(columnsIn.get(), g.inC, pairs.in, inPixels, dxT.get());
-  }
-  transpose(dxT.get(), g.inC, inPixels, dx);
+  const char transpose = forward ? 'N' : 'T';
+  onEveryThread([&](int thread, int threads) {
+    const Band band = bandOf(outWidth, thread, threads);
+    if (band.size() == 0) return;
+    // Tap t's filter slice [in, out], limited to the band's columns of the product: forward, the
+    // slice's columns; for the gradient (the slice transposed), its rows.
+    const auto slice = [&](int64_t t) { return filter + t * tapSize(g) + (forward ? band.begin : band.begin * g.outC); };
+    // The identity tap writes the band of every output row straight away; without one they start at zero.
+    if (identity >= 0) {
+      gemm('N', transpose, outRows, band.size(), fromWidth, from, fromWidth, slice(identity), g.outC, out + band.begin, outWidth);
+    } else {
+      for (int64_t row = 0; row < outRows; row++) std::fill_n(out + row * outWidth + band.begin, band.size(), 0.0f);
+    }
+    float* rowsFrom = scratch(gatheredRows, outputPixels(g) * fromWidth);
+    float* rowsTo = scratch(productRows, outputPixels(g) * band.size());
+    for (size_t t = 0; t < taps.size(); t++) {
+      const TapPairs& pairs = taps[t];
+      if (static_cast<int>(t) == identity || pairs.in.empty()) continue;
+      gatherRows(from, fromWidth, forward ? pairs.in : pairs.out, 0, fromWidth, rowsFrom);
+      gemm('N', transpose, pairs.in.size(), band.size(), fromWidth, rowsFrom, fromWidth, slice(t), g.outC, rowsTo, band.size());
+      scatterAddRows(rowsTo, band.size(), forward ? pairs.out : pairs.in, outWidth, out + band.begin);
+    }
+  });
+}
+
+// The filter gradient: tap t's slice [in, out] = (the rows of x it joins)^T x (the rows of dy it
+// joins). Each thread computes a band of the slices' rows (input channels), which lie together.
+void filterGradient(const float* x, const float* dy, float* dFilter, const ConvGeometry& g) {
+  const std::vector<TapPairs> taps = tapPairs(g);
+  onEveryThread([&](int thread, int threads) {
+    const Band band = bandOf(g.inC, thread, threads);
+    if (band.size() == 0) return;
+    float* rowsIn = scratch(gatheredRows, outputPixels(g) * band.size());
+    float* rowsOut = scratch(productRows, outputPixels(g) * g.outC);
+    for (size_t t = 0; t < taps.size(); t++) {
+      const TapPairs& pairs = taps[t];
+      float* rows = dFilter + t * tapSize(g) + band.begin * g.outC;
+      if (pairs.identity) {
+        gemm('T', 'N', band.size(), g.outC, pairs.in.size(), x + band.begin, g.inC, dy, g.outC, rows, g.outC);
+      } else if (pairs.in.empty()) {
+        std::fill_n(rows, band.size() * g.outC, 0.0f);
+      } else {
+        gatherRows(x, g.inC, pairs.in, band.begin, band.size(), rowsIn);
+        gatherRows(dy, g.outC, pairs.out, 0, g.outC, rowsOut);
+        gemm('T', 'N', band.size(), g.outC, pairs.in.size(), rowsIn, band.size(), rowsOut, g.outC, rows, g.outC);
+      }
+    }
+  });
 }
 
 }  // namespace
@@ -225,32 +212,13 @@ bool tapsConv2d(const float* x, const float* filter, float* out, const ConvGeome
 
 bool tapsConv2dBackpropInput(const float* dy, const float* filter, float* dx, const ConvGeometry& g) {
   if (!tapsTake(g)) return false;
-  if (inputGradientTransposes(g)) {
-    inputGradientTransposed(dy, filter, dx, g);
-  } else {
-    accumulateTaps(dy, filter, false, dx, g);
-  }
+  accumulateTaps(dy, filter, false, dx, g);
   return true;
 }
 
 bool tapsConv2dBackpropFilter(const float* x, const float* dy, float* dFilter, const ConvGeometry& g) {
   if (!tapsTake(g)) return false;
-  const std::vector<TapPairs> taps = tapPairs(g);
-  const std::unique_ptr<float[]> rowsIn = uninitialized(outputPixels(g) * g.inC);
-  const std::unique_ptr<float[]> rowsOut = uninitialized(outputPixels(g) * g.outC);
-  for (size_t t = 0; t < taps.size(); t++) {
-    const TapPairs& pairs = taps[t];
-    float* tap = dFilter + t * tapSize(g);
-    if (pairs.identity) {
-      gemm('T', 'N', g.inC, g.outC, pairs.in.size(), x, g.inC, dy, g.outC, tap, g.outC);
-    } else if (pairs.in.empty()) {
-      std::fill_n(tap, tapSize(g), 0.0f);
-    } else {
-      gatherRows(x, pairs.in, g.inC, rowsIn.get());
-      gatherRows(dy, pairs.out, g.outC, rowsOut.get());
-      gemm('T', 'N', g.inC, g.outC, pairs.in.size(), rowsIn.get(), g.inC, rowsOut.get(), g.outC, tap, g.outC);
-    }
-  }
+  filterGradient(x, dy, dFilter, g);
   return true;
 }
 
