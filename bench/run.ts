@@ -1,9 +1,10 @@
 /**
  * npm run bench -- [--model simcnn-small] [--batches 64,128] [--cpu] [--reuse-epochs 1]
  *                  [--ratio-models vgg16,resnet18,simcnn,rescnn] [--ratio-batches 32,128] [--ratio-threads 1,2]
- *                  [--rounds 5] [--ratio-min-ms 1000] [--baseline-addon old/mwt_native.node] [--skip-training] [--skip-peer] [--skip-pipeline] [--skip-service] [--skip-streams]
+ *                  [--rounds 5] [--ratio-min-ms 1000] [--baseline-addon old/mwt_native.node] [--conv-model simcnn]
+ *                  [--skip-training] [--skip-peer] [--skip-pipeline] [--skip-service] [--skip-streams]
  *
- * Sections live in their own files (training.ts, ratios.ts, pipeline.ts, service.ts); this file only
+ * Sections live in their own files (training.ts, ratios.ts, conv-layer-times.ts, pipeline.ts, service.ts); this file only
  * runs them, prints one table and writes it to bench/results/latest.json. Each training backend runs
  * in a process of its own; the pipeline section runs on the backend `auto` picks.
  */
@@ -13,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import os from 'node:os';
 import { initBackend, isModelName, loadDataset, type BackendName } from '@mwt/core';
+import { formatConvLayers, timeConvLayers, type ConvLayerTime } from './conv-layer-times.js';
 import { measurePeak } from './peak.js';
 import { benchRatios, projectedPaperRun, type RatioRow } from './ratios.js';
 import { benchPipeline } from './pipeline.js';
@@ -35,6 +37,8 @@ const { values } = parseArgs({
     // round let a single slow moment of the machine decide a row.
     'ratio-min-ms': { type: 'string', default: '1000' },
     'baseline-addon': { type: 'string' },
+    // Its conv layers timed one by one at each --ratio-batches size, in this process (native backend).
+    'conv-model': { type: 'string', default: 'simcnn' },
     'reuse-epochs': { type: 'string', default: '1' },
     'min-ms': { type: 'string', default: '3000' },
     cpu: { type: 'boolean', default: false },
@@ -93,6 +97,27 @@ if (!values['skip-peer']) {
     );
   }
 }
+
+// The wide convolutions (256 output channels and more: 8x8 maps down to 2x2 on 32x32 inputs) one by
+// one, at the thread count this process's backend runs, against the peak measured above.
+let convLayers: ConvLayerTime[] = [];
+const convModel = values['conv-model'];
+if (!isModelName(convModel)) throw new Error(`--conv-model: unknown model ${convModel}`);
+if (!values['skip-peer'] && backend.name === 'native') {
+  const threads = backend.threads ?? 1;
+  const convPeak = peak?.get(threads) ?? measurePeak([threads])?.get(threads);
+  for (const batch of values['ratio-batches'].split(',').map(Number)) {
+    const times = timeConvLayers({ model: convModel, inputShape: [32, 32, 3], batch, repeat: 20, threads, peak: convPeak });
+    const wide = times.filter((t) => t.outChannels >= 256);
+    const lowest = wide.reduce((low, t) => ((t.peakPct ?? Infinity) < (low.peakPct ?? Infinity) ? t : low), wide[0]);
+    console.log(
+      `wide convolutions of ${convModel} (32x32x3), batch ${batch}, ${threads} thr, median of 20 calls, load ${os.loadavg()[0].toFixed(1)}: ` +
+        `lowest ${lowest.peakPct?.toFixed(0) ?? '-'}% of the peak (${lowest.layer} ${lowest.pass}; useful products only)`,
+    );
+    for (const line of formatConvLayers(wide)) console.log(`  ${line}`);
+    convLayers = convLayers.concat(times);
+  }
+}
 if (!values['skip-pipeline']) rows.push(...(await benchPipeline(dataset, model, Number(values['reuse-epochs']))));
 if (!values['skip-service']) rows.push(...(await benchService()));
 if (!values['skip-streams']) rows.push(...(await benchStreams()));
@@ -119,6 +144,7 @@ const report = {
   ratio,
   peak: Object.fromEntries(peak ?? []),
   ratios,
+  convLayers,
   rows,
 };
 writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
