@@ -1,5 +1,6 @@
 /** A child process spoken to in JSON lines: one request line in, one reply line out. */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 
 export class LineProcess {
@@ -25,8 +26,15 @@ export class LineProcess {
     return this.read<T>();
   }
 
-  close(): void {
+  /**
+   * Ends the child and waits until it has exited: a process of a few GB takes a while to tear down,
+   * and the sections after this one time their own work.
+   */
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = once(this.child, 'exit');
     this.child.stdin.end();
     this.child.kill();
+    await exited;
   }
 }

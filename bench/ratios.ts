@@ -180,7 +180,8 @@ export async function benchRatios(options: RatioOptions, log: (line: string) => 
     }
     return rows;
   } finally {
-    for (const sides of all) for (const side of [sides.ours, sides.peer, sides.baseline]) side?.close();
+    const processes = all.flatMap((sides) => [sides.ours, sides.peer, ...(sides.baseline ? [sides.baseline] : [])]);
+    await Promise.all(processes.map((side) => side.close()));
   }
 }
 
