@@ -109,10 +109,12 @@ if (!values['skip-peer'] && backend.name === 'native') {
   for (const batch of values['ratio-batches'].split(',').map(Number)) {
     const times = timeConvLayers({ model: convModel, inputShape: [32, 32, 3], batch, repeat: 20, threads, peak: convPeak });
     const wide = times.filter((t) => t.outChannels >= 256);
-    const lowest = wide.reduce((low, t) => ((t.peakPct ?? Infinity) < (low.peakPct ?? Infinity) ? t : low), wide[0]);
+    const lowest = wide.reduce<ConvLayerTime | undefined>((low, t) => (low && (low.peakPct ?? Infinity) <= (t.peakPct ?? Infinity) ? low : t), undefined);
     console.log(
       `wide convolutions of ${convModel} (32x32x3), batch ${batch}, ${threads} thr, median of 20 calls, load ${os.loadavg()[0].toFixed(1)}: ` +
-        `lowest ${lowest.peakPct?.toFixed(0) ?? '-'}% of the peak (${lowest.layer} ${lowest.pass}; useful products only)`,
+        (lowest
+          ? `lowest ${lowest.peakPct?.toFixed(0) ?? '-'}% of the peak (${lowest.layer} ${lowest.pass}; useful products only)`
+          : 'none (no layer of 256 output channels or more)'),
     );
     for (const line of formatConvLayers(wide)) console.log(`  ${line}`);
     convLayers = convLayers.concat(times);

@@ -114,9 +114,9 @@ void onEveryThread(Body&& body) {
   }
 }
 
-// A thread's scratch rows, kept between calls (at most 2 x 4 MB a thread, 4x4x512 at batch 128):
-// nothing is allocated per call, where an allocation this size may come fresh from the kernel, a
-// page fault per 4 KiB. Every float is written before it is read.
+// A thread's scratch rows, kept between calls (the largest a pass needed: 4 MB each for 4x4x512 at
+// batch 128): nothing is allocated per call, where an allocation this size may come fresh from the
+// kernel, a page fault per 4 KiB. Every float is written before it is read.
 float* scratch(std::vector<float>& buffer, int64_t floats) {
   if (static_cast<int64_t>(buffer.size()) < floats) buffer.resize(floats);
   return buffer.data();
