@@ -6,17 +6,17 @@
  * artifact cache, which the second download fills).
  * No worker runs: the jobs stay queued. Everything it creates is deleted afterwards.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { createDatabase, type PrismaClient } from '@mwt/db';
 import { createJobQueue, readConfig, sha256 } from '@mwt/shared';
 import { createApiKey } from '../apps/api/src/auth/api-keys.js';
+import { freePort, startApi } from './api-process.js';
 import { downloadLoad, downloadOnce } from './download-load.js';
+import { CLOCK_TICK_MS, statFields } from './proc-stat.js';
 import { median } from './stats.js';
 import type { BenchRow } from './table.js';
 
@@ -37,34 +37,6 @@ const FIRST_DOWNLOADS = 7;
  */
 const WARMUP_DOWNLOADS = 3;
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (!address || typeof address === 'string') throw new Error('no free port');
-  return address.port;
-}
-
-async function startApi(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/api/src/main.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-  const url = `http://127.0.0.1:${env.PORT}/healthz`;
-  for (let i = 0; i < 120; i++) {
-    if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode}`);
-    if (
-      await fetch(url).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return child;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  child.kill();
-  throw new Error('the API did not become healthy');
-}
-
-/** A pipeline job as a worker leaves it: two runs, a modularization and its class modules. */
 async function insertPipelineJob(prisma: PrismaClient, ownerKeyId: string): Promise<string> {
   const job = await prisma.job.create({
     data: { type: 'pipeline', state: 'completed', payload: { dataset: 'mnist' }, ownerKeyId, progress: 100, phase: 'reuse', startedAt: new Date(), finishedAt: new Date() },
@@ -128,26 +100,13 @@ function postgresBackends(database: string): number[] {
 }
 
 /**
- * The fields of /proc/<pid>/stat from field 3 (the state) on: those after the command name's closing
- * parenthesis (the name may hold one too). Undefined if the process is gone or there is no /proc.
- */
-function statFields(pid: number | 'self'): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
-/**
  * CPU time this process's ended children have used, in ms (/proc/self/stat's cutime + cstime, in
  * clock ticks of 10 ms): what the curl of a download cost.
  */
 function childrenCpuMs(): number {
   // cutime and cstime are fields 16 and 17.
   const fields = statFields('self');
-  return fields ? (Number(fields[13]) + Number(fields[14])) * 10 : 0;
+  return fields ? (Number(fields[13]) + Number(fields[14])) * CLOCK_TICK_MS : 0;
 }
 
 /**
@@ -214,7 +173,7 @@ export async function benchService(): Promise<BenchRow[]> {
   const prefix = `mwt-bench-${randomUUID().slice(0, 8)}`;
   const { key, secret } = await createApiKey(db, { name: 'bench', scopes: ['read', 'submit'] });
   // Rate limiting on, but far above what one client can send: its cost is part of the figure.
-  const api = await startApi({ PORT: String(port), HOST: '127.0.0.1', MWT_QUEUE_PREFIX: prefix, MWT_RATE_LIMIT: '10000000', LOG_LEVEL: 'warn' });
+  const api = await startApi({ PORT: String(port), HOST: '127.0.0.1', MWT_QUEUE_PREFIX: prefix, MWT_RATE_LIMIT: '10000000', LOG_LEVEL: 'warn' }, 30_000);
   const apiPid = api.pid;
   if (apiPid === undefined) throw new Error('the API process has no pid');
   const base = `http://127.0.0.1:${port}`;

@@ -6,17 +6,17 @@
  * bench database (pg_stat_database.xact_commit: every Prisma query outside a transaction is one).
  * Everything it creates is deleted afterwards. Alone: `npx tsx bench/streams.ts [--streams 1000]`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Agent, request, type ClientRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createDatabase, type PrismaClient } from '@mwt/db';
 import { readConfig } from '@mwt/shared';
 import { createApiKey } from '../apps/api/src/auth/api-keys.js';
+import { freePort, startApi } from './api-process.js';
+import { CLOCK_TICK_MS, statFields } from './proc-stat.js';
 import { formatTable, type BenchRow } from './table.js';
 
 const WINDOW_S = 15;
@@ -27,22 +27,12 @@ const WINDOW_S = 15;
  */
 const SETTLE_MS = 12_000;
 const OPEN_BATCH = 50;
-const CLOCK_TICKS_PER_S = 100; // Linux USER_HZ, what /proc/<pid>/stat counts in
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (!address || typeof address === 'string') throw new Error('no free port');
-  return address.port;
-}
 
 /** CPU seconds (user + system) the process has used so far. */
 function cpuSeconds(pid: number): number {
-  // Fields after the command name, which is in parentheses and may hold spaces.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S; // utime, stime (fields 14, 15)
+  const fields = statFields(pid);
+  if (!fields) throw new Error(`no /proc/${pid}/stat`);
+  return ((Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS) / 1000; // utime, stime (fields 14, 15)
 }
 
 function rssMegabytes(pid: number): number {
@@ -54,23 +44,6 @@ async function committedTransactions(prisma: PrismaClient): Promise<number> {
   // A busy backend flushes its counts about once a second: over a 15 s window that blurs little.
   const rows = await prisma.$queryRaw<{ xact_commit: bigint }[]>`SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()`;
   return Number(rows[0].xact_commit);
-}
-
-async function startApi(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/api/src/main.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-  for (let i = 0; i < 240; i++) {
-    if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode}`);
-    if (
-      await fetch(`http://127.0.0.1:${env.PORT}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return child;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  child.kill();
-  throw new Error('the API did not become healthy');
 }
 
 /** Opens a stream and resolves once its first event has arrived. */
@@ -97,7 +70,10 @@ export async function benchStreams(streams = 1_000): Promise<BenchRow[]> {
   const ids = Array.from({ length: streams }, () => randomUUID());
   await prisma.job.createMany({ data: ids.map((id) => ({ id, type: 'train_standard', payload: {}, ownerKeyId: key.id })) });
   const port = await freePort();
-  const api = await startApi({ PORT: String(port), HOST: '127.0.0.1', MWT_QUEUE_PREFIX: `mwt-bench-${randomUUID().slice(0, 8)}`, MWT_RATE_LIMIT: '10000000', LOG_LEVEL: 'warn' });
+  const api = await startApi(
+    { PORT: String(port), HOST: '127.0.0.1', MWT_QUEUE_PREFIX: `mwt-bench-${randomUUID().slice(0, 8)}`, MWT_RATE_LIMIT: '10000000', LOG_LEVEL: 'warn' },
+    60_000,
+  );
   const pid = api.pid!;
   const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
   const requests: ClientRequest[] = [];
